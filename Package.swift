@@ -1,0 +1,82 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "selfserve",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "selfserve", targets: ["selfserve"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+    ],
+    targets: [
+        // C libraries from Debian, wrapped with a shim header each.
+        .systemLibrary(
+            name: "CLua",
+            pkgConfig: "lua5.4",
+            providers: [.apt(["liblua5.4-dev"])]
+        ),
+        .systemLibrary(
+            name: "CEditline",
+            pkgConfig: "libedit",
+            providers: [.apt(["libedit-dev"])]
+        ),
+        // The few C functions that must be real C: the Lua trampolines that are the only
+        // place allowed to raise Lua errors, the capped allocator, and the SIGINT flag.
+        .target(
+            name: "CSupport",
+            dependencies: ["CLua"]
+        ),
+
+        // Domain rules: no I/O, no SQLite, no Lua, an injected clock.
+        .target(
+            name: "SelfServeCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // The SQLite store (GRDB): schema, migrations, queries. The only place with SQL.
+        .target(
+            name: "SelfServeStore",
+            dependencies: [
+                "SelfServeCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // Embedded Lua 5.4: sandboxed states, policy plugins, automation scripts.
+        .target(
+            name: "SelfServeLua",
+            dependencies: ["SelfServeCore", "CLua", "CSupport"]
+        ),
+        // The one command registry, the executor (transactions, audit) and output rendering.
+        .target(
+            name: "SelfServeCommands",
+            dependencies: [
+                "SelfServeCore", "SelfServeStore", "SelfServeLua",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Line editor, completion, history, tokenizer and batch runner.
+        .target(
+            name: "SelfServeShell",
+            dependencies: ["SelfServeCommands", "SelfServeCore", "CEditline", "CSupport"]
+        ),
+        .executableTarget(
+            name: "selfserve",
+            dependencies: ["SelfServeShell", "SelfServeCommands"]
+        ),
+
+        .testTarget(
+            name: "SelfServeCoreTests",
+            dependencies: ["SelfServeCore", "SelfServeShell", "SelfServeCommands", "SelfServeLua", "SelfServeStore"]
+        ),
+        .testTarget(
+            name: "SelfServeEndToEndTests",
+            dependencies: []
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

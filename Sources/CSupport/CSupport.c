@@ -1,0 +1,95 @@
+#include "CSupport.h"
+#include <lua5.4/lua.h>
+#include <lua5.4/lauxlib.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int ss_trampoline(lua_State *L) {
+    ss_swift_function fn = (ss_swift_function)lua_touserdata(L, lua_upvalueindex(1));
+    void *context = lua_touserdata(L, lua_upvalueindex(2));
+    int n = fn(L, context);
+    if (n < 0) {
+        return lua_error(L); /* raised from C, never from Swift */
+    }
+    return n;
+}
+
+void ss_push_swift_function(lua_State *L, ss_swift_function fn, void *context) {
+    lua_pushlightuserdata(L, (void *)fn);
+    lua_pushlightuserdata(L, context);
+    lua_pushcclosure(L, ss_trampoline, 2);
+}
+
+static void *ss_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+    ss_alloc_state *st = (ss_alloc_state *)ud;
+    size_t old = ptr ? osize : 0;
+    if (nsize == 0) {
+        free(ptr);
+        st->used -= old;
+        return NULL;
+    }
+    if (st->enforcing && nsize > old && st->used - old + nsize > st->limit) {
+        st->exceeded = 1;
+        return NULL;
+    }
+    void *p = realloc(ptr, nsize);
+    if (p) st->used = st->used - old + nsize;
+    return p;
+}
+
+lua_State *ss_new_state(ss_alloc_state *alloc) {
+    return lua_newstate(ss_alloc, alloc);
+}
+
+typedef struct ss_budget {
+    long long remaining;
+    int *stop_reason;
+} ss_budget;
+
+static volatile sig_atomic_t ss_sigint_flag = 0;
+
+static void ss_count_hook(lua_State *L, lua_Debug *ar) {
+    (void)ar;
+    ss_budget *b = NULL;
+    lua_getfield(L, LUA_REGISTRYINDEX, "selfserve.budget");
+    b = (ss_budget *)lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    if (!b) return;
+    if (ss_sigint_flag) {
+        *b->stop_reason = 2;
+        luaL_error(L, "interrupted");
+    }
+    b->remaining -= 1000;
+    if (b->remaining <= 0) {
+        *b->stop_reason = 1;
+        luaL_error(L, "instruction budget exceeded");
+    }
+}
+
+void ss_set_budget(lua_State *L, long long budget, int *stop_reason) {
+    ss_budget *b = (ss_budget *)lua_newuserdatauv(L, sizeof(ss_budget), 0);
+    b->remaining = budget;
+    b->stop_reason = stop_reason;
+    *stop_reason = 0;
+    lua_setfield(L, LUA_REGISTRYINDEX, "selfserve.budget");
+    lua_sethook(L, ss_count_hook, LUA_MASKCOUNT, 1000);
+}
+
+void ss_clear_budget(lua_State *L) {
+    lua_sethook(L, NULL, 0, 0);
+    lua_pushnil(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, "selfserve.budget");
+}
+
+static void ss_on_sigint(int sig) { (void)sig; ss_sigint_flag = 1; }
+
+void ss_install_sigint_handler(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = ss_on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: readline() returns on Ctrl-C */
+    sigaction(SIGINT, &sa, NULL);
+}
+int ss_sigint_received(void) { return ss_sigint_flag != 0; }
+void ss_sigint_clear(void) { ss_sigint_flag = 0; }

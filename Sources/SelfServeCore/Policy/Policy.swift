@@ -1,0 +1,56 @@
+/// A plugin as stored in the database.
+public struct PluginRecord: Hashable, Sendable {
+    public var name: String
+    public var version: String
+    public var description: String
+    public var source: String
+    public var sha256: String
+    public var enabled: Bool
+    public var hooks: [String]
+    public var installedBy: String
+    public var installedAt: String
+
+    public init(name: String, version: String, description: String, source: String, sha256: String, enabled: Bool, hooks: [String], installedBy: String, installedAt: String) {
+        self.name = name
+        self.version = version
+        self.description = description
+        self.source = source
+        self.sha256 = sha256
+        self.enabled = enabled
+        self.hooks = hooks
+        self.installedBy = installedBy
+        self.installedAt = installedAt
+    }
+}
+
+/// The hooks of PLUGINS.md, as the rules call them. Implementations compose every enabled plugin:
+/// any deny wins, the smallest limit wins, plugins are asked in name order.
+public protocol PolicyEngine: AnyObject {
+    /// Throws `policy_denied` or `policy_error` naming the plugin.
+    func check(_ hook: PolicyHook, _ arguments: [PlainValue]) throws
+    /// The smallest `license_limit` of all plugins, with the plugin that set it.
+    func licenseLimit(_ context: PlainValue) throws -> (limit: Int, plugin: String)?
+    func cancellationReasons() throws -> [CancellationReason]
+    /// After commit; errors are logged, never undo anything.
+    func notify(_ event: PlainValue) -> [String]
+    /// Messages plugins passed to `ss.log` during the current command, for the audit details.
+    func takeLogMessages() -> [String]
+}
+
+public enum PolicyHook: String, Sendable, CaseIterable {
+    case beforePurchase = "before_purchase"
+    case beforeSetLicenses = "before_set_licenses"
+    case beforeAssign = "before_assign"
+    case beforeCancel = "before_cancel"
+    case validatePaymentMethod = "validate_payment_method"
+}
+
+/// No plugins: everything allowed, no limits, the built-in reasons only.
+public final class NoPolicy: PolicyEngine {
+    public init() {}
+    public func check(_ hook: PolicyHook, _ arguments: [PlainValue]) throws {}
+    public func licenseLimit(_ context: PlainValue) throws -> (limit: Int, plugin: String)? { nil }
+    public func cancellationReasons() throws -> [CancellationReason] { [] }
+    public func notify(_ event: PlainValue) -> [String] { [] }
+    public func takeLogMessages() -> [String] { [] }
+}

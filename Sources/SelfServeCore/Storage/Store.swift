@@ -1,0 +1,103 @@
+/// Everything the rules need from storage, inside one transaction that the executor opened.
+///
+/// This is the narrow interface between the domain and SQL: the SQLite implementation lives in
+/// `SelfServeStore`; a PostgreSQL one can be added behind the same protocol. Methods read or write
+/// whole values; none of them opens, commits or rolls back a transaction.
+public protocol Store: AnyObject {
+    // MARK: Organization and settings
+    func organization() throws -> Organization?
+    func saveOrganization(_ org: Organization) throws
+    func setting(_ key: String) throws -> String?
+    func setSetting(_ key: String, _ value: String) throws
+
+    // MARK: Users
+    func user(email: String) throws -> User?
+    func users(kind: User.Kind?) throws -> [User]
+    func insertUser(_ user: User) throws
+    func updateUser(_ user: User) throws
+    func userCount() throws -> Int
+    /// E-mails starting with `prefix`, for completion.
+    func emails(prefix: String, limit: Int) throws -> [String]
+
+    // MARK: Products
+    /// By id, or by name compared without case.
+    func product(idOrName: String) throws -> Product?
+    func products() throws -> [Product]
+    func upsertProduct(_ product: Product) throws
+
+    // MARK: Audit log
+    func appendAudit(_ entry: AuditEntry) throws
+    func auditEntries(since: String?, actor: String?, action: String?) throws -> [AuditEntry]
+
+    // MARK: Subscriptions and licenses
+    func insertSubscription(_ subscription: Subscription) throws
+    func updateSubscription(_ subscription: Subscription) throws
+    func subscription(id: String) throws -> Subscription?
+    func subscriptionDetails(id: String) throws -> SubscriptionDetails?
+    func subscriptionDetails(filter: SubscriptionFilter) throws -> [SubscriptionDetails]
+    func subscriptionCount() throws -> Int
+    /// Subscriptions whose lifecycle or billing has something due on or before `day`.
+    func subscriptionsDue(on day: Day) throws -> [Subscription]
+    func hasTrial(buyer: String, product: String) throws -> Bool
+    func recordTrial(buyer: String, product: String, subscription: String) throws
+    func subscriptionIds(prefix: String, buyer: String?, limit: Int) throws -> [String]
+
+    func assignedCount(subscription: String) throws -> Int
+    func assignments(subscription: String) throws -> [Assignment]
+    /// Which of `emails` already hold a license of the subscription.
+    func assignedEmails(subscription: String, among emails: [String]) throws -> Set<String>
+    func insertAssignments(_ assignments: [Assignment]) throws
+    func deleteAssignments(subscription: String, emails: [String]) throws
+    func deleteAllAssignments(subscription: String) throws
+    func recordLicenseChange(_ change: LicenseChange) throws
+    func licenseChanges(subscription: String, from: Day, to: Day) throws -> [LicenseChange]
+
+    // MARK: Billing accounts, profiles, payment methods
+    func billingAccounts(owner: String) throws -> [BillingAccount]
+    func billingAccount(id: String) throws -> BillingAccount?
+    func insertBillingAccount(_ account: BillingAccount) throws
+    func billingProfiles(owner: String, account: String?) throws -> [BillingProfile]
+    func billingProfile(id: String) throws -> BillingProfile?
+    func insertBillingProfile(_ profile: BillingProfile) throws
+    func updateBillingProfile(_ profile: BillingProfile) throws
+    func subscriptionIds(billingProfile: String) throws -> [String]
+
+    func paymentMethod(id: String) throws -> PaymentMethod?
+    func paymentMethods(owner: String) throws -> [PaymentMethod]
+    func paymentMethod(owner: String, fingerprint: String) throws -> PaymentMethod?
+    func insertPaymentMethod(_ method: PaymentMethod) throws
+    func updatePaymentMethod(_ method: PaymentMethod) throws
+    func deletePaymentMethod(id: String) throws
+    /// Billing profiles or live subscriptions that pay with this method.
+    func paymentMethodUsers(id: String) throws -> [String]
+
+    // MARK: Invoices
+    func insertInvoice(_ invoice: Invoice) throws
+    func invoice(id: String) throws -> Invoice?
+    func invoices(owner: String, profile: String?, from: Day?, to: Day?) throws -> [Invoice]
+    func invoiceExists(billingProfile: String, periodStart: Day, kind: String) throws -> Bool
+    /// Credits waiting for a billing profile's next invoice; taken (marked used) by the caller.
+    func pendingCredits(billingProfile: String) throws -> [InvoiceLine]
+    func addPendingCredit(billingProfile: String, line: InvoiceLine) throws
+    func clearPendingCredits(billingProfile: String) throws
+
+    // MARK: Plugins
+    func plugins() throws -> [PluginRecord]
+    func plugin(name: String) throws -> PluginRecord?
+    func insertPlugin(_ plugin: PluginRecord) throws
+    func updatePlugin(_ plugin: PluginRecord) throws
+    func deletePlugin(name: String) throws
+}
+
+/// Which subscriptions a list shows. Nil fields do not filter.
+public struct SubscriptionFilter: Sendable {
+    public var buyer: String?
+    public var product: String?
+    public var statuses: [Subscription.Status]?
+
+    public init(buyer: String? = nil, product: String? = nil, statuses: [Subscription.Status]? = nil) {
+        self.buyer = buyer
+        self.product = product
+        self.statuses = statuses
+    }
+}

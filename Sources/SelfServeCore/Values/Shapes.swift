@@ -1,0 +1,85 @@
+/// The JSON shapes of SPEC.md, built from domain values. Field names here are the contract.
+public enum Shapes {
+    public static func user(_ u: User) -> PlainValue {
+        .object([("email", .string(u.email)), ("name", .string(u.name)), ("kind", .string(u.kind.rawValue)),
+                 ("role", .string(u.role.rawValue)), ("status", .string(u.status.rawValue))])
+    }
+
+    public static func product(_ p: Product) -> PlainValue {
+        .object([("id", .string(p.id)), ("name", .string(p.name)), ("unit_price", PlainValue(p.unitPrice)),
+                 ("currency", .string(p.unitPrice.currency)), ("term", .string(p.term.rawValue)),
+                 ("trial_days", PlainValue(p.trialDays)), ("trial_licenses", PlainValue(p.trialLicenses)),
+                 ("self_service", .string(p.selfService.rawValue))])
+    }
+
+    public static func subscription(_ d: SubscriptionDetails, assigned: [Assignment]? = nil) -> PlainValue {
+        let s = d.subscription
+        var pairs: [(String, PlainValue)] = [
+            ("id", .string(s.id)), ("product", .string(s.product)), ("product_name", .string(d.productName)),
+            ("buyer", .string(s.buyer)), ("buyer_name", .string(d.buyerName)), ("status", .string(s.status.rawValue)),
+            ("term", .string(s.term.rawValue)), ("licenses_total", PlainValue(s.licensesTotal)),
+            ("licenses_assigned", PlainValue(d.licensesAssigned)),
+            ("licenses_available", PlainValue(max(0, s.licensesTotal - d.licensesAssigned))),
+            ("unit_price", PlainValue(s.unitPrice)), ("currency", .string(s.unitPrice.currency)),
+            ("started", PlainValue(s.started)), ("expires", PlainValue(s.expires)),
+            ("billing_profile", PlainValue(s.billingProfile)), ("payment_method", PlainValue(d.effectivePaymentMethod)),
+            ("trial", .bool(s.isTrial)),
+        ]
+        if s.status == .canceled || s.cancelReason != nil {
+            pairs.append(("cancel_reason", PlainValue(s.cancelReason)))
+            pairs.append(("cancel_comment", PlainValue(s.cancelComment)))
+        }
+        if let assigned { pairs.append(("assigned_users", .array(assigned.map(assignment)))) }
+        return .object(pairs)
+    }
+
+    public static func assignment(_ a: Assignment) -> PlainValue {
+        .object([("email", .string(a.email)), ("name", .string(a.name)), ("assigned_at", .string(a.assignedAt)), ("assigned_by", .string(a.assignedBy))])
+    }
+
+    public static func purchase(_ d: SubscriptionDetails, assigned: [Assignment]? = nil) -> PlainValue {
+        let s = d.subscription
+        var pairs: [(String, PlainValue)] = [
+            ("subscription", .string(s.id)), ("product_name", .string(d.productName)), ("buyer", .string(s.buyer)),
+            ("buyer_name", .string(d.buyerName)), ("licenses_total", PlainValue(s.licensesTotal)),
+            ("licenses_assigned", PlainValue(d.licensesAssigned)), ("expires", PlainValue(s.expires)),
+            ("unit_price", PlainValue(s.unitPrice)), ("currency", .string(s.unitPrice.currency)), ("status", .string(s.status.rawValue)),
+        ]
+        if let assigned { pairs.append(("assigned_users", .array(assigned.map(assignment)))) }
+        return .object(pairs)
+    }
+
+    public static func reason(_ r: CancellationReason) -> PlainValue {
+        .object([("code", .string(r.code)), ("label", .string(r.label)), ("comment_required", .bool(r.commentRequired)), ("source", .string(r.source))])
+    }
+
+    public static func audit(_ e: AuditEntry) -> PlainValue {
+        let details = (try? JSON.parse(e.details)) ?? .string(e.details)
+        return .object([("at", .string(e.at)), ("actor", .string(e.actor)), ("action", .string(e.action)),
+                        ("target", .string(e.target)), ("outcome", .string(e.outcome.rawValue)), ("details", details)])
+    }
+
+    public static func paymentMethod(_ m: PaymentMethod, isDefault: Bool) -> PlainValue {
+        .object([("id", .string(m.id)), ("brand", .string(m.brand.rawValue)), ("last4", .string(m.last4)),
+                 ("exp_month", PlainValue(m.expMonth)), ("exp_year", PlainValue(m.expYear)), ("holder", .string(m.holder)),
+                 ("address", .object([("line1", PlainValue(m.address.line1)), ("line2", PlainValue(m.address.line2)),
+                                      ("city", PlainValue(m.address.city)), ("postal_code", PlainValue(m.address.postalCode)),
+                                      ("country", PlainValue(m.address.country))])),
+                 ("default", .bool(isDefault)), ("fingerprint", .string(m.fingerprint))])
+    }
+
+    public static func invoice(_ i: Invoice, lines: Bool) -> PlainValue {
+        var pairs: [(String, PlainValue)] = [
+            ("id", .string(i.id)), ("billing_profile", .string(i.billingProfile)), ("date", PlainValue(i.date)),
+            ("period_start", PlainValue(i.periodStart)), ("period_end", PlainValue(i.periodEnd)),
+            ("total", PlainValue(i.total)), ("currency", .string(i.total.currency)), ("status", .string(i.status.rawValue)),
+        ]
+        if lines {
+            pairs.append(("lines", .array(i.lines.map {
+                .object([("description", .string($0.description)), ("subscription", PlainValue($0.subscription)),
+                         ("quantity", PlainValue($0.quantity)), ("unit_price", PlainValue($0.unitPrice)), ("amount", PlainValue($0.amount))])
+            })))
+        }
+        return .object(pairs)
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import GRDB
+import SelfServeCore
+
+/// The selfserve database file: opened once per process, checked before anything is written to it.
+///
+/// A file that is not a selfserve database (another application's SQLite file, a text file, a corrupt
+/// file) is refused and never overwritten. A new file is created with mode 0600, because it holds the
+/// organization's purchase history and the card fingerprint key.
+public final class SQLiteDatabase {
+    /// `PRAGMA application_id` of selfserve databases ("SSRV").
+    static let applicationID: Int32 = 0x5353_5256
+
+    public let path: String
+    let queue: DatabaseQueue
+
+    /// Opens `path`. With `create`, a missing file is created (for `init`); otherwise it must exist.
+    public init(path: String, create: Bool) throws {
+        self.path = path
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        let exists = fm.fileExists(atPath: path, isDirectory: &isDir)
+        if isDir.boolValue { throw SelfServeError.invalid("\(path) is a directory, not a database file") }
+        if !exists {
+            guard create else {
+                throw SelfServeError.notFound("no database at \(path); create one with 'selfserve --db \(path) init --org NAME --admin EMAIL'")
+            }
+            try Self.createFile(path)
+        } else {
+            try Self.checkHeader(path)
+        }
+        var config = Configuration()
+        config.journalMode = .wal
+        config.busyMode = .timeout(10)
+        config.foreignKeysEnabled = true
+        config.allowsUnsafeTransactions = true
+        config.label = "selfserve"
+        do {
+            queue = try DatabaseQueue(path: path, configuration: config)
+            try queue.inDatabase { db in try Self.checkIdentity(db, path: path) }
+            try Migrations.migrator.checkNotNewer(queue, path: path)
+            try Migrations.migrator.migrate(queue)
+        } catch let error as DatabaseError {
+            throw Self.describe(error, path: path)
+        }
+    }
+
+    /// Runs `body` on the one connection. The shell and batch runs stay inside one call for their whole
+    /// life, so that thousands of lines never reopen the database.
+    public func withStore<T>(_ body: (SQLiteStore) throws -> T) throws -> T {
+        do {
+            return try queue.inDatabase { db in try body(SQLiteStore(db)) }
+        } catch let error as DatabaseError {
+            throw Self.describe(error, path: path)
+        }
+    }
+
+    static func createFile(_ path: String) throws {
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty && !FileManager.default.fileExists(atPath: dir) {
+            try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        let fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw SelfServeError.invalid("cannot create \(path): \(String(cString: strerror(errno)))")
+        }
+        close(fd)
+    }
+
+    static func checkHeader(_ path: String) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw SelfServeError.invalid("cannot read \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { try? handle.close() }
+        let header = (try? handle.read(upToCount: 16)) ?? Data()
+        if !header.isEmpty && header != Data("SQLite format 3\0".utf8) {
+            throw SelfServeError.invalid("\(path) is not a selfserve database (not an SQLite file); it was left untouched")
+        }
+    }
+
+    static func checkIdentity(_ db: Database, path: String) throws {
+        let appID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+        if appID == applicationID { return }
+        let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'") ?? 0
+        if appID != 0 || tables > 0 {
+            throw SelfServeError.invalid("\(path) is an SQLite database of another application, not a selfserve database; it was left untouched")
+        }
+        try db.execute(sql: "PRAGMA application_id = \(applicationID)")
+    }
+
+    static func describe(_ error: DatabaseError, path: String) -> SelfServeError {
+        switch error.resultCode {
+        case .SQLITE_NOTADB: return .invalid("\(path) is not a selfserve database (not an SQLite file); it was left untouched")
+        case .SQLITE_CORRUPT: return .invalid("\(path) is corrupt (\(error.message ?? "malformed")); restore it from a backup")
+        case .SQLITE_BUSY, .SQLITE_LOCKED: return .conflict("the database is busy (another selfserve holds a write lock for too long); try again")
+        case .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_CANTOPEN: return .invalid("cannot write \(path): \(error.message ?? "permission denied")")
+        case .SQLITE_FULL: return .invalid("the disk holding \(path) is full")
+        case .SQLITE_CONSTRAINT: return .conflict("the change conflicts with existing data (\(error.message ?? "constraint"))")
+        case .SQLITE_INTERRUPT: return .invalid("interrupted")
+        default: return .invalid("database error on \(path): \(error.message ?? "\(error.resultCode)")")
+        }
+    }
+}
+
+extension DatabaseMigrator {
+    /// A database migrated by a newer selfserve has migrations this one does not know: refuse it
+    /// rather than run old code on a schema it does not understand.
+    func checkNotNewer(_ queue: DatabaseQueue, path: String) throws {
+        let known = Set(migrations)
+        let applied = try queue.read { db in try appliedIdentifiers(db) }
+        let unknown = applied.subtracting(known)
+        if !unknown.isEmpty {
+            throw SelfServeError.invalid("\(path) was written by a newer selfserve (schema \(unknown.sorted().joined(separator: ", "))); upgrade selfserve to open it")
+        }
+    }
+}

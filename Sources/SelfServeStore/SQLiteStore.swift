@@ -1,0 +1,154 @@
+import GRDB
+import SelfServeCore
+
+/// `Store` on one open SQLite connection. Statements are prepared once and cached by GRDB, so a batch
+/// of thousands of commands parses each SQL text once.
+public final class SQLiteStore: Store, TransactionControl {
+    let db: Database
+
+    init(_ db: Database) { self.db = db }
+
+    func rows(_ sql: String, _ arguments: StatementArguments = StatementArguments()) throws -> [Row] {
+        try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments)
+    }
+
+    func row(_ sql: String, _ arguments: StatementArguments = StatementArguments()) throws -> Row? {
+        try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments)
+    }
+
+    func exec(_ sql: String, _ arguments: StatementArguments = StatementArguments()) throws {
+        try db.cachedStatement(sql: sql).execute(arguments: arguments)
+    }
+
+    func int(_ sql: String, _ arguments: StatementArguments = StatementArguments()) throws -> Int {
+        try Int.fetchOne(db.cachedStatement(sql: sql), arguments: arguments) ?? 0
+    }
+
+    // MARK: TransactionControl
+
+    public var isInTransaction: Bool { db.isInsideTransaction }
+    public func begin(write: Bool) throws { try db.beginTransaction(write ? .immediate : .deferred) }
+    public func commit() throws { try db.commit() }
+    public func rollback() throws { try db.rollback() }
+    public func savepoint(_ name: String) throws { try db.execute(sql: "SAVEPOINT \(name)") }
+    public func releaseSavepoint(_ name: String) throws { try db.execute(sql: "RELEASE SAVEPOINT \(name)") }
+    public func rollbackToSavepoint(_ name: String) throws {
+        try db.execute(sql: "ROLLBACK TO SAVEPOINT \(name)")
+        try db.execute(sql: "RELEASE SAVEPOINT \(name)")
+    }
+
+    // MARK: Organization and settings
+
+    public func organization() throws -> Organization? {
+        try row("SELECT name, cloud, created_at FROM organization WHERE id = 1").map {
+            Organization(name: $0["name"], cloud: Organization.Cloud(rawValue: $0["cloud"]) ?? .global, createdAt: $0["created_at"])
+        }
+    }
+
+    public func saveOrganization(_ org: Organization) throws {
+        try exec("INSERT OR REPLACE INTO organization (id, name, cloud, created_at) VALUES (1, ?, ?, ?)", [org.name, org.cloud.rawValue, org.createdAt])
+    }
+
+    public func setting(_ key: String) throws -> String? {
+        try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM settings WHERE key = ?"), arguments: [key])
+    }
+
+    public func setSetting(_ key: String, _ value: String) throws {
+        try exec("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", [key, value])
+    }
+
+    // MARK: Users
+
+    static func user(_ r: Row) -> User {
+        User(email: r["email"], name: r["name"], kind: User.Kind(rawValue: r["kind"]) ?? .member,
+             role: User.Role(rawValue: r["role"]) ?? .user, status: User.Status(rawValue: r["status"]) ?? .active, createdAt: r["created_at"])
+    }
+
+    public func user(email: String) throws -> User? {
+        try row("SELECT * FROM users WHERE email = ?", [email]).map(Self.user)
+    }
+
+    public func users(kind: User.Kind?) throws -> [User] {
+        if let kind { return try rows("SELECT * FROM users WHERE kind = ? ORDER BY email", [kind.rawValue]).map(Self.user) }
+        return try rows("SELECT * FROM users ORDER BY email").map(Self.user)
+    }
+
+    public func insertUser(_ u: User) throws {
+        try exec("INSERT INTO users (email, name, kind, role, status, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                 [u.email, u.name, u.kind.rawValue, u.role.rawValue, u.status.rawValue, u.createdAt])
+    }
+
+    public func updateUser(_ u: User) throws {
+        try exec("UPDATE users SET name = ?, kind = ?, role = ?, status = ? WHERE email = ?", [u.name, u.kind.rawValue, u.role.rawValue, u.status.rawValue, u.email])
+    }
+
+    public func userCount() throws -> Int { try int("SELECT count(*) FROM users") }
+
+    public func emails(prefix: String, limit: Int) throws -> [String] {
+        // A range on the primary key, not LIKE: an index seek however many users there are.
+        try String.fetchAll(db.cachedStatement(sql: "SELECT email FROM users WHERE email >= ? AND email < ? ORDER BY email LIMIT ?"),
+                            arguments: [prefix, prefix + "\u{10FFFF}", limit])
+    }
+
+    // MARK: Products
+
+    static func product(_ r: Row) -> Product {
+        Product(id: r["id"], name: r["name"], unitPrice: Money(minorUnits: r["unit_price"], currency: r["currency"]),
+                term: Term(rawValue: r["term"]) ?? .monthly, trialDays: r["trial_days"], trialLicenses: r["trial_licenses"],
+                selfService: SelfServicePolicy(rawValue: r["self_service"]) ?? .disabled)
+    }
+
+    public func product(idOrName: String) throws -> Product? {
+        if let p = try row("SELECT * FROM products WHERE id = ?", [idOrName]) { return Self.product(p) }
+        return try row("SELECT * FROM products WHERE name = ? COLLATE NOCASE", [idOrName]).map(Self.product)
+    }
+
+    public func products() throws -> [Product] {
+        try rows("SELECT * FROM products ORDER BY name COLLATE NOCASE").map(Self.product)
+    }
+
+    public func upsertProduct(_ p: Product) throws {
+        try exec("""
+            INSERT INTO products (id, name, unit_price, currency, term, trial_days, trial_licenses, self_service)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET name = excluded.name, unit_price = excluded.unit_price, currency = excluded.currency,
+                term = excluded.term, trial_days = excluded.trial_days, trial_licenses = excluded.trial_licenses,
+                self_service = excluded.self_service
+            """, [p.id, p.name, p.unitPrice.minorUnits, p.unitPrice.currency, p.term.rawValue, p.trialDays, p.trialLicenses, p.selfService.rawValue])
+    }
+
+    // MARK: Audit log
+
+    public func appendAudit(_ e: AuditEntry) throws {
+        try exec("INSERT INTO audit_log (at, actor, action, target, outcome, details) VALUES (?, ?, ?, ?, ?, ?)",
+                 [e.at, e.actor, e.action, e.target, e.outcome.rawValue, e.details])
+    }
+
+    public func auditEntries(since: String?, actor: String?, action: String?) throws -> [AuditEntry] {
+        var sql = "SELECT * FROM audit_log WHERE 1"
+        var args = StatementArguments()
+        if let since { sql += " AND at >= ?"; args += [since] }
+        if let actor { sql += " AND actor = ?"; args += [actor] }
+        if let action {
+            // `--action subscription` matches subscription.buy, subscription.cancel, …
+            sql += " AND (action = ? OR action LIKE ? ESCAPE '\\')"
+            args += [action, action.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + ".%"]
+        }
+        sql += " ORDER BY id"
+        return try rows(sql, args).map {
+            AuditEntry(at: $0["at"], actor: $0["actor"], action: $0["action"], target: $0["target"],
+                       outcome: AuditEntry.Outcome(rawValue: $0["outcome"]) ?? .ok, details: $0["details"])
+        }
+    }
+}
+
+/// Transactions, for the executor only: operations never commit.
+public protocol TransactionControl: AnyObject {
+    var isInTransaction: Bool { get }
+    func begin(write: Bool) throws
+    func commit() throws
+    func rollback() throws
+    func savepoint(_ name: String) throws
+    func releaseSavepoint(_ name: String) throws
+    func rollbackToSavepoint(_ name: String) throws
+}

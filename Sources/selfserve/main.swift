@@ -1,0 +1,1 @@
+import SelfServeShell; import CLua; import CSupport; import CEditline
