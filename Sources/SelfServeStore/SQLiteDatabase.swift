@@ -88,6 +88,13 @@ public final class SQLiteDatabase {
         try db.execute(sql: "PRAGMA application_id = \(applicationID)")
     }
 
+    /// Any error of a command as the one error type users see.
+    public static func selfServeError(_ error: Error, path: String) -> SelfServeError {
+        if let e = error as? SelfServeError { return e }
+        if let e = error as? DatabaseError { return describe(e, path: path) }
+        return .invalid("\(error)")
+    }
+
     static func describe(_ error: DatabaseError, path: String) -> SelfServeError {
         switch error.resultCode {
         case .SQLITE_NOTADB: return .invalid("\(path) is not a selfserve database (not an SQLite file); it was left untouched")

@@ -28,6 +28,19 @@ public final class CommandContext {
         self.ids = ids
     }
 
+    /// Another context on the same store and instant, acting as someone else (demo data, `billing run`).
+    public func acting(as email: String?, daysAgo: Int = 0) -> CommandContext {
+        let other = CommandContext(store: store, policy: policy, clock: FixedClock(now.addingTimeInterval(-86_400 * Double(daysAgo))), actorEmail: email, ids: ids)
+        return other
+    }
+
+    /// Takes over what a context made with `acting(as:)` recorded, so that it is written and delivered too.
+    public func absorb(_ other: CommandContext) {
+        auditTrail += other.auditTrail
+        events += other.events
+        ids = other.ids
+    }
+
     /// The acting user, who must exist and not be blocked.
     public func actor() throws -> User {
         if let user = resolvedActor { return user }

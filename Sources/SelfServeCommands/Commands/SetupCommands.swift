@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import SelfServeCore
+
+/// `init`: creates the database, the organization, its first admin and the built-in catalog.
+struct InitCommand: SelfServeCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init", abstract: "Create the database for an organization.",
+        discussion: "The database file is created with mode 0600. An existing file that is not an empty selfserve database is never overwritten.")
+    static let access = DatabaseAccess.create
+
+    @OptionGroup var globals: GlobalOptions
+    @Option(help: "The organization's name.") var org: String
+    @Option(help: ArgumentHelp("The first admin's e-mail.", valueName: "email")) var admin: String
+    @Option(name: .customLong("admin-name"), help: "The first admin's display name.") var adminName: String?
+    @Option(help: "global, or china for an organization operated by 21Vianet.") var cloud: Organization.Cloud = .global
+    @Flag(help: "Add sample users, purchases, trials and invoices.") var demo = false
+
+    var auditSubject: (action: String, target: String)? { ("org.init", org) }
+
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
+        var key = [UInt8](repeating: 0, count: 32)
+        var rng = SystemRandomNumberGenerator()
+        for i in key.indices { key[i] = rng.next() }
+        var value = try ctx.initialize(orgName: org, adminEmail: admin, adminName: adminName, cloud: cloud, fingerprintKey: key)
+        if demo {
+            try DemoData.populate(ctx)
+            value = try ctx.orgShow()
+        }
+        return .init(value, .object, note: "created \(env.databasePath)")
+    }
+}
+
+struct OrgCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "org", abstract: "The organization.", subcommands: [OrgShow.self])
+}
+
+struct OrgShow: SelfServeCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show the organization: name, cloud, admin portal, counts.")
+    static let access = DatabaseAccess.read
+    @OptionGroup var globals: GlobalOptions
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .object(try ctx.orgShow()) }
+}
+
+struct LoginCommand: SelfServeCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "login", abstract: "Remember who you act as for this database.",
+        discussion: "This asserts an identity; it is not authentication. --as and SELFSERVE_USER still take precedence.")
+    static let access = DatabaseAccess.read
+    @OptionGroup var globals: GlobalOptions
+    @Argument(help: "A user of the organization.") var email: String
+
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
+        let user = try ctx.existingUser(email)
+        guard user.status == .active else { throw SelfServeError.forbidden("\(user.email) is blocked") }
+        try env.logins.save(user.email, for: env.databasePath)
+        return .init(Shapes.user(user), .object, note: "signed in as \(user.email)")
+    }
+}
+
+struct LogoutCommand: SelfServeCommand {
+    static let configuration = CommandConfiguration(commandName: "logout", abstract: "Forget the user saved by login for this database.")
+    static let access = DatabaseAccess.none
+    @OptionGroup var globals: GlobalOptions
+
+    func execute(_ env: CommandEnvironment) throws -> CommandResult {
+        let who = env.logins.user(for: env.databasePath)
+        try env.logins.save(nil, for: env.databasePath)
+        return .init(.object([("signed_out", PlainValue(who))]), .none, note: who.map { "signed out \($0)" } ?? "nobody was signed in")
+    }
+}
+
+struct WhoamiCommand: SelfServeCommand {
+    static let configuration = CommandConfiguration(commandName: "whoami", abstract: "Show the acting user.")
+    static let access = DatabaseAccess.read
+    @OptionGroup var globals: GlobalOptions
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .object(try ctx.whoami()) }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import SelfServeCore
+
+struct UserCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "user", abstract: "The organization's people.",
+        subcommands: [UserAdd.self, UserImport.self, UserList.self, UserShow.self, UserBlock.self, UserUnblock.self])
+}
+
+struct UserAdd: SelfServeCommand {
+    static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a user (admins).")
+    static let access = DatabaseAccess.write
+    @OptionGroup var globals: GlobalOptions
+    @Argument(help: "The user's e-mail.") var email: String
+    @Option(help: "Display name.") var name: String
+    @Flag(help: "A guest: cannot buy, cannot receive licenses.") var guest = false
+    @Flag(help: "An admin.") var admin = false
+
+    var auditSubject: (action: String, target: String)? { ("user.add", email) }
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
+        let user = try ctx.addUser(email: email, name: name, guest: guest, admin: admin)
+        return .created(user, id: user["email"]?.stringValue ?? email)
+    }
+}
+
+struct UserImport: SelfServeCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import", abstract: "Add users from a CSV file (admins).",
+        discussion: "Header: email,name,kind,role. All or nothing: one bad line imports nothing, and every bad line is named.")
+    static let access = DatabaseAccess.write
+    @OptionGroup var globals: GlobalOptions
+    @Argument(help: "CSV file, or - for stdin.") var file: String
+
+    var auditSubject: (action: String, target: String)? { ("user.import", file) }
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
+        _ = try ctx.admin("import users")
+        let r = try ctx.importUsers(csv: try env.readTextFile(file), file: file)
+        return .init(r, .object, note: "imported \(r["imported"]?.intValue ?? 0) users")
+    }
+}
+
+struct UserList: SelfServeCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List users.")
+    static let access = DatabaseAccess.read
+    @OptionGroup var globals: GlobalOptions
+    @Flag(help: "Guests only.") var guests = false
+    @Flag(help: "Members only.") var members = false
+
+    func validate() throws {
+        if guests && members { throw ValidationError("--guests and --members exclude each other") }
+    }
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
+        .list(try ctx.listUsers(kind: guests ? .guest : members ? .member : nil))
+    }
+}
+
+struct UserShow: SelfServeCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one user.")
+    static let access = DatabaseAccess.read
+    @OptionGroup var globals: GlobalOptions
+    @Argument(help: "E-mail.") var email: String
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .object(try ctx.showUser(email)) }
+}
+
+struct UserBlock: SelfServeCommand {
+    static let configuration = CommandConfiguration(commandName: "block", abstract: "Block a user (admins): no more acting, buying or receiving licenses.")
+    static let access = DatabaseAccess.write
+    @OptionGroup var globals: GlobalOptions
+    @Argument(help: "E-mail.") var email: String
+    var auditSubject: (action: String, target: String)? { ("user.block", email) }
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .object(try ctx.setUserStatus(email, .blocked)) }
+}
+
+struct UserUnblock: SelfServeCommand {
+    static let configuration = CommandConfiguration(commandName: "unblock", abstract: "Unblock a user (admins).")
+    static let access = DatabaseAccess.write
+    @OptionGroup var globals: GlobalOptions
+    @Argument(help: "E-mail.") var email: String
+    var auditSubject: (action: String, target: String)? { ("user.unblock", email) }
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .object(try ctx.setUserStatus(email, .active)) }
+}

@@ -1,0 +1,235 @@
+import Foundation
+import SelfServeCore
+import SelfServeStore
+
+/// Plugins as the session sees them: a policy engine that is told which store the current command runs on.
+public protocol SessionPolicy: PolicyEngine {
+    /// Called before every command with its store, and with nil after it, so that read-only helpers
+    /// (`ss.user`, …) read inside the command's own transaction.
+    func attach(_ store: Store?)
+}
+
+extension NoPolicy: SessionPolicy {
+    public func attach(_ store: Store?) {}
+}
+
+/// One run of selfserve — a one-shot command, a shell, a batch or a script — and its executor.
+///
+/// It opens the database once, resolves the acting user, runs every command in its own transaction
+/// (or a savepoint inside `begin`/`--atomic`), writes the audit log, rolls back on error and on
+/// `--dry-run`, and delivers plugin events after commit. Commands never do any of this themselves.
+public final class Session: CommandEnvironment {
+    public let environment: [String: String]
+    public let databasePath: String
+    public let logins: LoginStore
+    /// `--as` given to the whole session (a script cannot change it).
+    public let sessionActor: String?
+    public var isInteractive: Bool
+    public var format: OutputFormat
+    /// Reads lines of stdin for `--card-stdin`; the batch runner replaces it so that card lines do
+    /// not get mixed with command lines.
+    public var stdinLines: () -> String? = { readLine(strippingNewline: true) }
+    public var secretReader: (String) throws -> String = { _ in throw SelfServeError(.usage, "no terminal to ask on; pass --card-stdin") }
+    public var confirmer: (String) -> Bool = { _ in false }
+    public var output: (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
+    public var errorOutput: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+    /// Makes the policy engine the first time a command needs one (plugins load once per process).
+    public var policyFactory: (Session) throws -> SessionPolicy = { _ in NoPolicy() }
+    /// Runs a Lua automation script (`run`); set by the Lua layer.
+    public var scriptRunner: ((Session, String, [String], Bool) throws -> PlainValue)?
+
+    private var database: SQLiteDatabase?
+    private var policy: SessionPolicy?
+    private var ids: IdGenerator
+    /// Events of commands inside an open `begin`/`--atomic`, delivered when it commits.
+    private var pendingEvents: [PlainValue] = []
+    private var savepointDepth = 0
+
+    public init(databasePath: String?, actingUser: String?, format: OutputFormat, isInteractive: Bool,
+                environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.environment = environment
+        self.databasePath = Paths.absolute(databasePath ?? environment["SELFSERVE_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? Paths.defaultDatabase(environment))
+        self.logins = LoginStore(environment: environment)
+        self.sessionActor = actingUser
+        self.format = format
+        self.isInteractive = isInteractive
+        self.ids = IdGenerator(seed: environment["SELFSERVE_ID_SEED"].flatMap { UInt64($0) })
+    }
+
+    /// The acting user of a command: `--as` > `SELFSERVE_USER` > the saved login.
+    public func actor(for command: GlobalOptions? = nil) -> String? {
+        if let a = command?.actingUser ?? sessionActor { return a }
+        if let a = environment["SELFSERVE_USER"], !a.isEmpty { return a }
+        return logins.user(for: databasePath)
+    }
+
+    public func clock() throws -> Clock {
+        if let now = environment["SELFSERVE_NOW"], !now.isEmpty { return try FixedClock(parsing: now) }
+        return SystemClock()
+    }
+
+    // MARK: Database
+
+    public func openDatabase(create: Bool = false) throws -> SQLiteDatabase {
+        if let database { return database }
+        let db = try SQLiteDatabase(path: databasePath, create: create)
+        database = db
+        return db
+    }
+
+    /// The store of the open database, for a short read outside any command (completion, the prompt).
+    public func withStore<T>(_ body: (Store) throws -> T) throws -> T {
+        try openDatabase().withStore { try body($0) }
+    }
+
+    private func policyEngine() throws -> SessionPolicy {
+        if let policy { return policy }
+        let p = try policyFactory(self)
+        policy = p
+        return p
+    }
+
+    // MARK: User transactions (shell `begin`, `--atomic`)
+
+    public var inTransaction: Bool { savepointDepth > 0 }
+
+    public func begin() throws {
+        guard !inTransaction else { throw SelfServeError.conflict("a transaction is already open; commit or rollback first") }
+        try openDatabase().withStore { store in try store.begin(write: true) }
+        savepointDepth = 1
+    }
+
+    public func commit() throws {
+        guard inTransaction else { throw SelfServeError.conflict("no transaction is open; 'begin' starts one") }
+        try openDatabase().withStore { store in try store.commit() }
+        savepointDepth = 0
+        deliver(pendingEvents)
+        pendingEvents = []
+    }
+
+    public func rollback() throws {
+        guard inTransaction else { throw SelfServeError.conflict("no transaction is open; 'begin' starts one") }
+        try openDatabase().withStore { store in if store.isInTransaction { try store.rollback() } }
+        savepointDepth = 0
+        pendingEvents = []
+    }
+
+    // MARK: Executing
+
+    /// Parses words and runs them: the one path of the CLI, the shell, batch lines and `ss.exec`.
+    public func run(words: [String]) throws -> CommandResult {
+        switch try CommandParser.parse(words) {
+        case .command(let command): return try execute(command)
+        case .help(let text): return .text(text)
+        }
+    }
+
+    public func execute(words: [String]) throws -> PlainValue {
+        try run(words: words).value
+    }
+
+    public func execute(_ command: any SelfServeCommand) throws -> CommandResult {
+        let g = command.globals
+        if let db = g.db, Paths.absolute(db) != databasePath {
+            throw SelfServeError(.usage, "--db cannot change inside a session (this one uses \(databasePath))")
+        }
+        if let a = g.actingUser, let s = sessionActor, a.lowercased() != s.lowercased(), scriptRunning {
+            throw SelfServeError.forbidden("a script cannot change who it acts as (\(s))")
+        }
+        let access = type(of: command).access
+        switch access {
+        case .none, .script:
+            return try command.execute(self)
+        case .create, .read, .write:
+            let db = try openDatabase(create: access == .create)
+            return try db.withStore { store in try executeInTransaction(command, store: store, access: access) }
+        }
+    }
+
+    public var scriptRunning = false
+
+    private func executeInTransaction(_ command: any SelfServeCommand, store: SQLiteStore, access: DatabaseAccess) throws -> CommandResult {
+        let g = command.globals
+        let nested = store.isInTransaction
+        let savepoint = "ss_command"
+        if nested { try store.savepoint(savepoint) } else { try store.begin(write: access != .read) }
+        let policy = try policyEngine()
+        policy.attach(store)
+        defer { policy.attach(nil) }
+        let ctx = CommandContext(store: store, policy: policy, clock: try clock(), actorEmail: actor(for: g), ids: ids)
+        do {
+            var result = try command.execute(ctx, self)
+            for entry in ctx.auditTrail { try store.appendAudit(entry) }
+            ids = ctx.ids
+            if g.dryRun {
+                if nested { try store.rollbackToSavepoint(savepoint) } else { try store.rollback() }
+                let changes = ctx.auditTrail.map { "  would \($0.action) \($0.target) \($0.details)" }
+                result.note = (["dry run: nothing was changed"] + changes).joined(separator: "\n")
+                return result
+            }
+            if nested {
+                try store.releaseSavepoint(savepoint)
+                pendingEvents += ctx.events
+            } else {
+                try store.commit()
+                deliver(ctx.events)
+            }
+            return result
+        } catch {
+            let failure = SQLiteDatabase.selfServeError(error, path: databasePath)
+            if nested { try? store.rollbackToSavepoint(savepoint) } else if store.isInTransaction { try? store.rollback() }
+            ids = ctx.ids
+            if access != .read, !g.dryRun, let subject = command.auditSubject {
+                recordFailure(failure, subject: subject, ctx: ctx, store: store, nested: nested)
+            }
+            throw failure
+        }
+    }
+
+    /// Refused and failed attempts are audited too, outside the rolled-back transaction.
+    private func recordFailure(_ error: SelfServeError, subject: (action: String, target: String), ctx: CommandContext, store: SQLiteStore, nested: Bool) {
+        // A usage error or a database error says nothing about the actor's intent worth keeping.
+        if error.code == .usage || error.code == .notSignedIn { return }
+        var details: [(String, PlainValue)] = [("code", .string(error.code.rawValue)), ("message", .string(error.message))]
+        if let p = error.plugin { details.append(("plugin", .string(p))) }
+        let entry = AuditEntry(at: ctx.timestamp, actor: ctx.auditActor, action: subject.action, target: subject.target,
+                               outcome: error.isDenial ? .denied : .failed, details: JSON.write(.object(details)))
+        do {
+            if nested { try store.appendAudit(entry); return }
+            try store.begin(write: true)
+            try store.appendAudit(entry)
+            try store.commit()
+        } catch {
+            if store.isInTransaction { try? store.rollback() }
+        }
+    }
+
+    private func deliver(_ events: [PlainValue]) {
+        guard !events.isEmpty, let policy else { return }
+        for event in events {
+            for problem in policy.notify(event) { warn("warning: \(problem)") }
+        }
+    }
+
+    // MARK: CommandEnvironment
+
+    public func readTextFile(_ path: String) throws -> String {
+        if path == "-" {
+            var lines: [String] = []
+            while let l = stdinLines() { lines.append(l) }
+            return lines.joined(separator: "\n")
+        }
+        let full = Paths.absolute(path)
+        guard let data = FileManager.default.contents(atPath: full) else {
+            throw SelfServeError.notFound("cannot read \(path): \(FileManager.default.fileExists(atPath: full) ? "permission denied" : "no such file")")
+        }
+        guard let text = String(data: data, encoding: .utf8) else { throw SelfServeError.invalid("\(path) is not UTF-8 text") }
+        return text
+    }
+
+    public func readStdinLine() -> String? { stdinLines() }
+    public func readSecret(prompt: String) throws -> String { try secretReader(prompt) }
+    public func confirm(_ question: String) -> Bool { confirmer(question) }
+    public func printLine(_ text: String) { output(text) }
+    public func warn(_ text: String) { errorOutput(text) }
+}

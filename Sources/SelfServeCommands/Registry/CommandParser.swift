@@ -1,0 +1,147 @@
+import ArgumentParser
+import SelfServeCore
+
+/// Words → a typed command, through the one registry. Usage errors become `SelfServeError(.usage)`
+/// with ArgumentParser's message, and unknown commands get the closest known one suggested.
+public enum CommandParser {
+    public enum Parsed {
+        case command(any SelfServeCommand)
+        case help(String)
+    }
+
+    public static func parse(_ words: [String]) throws -> Parsed {
+        if words.first == "help" { return .help(try helpText(Array(words.dropFirst()))) }
+        let parsed: ParsableCommand
+        do {
+            parsed = try SelfServeRoot.parseAsRoot(words)
+        } catch {
+            if SelfServeRoot.exitCode(for: error) == .success {
+                return .help(SelfServeRoot.fullMessage(for: error))
+            }
+            throw usageError(words, error)
+        }
+        if let command = parsed as? any SelfServeCommand { return .command(command) }
+        if parsed is SelfServeRoot, words.contains(where: { $0 == "-f" || $0 == "--bail" || $0 == "--atomic" }) {
+            throw SelfServeError(.usage, "-f, --bail and --atomic apply to a whole run, not to one command")
+        }
+        throw SelfServeError(.usage, missingSubcommand(words))
+    }
+
+    /// `help user add`: the help of that command, as `--help` prints it.
+    public static func helpText(_ path: [String]) throws -> String {
+        var type: ParsableCommand.Type = SelfServeRoot.self
+        var typed: [String] = []
+        for word in path {
+            typed.append(word)
+            let children = subcommands(of: type)
+            guard let next = children.first(where: { $0._commandName == word }) else {
+                let names = children.map { $0._commandName }
+                let shown = Sanitize.forDisplay(typed.joined(separator: " "))
+                throw SelfServeError(.usage, "no command '" + shown + "'" + suggestion(word, among: names))
+            }
+            type = next
+        }
+        return SelfServeRoot.helpMessage(for: type)
+    }
+
+    public static func subcommands(of type: ParsableCommand.Type) -> [ParsableCommand.Type] {
+        type == SelfServeRoot.self ? SelfServeRoot.commandGroups : type.configuration.subcommands
+    }
+
+    /// The command words and flags for completion: the children of the command path typed so far.
+    public static func completions(after path: [String]) -> (commands: [String], flags: [String]) {
+        var type: ParsableCommand.Type = SelfServeRoot.self
+        for word in path where !word.hasPrefix("-") {
+            guard let next = subcommands(of: type).first(where: { $0._commandName == word }) else { break }
+            type = next
+        }
+        let commands = subcommands(of: type).map { $0._commandName }
+        var flags: [String] = []
+        if commands.isEmpty || type != SelfServeRoot.self {
+            for arg in type.completionFlagNames() { flags.append(arg) }
+        }
+        return (commands, flags)
+    }
+
+    static func usageError(_ words: [String], _ error: Error) -> SelfServeError {
+        // Walk the words down the tree to find the first one that names no command.
+        var type: ParsableCommand.Type = SelfServeRoot.self
+        var path: [String] = []
+        for word in words where !word.hasPrefix("-") {
+            let children = subcommands(of: type)
+            if children.isEmpty { break }
+            guard let next = children.first(where: { $0._commandName == word }) else {
+                let hint = suggestion(word, among: children.map { $0._commandName })
+                let prefix = path.isEmpty ? "" : path.joined(separator: " ") + " "
+                return SelfServeError(.usage, "unknown command '\(Sanitize.forDisplay(prefix + word))'\(hint)\nSee 'selfserve \(prefix)--help'.")
+            }
+            type = next
+            path.append(word)
+            if words.count > 0 && words.firstIndex(of: word) == nil { break }
+        }
+        var message = SelfServeRoot.message(for: error)
+        if !path.isEmpty { message += "\nUsage: selfserve \(path.joined(separator: " ")) --help" }
+        return SelfServeError(.usage, Sanitize.forDisplayKeepingNewlines(message))
+    }
+
+    static func missingSubcommand(_ words: [String]) -> String {
+        var type: ParsableCommand.Type = SelfServeRoot.self
+        var path: [String] = []
+        for word in words where !word.hasPrefix("-") {
+            guard let next = subcommands(of: type).first(where: { $0._commandName == word }) else { break }
+            type = next
+            path.append(word)
+        }
+        let children = subcommands(of: type).map { $0._commandName }
+        if path.isEmpty { return "missing command; one of: \(children.joined(separator: ", ")). See 'selfserve --help'." }
+        return "'\(path.joined(separator: " "))' needs a subcommand: \(children.joined(separator: ", "))"
+    }
+
+    /// ". Did you mean 'user'?" for the closest name within a small edit distance, else "".
+    public static func suggestion(_ word: String, among names: [String]) -> String {
+        let lower = word.lowercased()
+        let scored = names.map { ($0, editDistance(lower, $0)) }.sorted { $0.1 < $1.1 }
+        if let (best, d) = scored.first, d <= max(2, best.count / 3) { return ". Did you mean '\(best)'?" }
+        if let prefixed = names.first(where: { $0.hasPrefix(lower) && !lower.isEmpty }) { return ". Did you mean '\(prefixed)'?" }
+        return ""
+    }
+
+    /// Levenshtein distance, two rows.
+    public static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var prev = Array(0...b.count), cur = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            cur[0] = i
+            for j in 1...b.count {
+                cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            swap(&prev, &cur)
+        }
+        return prev[b.count]
+    }
+}
+
+extension ParsableCommand {
+    /// The long flags and options this command takes, for completion.
+    static func completionFlagNames() -> [String] {
+        let names = ["--db", "--as", "--json", "--format", "--dry-run", "--help"]
+        // ArgumentParser does not expose a command's arguments publicly; take them from its usage text.
+        let usage = Self.helpMessage(columns: 10_000)
+        var found: [String] = []
+        var seen = Set<String>()
+        for token in usage.split(whereSeparator: { " \n,[]<>=|".contains($0) }) where token.hasPrefix("--") && token.count > 2 {
+            let flag = String(token)
+            if seen.insert(flag).inserted { found.append(flag) }
+        }
+        return found + names.filter { !seen.contains($0) }
+    }
+}
+
+extension Sanitize {
+    /// Like `forDisplay`, but keeps line breaks of multi-line messages.
+    public static func forDisplayKeepingNewlines(_ text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { forDisplay(String($0)) }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import SelfServeCore
+
+/// Options every command accepts, before or after its name (`selfserve --json user list` and
+/// `selfserve user list --json` are the same), so that scripts can put them where they like.
+public struct GlobalOptions: ParsableArguments, Sendable {
+    @Option(name: .long, help: ArgumentHelp("Database file (default $XDG_DATA_HOME/selfserve/selfserve.sqlite; env SELFSERVE_DB).", valueName: "path"))
+    public var db: String?
+
+    @Option(name: .customLong("as"), help: ArgumentHelp("Act as this user (env SELFSERVE_USER; else the user saved by 'login').", valueName: "email"))
+    public var actingUser: String?
+
+    @Flag(name: .long, help: "Same as --format json.")
+    public var json = false
+
+    @Option(name: .long, help: ArgumentHelp("Output format: table, json, ndjson or csv.", valueName: "format"))
+    public var format: OutputFormat?
+
+    @Flag(name: .customLong("dry-run"), help: "Do everything (validation, policies), then roll back and show what would have happened.")
+    public var dryRun = false
+
+    public init() {}
+
+    /// The format asked for on this command line, if any.
+    public var requestedFormat: OutputFormat? { json ? .json : format }
+
+    /// Combines the root's options with a command's: the command's win where both are given.
+    public func merged(over outer: GlobalOptions) -> GlobalOptions {
+        var m = self
+        m.db = db ?? outer.db
+        m.actingUser = actingUser ?? outer.actingUser
+        m.json = json || outer.json
+        m.format = format ?? outer.format
+        m.dryRun = dryRun || outer.dryRun
+        return m
+    }
+}
+
+/// The output formats of SPEC.md section 1.
+public enum OutputFormat: String, CaseIterable, Sendable, ExpressibleByArgument {
+    case table, json, ndjson, csv
+}
+
+extension Term: ExpressibleByArgument {}
+extension Organization.Cloud: ExpressibleByArgument {}
+extension Subscription.Status: ExpressibleByArgument {}
+
+extension SelfServicePolicy: ExpressibleByArgument {
+    public static var allValueStrings: [String] { ["enabled", "disabled", "trials-only"] }
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import SelfServeCore
+
+/// How a command uses the database; the executor opens the transaction that fits.
+public enum DatabaseAccess: Sendable {
+    /// No database (e.g. `logout`, `plugin test`).
+    case none
+    /// Creates the database (`init`).
+    case create
+    /// Reads only: a deferred transaction, so readers never wait for writers.
+    case read
+    /// Changes something: an immediate transaction, so two processes never interleave a read-check-write.
+    case write
+    /// Runs other commands itself (`run`), each in its own transaction.
+    case script
+}
+
+/// A leaf of the command tree. It parses from words (the CLI, the shell, batch files and Lua's
+/// `ss.exec` all give it words) and returns a value; it never prints, opens or commits anything.
+public protocol SelfServeCommand: ParsableCommand {
+    var globals: GlobalOptions { get }
+    static var access: DatabaseAccess { get }
+    /// The audit action and target recorded when this (mutating) command is refused or fails.
+    var auditSubject: (action: String, target: String)? { get }
+    /// Runs inside the transaction the executor opened (`read`, `write`, `create`).
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult
+    /// Runs without a transaction (`none`, `script`).
+    func execute(_ env: CommandEnvironment) throws -> CommandResult
+}
+
+extension SelfServeCommand {
+    public var auditSubject: (action: String, target: String)? { nil }
+    public func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { try execute(env) }
+    public func execute(_ env: CommandEnvironment) throws -> CommandResult {
+        throw SelfServeError(.usage, "internal: \(Self._commandName) needs the database")
+    }
+
+    /// Never called: commands run through `Session.execute`, which owns transactions and output.
+    public mutating func run() throws {
+        throw SelfServeError(.usage, "internal: \(Self._commandName) must run through the executor")
+    }
+}
+
+/// What a command hands back to be rendered.
+public struct CommandResult {
+    public enum Shape: Equatable {
+        /// A list of objects: a table, a JSON array, one NDJSON line each, CSV rows.
+        case list
+        /// One object: a vertical table, a JSON object.
+        case object
+        /// Something was created: in table mode only its id is printed (scripts capture it).
+        case created(id: String)
+        /// Nothing to print but a message on stderr (`logout`).
+        case none
+    }
+
+    public var value: PlainValue
+    public var shape: Shape
+    /// A line for people, printed on stderr in table mode (never part of the result).
+    public var note: String?
+    /// Already rendered text that replaces the value in every format (`invoice export`, `history`).
+    public var text: String?
+
+    public init(_ value: PlainValue, _ shape: Shape, note: String? = nil) {
+        self.value = value
+        self.shape = shape
+        self.note = note
+    }
+
+    public static func list(_ v: PlainValue) -> CommandResult { .init(v, .list) }
+    public static func object(_ v: PlainValue) -> CommandResult { .init(v, .object) }
+    public static func created(_ v: PlainValue, id: String, note: String? = nil) -> CommandResult { .init(v, .created(id: id), note: note) }
+    public static func none(note: String) -> CommandResult { .init(.null, .none, note: note) }
+    public static func text(_ t: String, value: PlainValue = .null) -> CommandResult {
+        var r = CommandResult(value, .object)
+        r.text = t
+        return r
+    }
+}
