@@ -1,1 +1,5 @@
-import SelfServeShell; import CLua; import CSupport; import CEditline
+import Foundation
+import SelfServeShell
+
+// The whole program: everything else lives in the modules, so that tests can drive the same code.
+exit(SelfServeMain.run(Array(CommandLine.arguments.dropFirst())))

@@ -22,11 +22,14 @@ struct InitCommand: SelfServeCommand {
         var key = [UInt8](repeating: 0, count: 32)
         var rng = SystemRandomNumberGenerator()
         for i in key.indices { key[i] = rng.next() }
-        var value = try ctx.initialize(orgName: org, adminEmail: admin, adminName: adminName, cloud: cloud, fingerprintKey: key)
+        // The first admin is the actor of everything init does, whoever runs it.
+        let first = ctx.acting(as: try Email.normalize(admin))
+        var value = try first.initialize(orgName: org, adminEmail: admin, adminName: adminName, cloud: cloud, fingerprintKey: key)
         if demo {
-            try DemoData.populate(ctx)
-            value = try ctx.orgShow()
+            try DemoData.populate(first)
+            value = try first.orgShow()
         }
+        ctx.absorb(first)
         return .init(value, .object, note: "created \(env.databasePath)")
     }
 }

@@ -63,11 +63,30 @@ public enum CommandParser {
         return (commands, flags)
     }
 
-    static func usageError(_ words: [String], _ error: Error) -> SelfServeError {
+    /// Options that take a value, so that their values are not mistaken for command words.
+    public static let valuedOptions: Set<String> = [
+        "--db", "--as", "--format", "-f", "--licenses", "--term", "--payment-method", "--status", "--reason",
+        "--comment", "--product", "--buyer", "--actor", "--since", "--action", "--name", "--org", "--admin",
+        "--admin-name", "--cloud", "--holder", "--expiry", "--account", "--from", "--to", "--last", "--out",
+        "--profile", "--address-line1", "--address-line2", "--city", "--postal-code", "--country",
+    ]
+
+    /// The words that are neither options nor option values.
+    public static func bareWords(_ words: [String]) -> [String] {
+        var out: [String] = [], skip = false
+        for w in words {
+            if skip { skip = false; continue }
+            if w.hasPrefix("-") { skip = valuedOptions.contains(w); continue }
+            out.append(w)
+        }
+        return out
+    }
+
+    public static func usageError(_ words: [String], _ error: Error) -> SelfServeError {
         // Walk the words down the tree to find the first one that names no command.
         var type: ParsableCommand.Type = SelfServeRoot.self
         var path: [String] = []
-        for word in words where !word.hasPrefix("-") {
+        for word in bareWords(words) {
             let children = subcommands(of: type)
             if children.isEmpty { break }
             guard let next = children.first(where: { $0._commandName == word }) else {
@@ -77,17 +96,19 @@ public enum CommandParser {
             }
             type = next
             path.append(word)
-            if words.count > 0 && words.firstIndex(of: word) == nil { break }
         }
         var message = SelfServeRoot.message(for: error)
         if !path.isEmpty { message += "\nUsage: selfserve \(path.joined(separator: " ")) --help" }
         return SelfServeError(.usage, Sanitize.forDisplayKeepingNewlines(message))
     }
 
+    /// Whether argv for the root holds words that are not options (a typo'd command that parsed as nothing).
+    public static func hasStrayWords(_ words: [String]) -> Bool { !bareWords(words).isEmpty }
+
     static func missingSubcommand(_ words: [String]) -> String {
         var type: ParsableCommand.Type = SelfServeRoot.self
         var path: [String] = []
-        for word in words where !word.hasPrefix("-") {
+        for word in bareWords(words) {
             guard let next = subcommands(of: type).first(where: { $0._commandName == word }) else { break }
             type = next
             path.append(word)

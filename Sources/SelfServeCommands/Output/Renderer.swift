@@ -1,0 +1,154 @@
+import SelfServeCore
+
+/// Turns command results into text for stdout: one place for every format.
+///
+/// Tables are for people: aligned, fitted to the terminal, control characters escaped. JSON, NDJSON
+/// and CSV are for programs: every field, nothing truncated.
+public struct Renderer: Sendable {
+    public var format: OutputFormat
+    /// The terminal's width when stdout is one; nil means never truncate.
+    public var width: Int?
+    /// Pretty-printed JSON (on a terminal).
+    public var prettyJSON: Bool
+
+    public init(format: OutputFormat, width: Int? = nil, prettyJSON: Bool = false) {
+        self.format = format
+        self.width = width
+        self.prettyJSON = prettyJSON
+    }
+
+    /// The text for stdout, with its final newline, or "" when there is nothing to print.
+    public func render(_ result: CommandResult) -> String {
+        if let text = result.text { return text.hasSuffix("\n") || text.isEmpty ? text : text + "\n" }
+        if case .none = result.shape, format == .table { return "" }
+        switch format {
+        case .json:
+            if case .none = result.shape { return result.value.isNull ? "" : JSON.write(result.value, pretty: prettyJSON) + "\n" }
+            return JSON.write(result.value, pretty: prettyJSON) + "\n"
+        case .ndjson:
+            if let items = result.value.arrayValue { return items.map { JSON.write($0) + "\n" }.joined() }
+            return result.value.isNull ? "" : JSON.write(result.value) + "\n"
+        case .csv:
+            return csv(result.value)
+        case .table:
+            switch result.shape {
+            case .created(let id): return Sanitize.forDisplay(id) + "\n"
+            case .list: return table(result.value.arrayValue ?? [result.value])
+            case .object, .none: return vertical(result.value)
+            }
+        }
+    }
+
+    // MARK: CSV
+
+    func csv(_ value: PlainValue) -> String {
+        let rows = value.arrayValue ?? (value.isNull ? [] : [value])
+        let columns = Self.columns(rows)
+        guard !columns.isEmpty else { return "" }
+        var out = CSV.record(columns)
+        for row in rows {
+            out += CSV.record(columns.map { Self.plainText(row[$0] ?? .null) })
+        }
+        return out
+    }
+
+    // MARK: Tables
+
+    static func columns(_ rows: [PlainValue]) -> [String] {
+        var seen = Set<String>(), columns: [String] = []
+        for row in rows {
+            guard let pairs = row.objectValue else { continue }
+            for (k, _) in pairs where seen.insert(k).inserted { columns.append(k) }
+        }
+        if columns.isEmpty && !rows.isEmpty { return ["value"] }
+        return columns
+    }
+
+    /// A cell's text: strings as they are, nested values as compact JSON.
+    static func plainText(_ v: PlainValue) -> String {
+        switch v {
+        case .null: return ""
+        case .string(let s): return s
+        case .bool(let b): return b ? "true" : "false"
+        case .int(let i): return String(i)
+        case .double(let d): return String(d)
+        case .array(let items) where items.allSatisfy({ $0.stringValue != nil }): return items.compactMap(\.stringValue).joined(separator: ", ")
+        default: return JSON.write(v)
+        }
+    }
+
+    func table(_ rows: [PlainValue]) -> String {
+        if rows.isEmpty { return "" }
+        let columns = Self.columns(rows)
+        let cells: [[String]] = rows.map { row in
+            if row.objectValue == nil { return [Sanitize.forDisplay(Self.plainText(row))] }
+            return columns.map { Sanitize.forDisplay(Self.plainText(row[$0] ?? .null)) }
+        }
+        let headers = columns.map { $0.uppercased() }
+        var widths = headers.map(\.count)
+        for r in cells { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
+        widths = fit(widths, minimums: headers.map { min($0.count, 8) })
+        var out = line(headers, widths)
+        for r in cells { out += line(r, widths) }
+        return out
+    }
+
+    /// Shrinks the widest columns until the row fits the terminal (two spaces between columns).
+    func fit(_ widths: [Int], minimums: [Int]) -> [Int] {
+        guard let width, width > 20 else { return widths }
+        var w = widths
+        let gaps = 2 * max(0, w.count - 1)
+        while w.reduce(0, +) + gaps > width {
+            guard let i = w.indices.filter({ w[$0] > max(minimums[$0], 4) }).max(by: { w[$0] < w[$1] }) else { break }
+            w[i] -= 1
+        }
+        return w
+    }
+
+    func line(_ cells: [String], _ widths: [Int]) -> String {
+        var parts: [String] = []
+        for (i, c) in cells.enumerated() {
+            let w = i < widths.count ? widths[i] : c.count
+            var cell = c
+            if cell.count > w { cell = String(cell.prefix(max(0, w - 1))) + "…" }
+            parts.append(i == cells.count - 1 ? cell : cell + String(repeating: " ", count: w - cell.count))
+        }
+        return parts.joined(separator: "  ") + "\n"
+    }
+
+    /// One object: `key  value` lines; lists of objects inside it follow as tables of their own.
+    func vertical(_ value: PlainValue) -> String {
+        guard let pairs = value.objectValue else { return value.isNull ? "" : Sanitize.forDisplay(Self.plainText(value)) + "\n" }
+        let keyWidth = pairs.map(\.0.count).max() ?? 0
+        var out = "", nested = ""
+        for (k, v) in pairs {
+            if let items = v.arrayValue, items.contains(where: { $0.objectValue != nil }) {
+                nested += "\n\(k) (\(items.count)):\n" + table(items)
+                continue
+            }
+            if let obj = v.objectValue, !obj.isEmpty, k != "details" {
+                let text = obj.compactMap { $0.1.isNull ? nil : Self.plainText($0.1) }.joined(separator: ", ")
+                out += k.padding(toLength: keyWidth, withPad: " ", startingAt: 0) + "  " + Sanitize.forDisplay(text) + "\n"
+                continue
+            }
+            out += k.padding(toLength: keyWidth, withPad: " ", startingAt: 0) + "  " + Sanitize.forDisplay(Self.plainText(v)) + "\n"
+        }
+        return out + nested
+    }
+}
+
+/// How errors are printed on stderr (SPEC.md section 2).
+public enum ErrorReport {
+    /// `error: …`, `FILE:LINE: error: …`, or the JSON error object with `--json`.
+    public static func text(_ e: SelfServeError, json: Bool, file: String? = nil, line: Int? = nil) -> String {
+        if json {
+            var pairs: [(String, PlainValue)] = [("code", .string(e.code.rawValue)), ("message", .string(e.message))]
+            if let p = e.plugin { pairs.append(("plugin", .string(p))) }
+            if let line { pairs.append(("line", PlainValue(line))) }
+            return JSON.write(.object([("error", .object(pairs))]))
+        }
+        let message = Sanitize.forDisplayKeepingNewlines(e.message)
+        if let file, let line { return "\(file):\(line): error: \(message)" }
+        return "error: \(message)"
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import SelfServeCommands
+import SelfServeCore
+
+/// Runs one line's words: the shell-only commands (`format`, `timing`, `begin`, …) and, for everything
+/// else, the registry through the session. Shared by the interactive shell and batch runs, so a batch
+/// file is exactly what one would type.
+public final class Interpreter {
+    public enum Outcome {
+        case ok
+        case failed(SelfServeError, json: Bool)
+        case exit
+    }
+
+    public let session: Session
+    public var format: OutputFormat
+    public var timing = false
+    public var interactive: Bool
+    public let out: OutputStream
+    public let err: OutputStream
+    /// The shell's history, for the `history` command.
+    public var history: () -> [String] = { [] }
+    /// The shell's `lua` command; set by the shell when Lua is available.
+    public var luaChunk: ((String) throws -> Void)?
+
+    public init(session: Session, format: OutputFormat, interactive: Bool, out: OutputStream = .standardOutput, err: OutputStream = .standardError) {
+        self.session = session
+        self.format = format
+        self.interactive = interactive
+        self.out = out
+        self.err = err
+    }
+
+    public static let builtins = ["format", "timing", "begin", "commit", "rollback", "lua", "history", "help", "exit", "quit"]
+
+    public func handle(_ words: [String]) -> Outcome {
+        guard let first = words.first else { return .ok }
+        do {
+            switch first {
+            case "exit", "quit":
+                return .exit
+            case "format":
+                guard words.count == 2, let f = OutputFormat(rawValue: words[1]) else {
+                    if words.count == 1 { out.writeLine(format.rawValue); return .ok }
+                    throw SelfServeError(.usage, "format takes one of: table, json, ndjson, csv")
+                }
+                format = f
+                return .ok
+            case "timing":
+                guard words.count <= 2, words.count == 1 || ["on", "off"].contains(words[1]) else {
+                    throw SelfServeError(.usage, "timing takes on or off")
+                }
+                timing = words.count == 1 ? !timing : words[1] == "on"
+                err.writeLine("timing is \(timing ? "on" : "off")")
+                return .ok
+            case "begin":
+                try noArguments(words)
+                try session.begin()
+                if interactive { err.writeLine("transaction open: commit or rollback") }
+                return .ok
+            case "commit":
+                try noArguments(words)
+                try session.commit()
+                return .ok
+            case "rollback":
+                try noArguments(words)
+                try session.rollback()
+                if interactive { err.writeLine("rolled back") }
+                return .ok
+            case "history":
+                for (i, line) in history().enumerated() { out.writeLine(String(format: "%5d  ", i + 1) + Sanitize.forDisplay(line)) }
+                return .ok
+            default:
+                return try runCommand(words)
+            }
+        } catch {
+            let e = (error as? SelfServeError) ?? SelfServeError.invalid("\(error)")
+            return .failed(e, json: wantsJSON(words))
+        }
+    }
+
+    func noArguments(_ words: [String]) throws {
+        if words.count > 1 { throw SelfServeError(.usage, "\(words[0]) takes no arguments") }
+    }
+
+    func wantsJSON(_ words: [String]) -> Bool {
+        if words.contains("--json") { return true }
+        if let i = words.firstIndex(of: "--format"), i + 1 < words.count { return words[i + 1] == "json" || words[i + 1] == "ndjson" }
+        return format == .json || format == .ndjson
+    }
+
+    func runCommand(_ words: [String]) throws -> Outcome {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let result: CommandResult
+        let chosen: OutputFormat
+        switch try CommandParser.parse(words) {
+        case .help(let text):
+            result = .text(text)
+            chosen = format
+        case .command(let command):
+            chosen = command.globals.requestedFormat ?? format
+            result = try session.execute(command)
+        }
+        let renderer = Renderer(format: chosen, width: out.terminalWidth, prettyJSON: out.isTerminal)
+        out.write(renderer.render(result))
+        if let note = result.note, chosen == .table || command(words, isDryRun: true) {
+            out.flush()
+            err.writeLine(Sanitize.forDisplayKeepingNewlines(note))
+        }
+        if timing {
+            out.flush()
+            err.writeLine(String(format: "Time: %.3f ms", Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6))
+        }
+        return .ok
+    }
+
+    func command(_ words: [String], isDryRun: Bool) -> Bool { words.contains("--dry-run") }
+}

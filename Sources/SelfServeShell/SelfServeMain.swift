@@ -1,0 +1,102 @@
+import ArgumentParser
+import Foundation
+import SelfServeCommands
+import SelfServeCore
+
+/// The process entry point: one-shot command, batch, or interactive shell.
+public enum SelfServeMain {
+    public static func run(_ arguments: [String]) -> Int32 {
+        let out = OutputStream.standardOutput, err = OutputStream.standardError
+        defer { out.flush(); err.flush() }
+        let wantsJSON = arguments.contains("--json") || zip(arguments, arguments.dropFirst()).contains { $0 == "--format" && ($1 == "json" || $1 == "ndjson") }
+        let parsed: ParsableCommand
+        do {
+            parsed = try SelfServeRoot.parseAsRoot(arguments)
+        } catch {
+            if SelfServeRoot.exitCode(for: error) == .success {
+                out.writeLine(SelfServeRoot.fullMessage(for: error))
+                return 0
+            }
+            err.writeLine(ErrorReport.text(CommandParser.usageError(arguments, error), json: wantsJSON))
+            return 64
+        }
+        let stdinIsTerminal = Terminal.stdinIsTerminal
+        if let command = parsed as? any SelfServeCommand {
+            let g = command.globals
+            let session = makeSession(g, interactive: stdinIsTerminal)
+            let interpreter = Interpreter(session: session, format: g.requestedFormat ?? .table, interactive: stdinIsTerminal)
+            do {
+                let result = try session.execute(command)
+                let format = g.requestedFormat ?? .table
+                out.write(Renderer(format: format, width: out.terminalWidth, prettyJSON: out.isTerminal).render(result))
+                if let note = result.note, format == .table || g.dryRun {
+                    out.flush()
+                    err.writeLine(Sanitize.forDisplayKeepingNewlines(note))
+                }
+                _ = interpreter
+                return 0
+            } catch {
+                let e = (error as? SelfServeError) ?? .invalid("\(error)")
+                out.flush()
+                err.writeLine(ErrorReport.text(e, json: g.requestedFormat == .json || g.requestedFormat == .ndjson))
+                return e.exitCode
+            }
+        }
+        guard let root = parsed as? SelfServeRoot else {
+            // ArgumentParser's own `help` command and the like.
+            out.writeLine(SelfServeRoot.helpMessage())
+            return 0
+        }
+        if parsed is SelfServeRoot, CommandParser.hasStrayWords(arguments) {
+            err.writeLine(ErrorReport.text(SelfServeError(.usage, "unexpected arguments"), json: wantsJSON))
+            return 64
+        }
+        let g = root.globals
+        if root.file != nil || !stdinIsTerminal {
+            let session = makeSession(g, interactive: false)
+            let interpreter = Interpreter(session: session, format: g.requestedFormat ?? .table, interactive: false)
+            let name = root.file ?? "-"
+            let lines: () -> String?
+            if name == "-" {
+                lines = { readLine(strippingNewline: true) }
+            } else {
+                guard let data = FileManager.default.contents(atPath: name), let text = String(data: data, encoding: .utf8) else {
+                    let reason = FileManager.default.fileExists(atPath: name) ? "cannot read it (permission denied or not UTF-8)" : "no such file"
+                    err.writeLine(ErrorReport.text(SelfServeError.notFound("\(name): \(reason)"), json: wantsJSON))
+                    return 1
+                }
+                var all = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+                if all.last == "" { all.removeLast() }
+                var index = 0
+                lines = {
+                    guard index < all.count else { return nil }
+                    defer { index += 1 }
+                    return all[index]
+                }
+            }
+            return BatchRunner(interpreter: interpreter, name: name, bail: root.bail, atomic: root.atomic, lines: lines).run()
+        }
+        if root.bail || root.atomic {
+            err.writeLine(ErrorReport.text(SelfServeError(.usage, "--bail and --atomic apply to batches: give -f FILE or commands on stdin"), json: wantsJSON))
+            return 64
+        }
+        let session = makeSession(g, interactive: true)
+        let interpreter = Interpreter(session: session, format: g.requestedFormat ?? .table, interactive: true)
+        return InteractiveShell(interpreter: interpreter).run()
+    }
+
+    static func makeSession(_ g: GlobalOptions, interactive: Bool) -> Session {
+        let session = Session(databasePath: g.db, actingUser: g.actingUser, format: g.requestedFormat ?? .table, isInteractive: interactive)
+        session.secretReader = { try Terminal.readSecret(prompt: $0) }
+        session.confirmer = { Terminal.confirm($0) }
+        session.output = { OutputStream.standardOutput.writeLine($0) }
+        session.errorOutput = { OutputStream.standardOutput.flush(); OutputStream.standardError.writeLine($0); OutputStream.standardError.flush() }
+        SessionSetup.configure(session)
+        return session
+    }
+}
+
+/// Hooks the optional layers (Lua plugins and scripts) into a session.
+public enum SessionSetup {
+    nonisolated(unsafe) public static var configure: (Session) -> Void = { _ in }
+}

@@ -1,0 +1,98 @@
+import SelfServeCore
+
+/// Splits a command line into words: the one tokenizer of the shell, batch files and `-c`-style input.
+///
+/// Rules, as in a POSIX shell without expansions: spaces separate words; `'…'` keeps everything literally;
+/// `"…"` keeps everything but `\"` and `\\`; outside quotes a backslash escapes the next character;
+/// `#` at the start of a word begins a comment; a trailing `\` continues on the next line.
+public enum Tokenizer {
+    public enum Outcome: Equatable {
+        case words([String])
+        /// The line ends inside a quote or with a continuation backslash: more input is needed.
+        case incomplete
+    }
+
+    /// Tokenizes, or tells that the text needs another line. Continuation lines are joined with a
+    /// newline, which a trailing backslash swallows and a quote keeps.
+    public static func split(_ text: String) -> Outcome {
+        var words: [String] = []
+        var current = ""
+        var inWord = false
+        var it = Array(text.unicodeScalars)[...]
+        while let c = it.popFirst() {
+            switch c {
+            case " ", "\t", "\r":
+                if inWord { words.append(current); current = ""; inWord = false }
+            case "\n":
+                if inWord { words.append(current); current = ""; inWord = false }
+            case "#" where !inWord:
+                // A comment runs to the end of the line.
+                while let n = it.first, n != "\n" { it.removeFirst() }
+            case "\\":
+                guard let n = it.popFirst() else { return .incomplete }
+                if n == "\n" { continue }  // continuation
+                current.unicodeScalars.append(n)
+                inWord = true
+            case "'":
+                inWord = true
+                var closed = false
+                while let n = it.popFirst() {
+                    if n == "'" { closed = true; break }
+                    current.unicodeScalars.append(n)
+                }
+                if !closed { return .incomplete }
+            case "\"":
+                inWord = true
+                var closed = false
+                while let n = it.popFirst() {
+                    if n == "\"" { closed = true; break }
+                    if n == "\\", let e = it.first, e == "\"" || e == "\\" {
+                        current.unicodeScalars.append(e)
+                        it.removeFirst()
+                        continue
+                    }
+                    if n == "\\", let e = it.first, e == "\n" { it.removeFirst(); continue }
+                    current.unicodeScalars.append(n)
+                }
+                if !closed { return .incomplete }
+            default:
+                current.unicodeScalars.append(c)
+                inWord = true
+            }
+        }
+        if inWord { words.append(current) }
+        return .words(words)
+    }
+
+    /// Tokenizes a complete text; an unfinished quote is an error naming it.
+    public static func words(_ text: String) throws -> [String] {
+        switch split(text) {
+        case .words(let w): return w
+        case .incomplete:
+            let quote = unclosedQuote(text)
+            throw SelfServeError(.usage, quote.map { "unterminated \($0) quote" } ?? "the line ends with a backslash but nothing follows")
+        }
+    }
+
+    static func unclosedQuote(_ text: String) -> Character? {
+        var open: Character?
+        var escaped = false
+        for c in text {
+            if escaped { escaped = false; continue }
+            if let o = open {
+                if c == o { open = nil } else if c == "\\" && o == "\"" { escaped = true }
+                continue
+            }
+            if c == "\\" { escaped = true } else if c == "'" || c == "\"" { open = c }
+        }
+        return open
+    }
+
+    /// Quotes a word so that `split` gives it back unchanged (for history and completion).
+    public static func quote(_ word: String) -> String {
+        if !word.isEmpty && word.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || "0123456789@._-/:+=,%".unicodeScalars.contains($0) }) {
+            return word
+        }
+        return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}
