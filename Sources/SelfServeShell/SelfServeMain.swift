@@ -10,6 +10,16 @@ public enum SelfServeMain {
         defer { out.flush(); err.flush() }
         let wantsJSON = arguments.contains("--json") || zip(arguments, arguments.dropFirst()).contains { $0 == "--format" && ($1 == "json" || $1 == "ndjson") }
         let parsed: ParsableCommand
+        if let help = try? CommandParser.helpRequest(arguments) {
+            out.writeLine(help)
+            return 0
+        }
+        if arguments.first == "help" {
+            do { out.writeLine(try CommandParser.helpText(Array(arguments.dropFirst()))); return 0 } catch {
+                err.writeLine(ErrorReport.text((error as? SelfServeError) ?? .invalid("\(error)"), json: wantsJSON))
+                return 64
+            }
+        }
         do {
             parsed = try SelfServeRoot.parseAsRoot(arguments)
         } catch {

@@ -45,9 +45,9 @@ public struct Renderer: Sendable {
         let rows = value.arrayValue ?? (value.isNull ? [] : [value])
         let columns = Self.columns(rows)
         guard !columns.isEmpty else { return "" }
-        var out = CSV.record(columns)
+        var out = CSV.record(columns) + "\r\n"
         for row in rows {
-            out += CSV.record(columns.map { Self.plainText(row[$0] ?? .null) })
+            out += CSV.record(columns.map { Self.plainText(row[$0] ?? .null) }) + "\r\n"
         }
         return out
     }

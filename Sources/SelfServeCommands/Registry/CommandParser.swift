@@ -11,6 +11,7 @@ public enum CommandParser {
 
     public static func parse(_ words: [String]) throws -> Parsed {
         if words.first == "help" { return .help(try helpText(Array(words.dropFirst()))) }
+        if let help = try helpRequest(words) { return .help(help) }
         let parsed: ParsableCommand
         do {
             parsed = try SelfServeRoot.parseAsRoot(words)
@@ -25,6 +26,19 @@ public enum CommandParser {
             throw SelfServeError(.usage, "-f, --bail and --atomic apply to a whole run, not to one command")
         }
         throw SelfServeError(.usage, missingSubcommand(words))
+    }
+
+    /// `… --help` or `-h` anywhere: the help of the deepest command named before it.
+    public static func helpRequest(_ words: [String]) throws -> String? {
+        guard let i = words.firstIndex(where: { $0 == "--help" || $0 == "-h" }) else { return nil }
+        var type: ParsableCommand.Type = SelfServeRoot.self
+        var path: [String] = []
+        for word in bareWords(Array(words[..<i])) {
+            guard let next = subcommands(of: type).first(where: { $0._commandName == word }) else { break }
+            type = next
+            path.append(word)
+        }
+        return try helpText(path)
     }
 
     /// `help user add`: the help of that command, as `--help` prints it.

@@ -20,7 +20,8 @@ public struct SelfServeRoot: ParsableCommand {
     public nonisolated(unsafe) static var commandGroups: [ParsableCommand.Type] = [
         InitCommand.self, OrgCommand.self, LoginCommand.self, LogoutCommand.self, WhoamiCommand.self,
         UserCommand.self, ProductCommand.self,
-        SubscriptionCommand.self, TrialCommand.self, LicenseCommand.self, AdminCommand.self, AuditCommand.self,
+        SubscriptionCommand.self, TrialCommand.self, LicenseCommand.self, PaymentMethodCommand.self,
+        AdminCommand.self, AuditCommand.self,
     ]
 
     @OptionGroup public var globals: GlobalOptions

@@ -1,0 +1,125 @@
+import Foundation
+import XCTest
+
+/// A temporary home for one test: its own database, state directory and environment, and a way to
+/// run the built `selfserve` binary in it exactly as a user or a script would.
+final class Sandbox: @unchecked Sendable {
+    let dir: URL
+    let db: String
+    var env: [String: String]
+
+    static let binary: String = {
+        if let b = ProcessInfo.processInfo.environment["SELFSERVE_BIN"] { return b }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug/selfserve").path
+    }()
+
+    init(_ name: String = #function) {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("selfserve-e2e-\(UUID().uuidString.prefix(8))")
+        try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        db = dir.appendingPathComponent("test.sqlite").path
+        env = [
+            "HOME": dir.path, "XDG_STATE_HOME": dir.appendingPathComponent("state").path,
+            "XDG_DATA_HOME": dir.appendingPathComponent("data").path, "PATH": "/usr/bin:/bin", "NO_COLOR": "1",
+            "SELFSERVE_NOW": "2026-03-02T10:00:00Z",
+        ]
+    }
+
+    deinit { try? FileManager.default.removeItem(at: dir) }
+
+    struct Result: @unchecked Sendable {
+        let out: String
+        let err: String
+        let code: Int32
+        var json: Any? { try? JSONSerialization.jsonObject(with: Data(out.utf8), options: [.fragmentsAllowed]) }
+        var object: [String: Any] { json as? [String: Any] ?? [:] }
+        var array: [[String: Any]] { json as? [[String: Any]] ?? [] }
+        var errorObject: [String: Any] {
+            ((try? JSONSerialization.jsonObject(with: Data(err.utf8))) as? [String: Any])?["error"] as? [String: Any] ?? [:]
+        }
+    }
+
+    /// Runs `selfserve --db DB ARGS…` (as `user` when given) with `stdin`.
+    @discardableResult
+    func run(_ args: [String], as user: String? = nil, stdin: String? = nil, extraEnv: [String: String] = [:], useDB: Bool = true) -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.binary)
+        var a: [String] = useDB ? ["--db", db] : []
+        if let user { a += ["--as", user] }
+        p.arguments = a + args
+        p.environment = env.merging(extraEnv) { $1 }
+        p.currentDirectoryURL = dir
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = input
+        try! p.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try? input.fileHandleForWriting.close()
+        // Read both pipes fully before waiting, so that a large output cannot block the child.
+        let outBox = Box<Data>(Data())
+        let group = DispatchGroup()
+        group.enter()
+        let reader = out.fileHandleForReading
+        DispatchQueue.global().async { outBox.value = reader.readDataToEndOfFile(); group.leave() }
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        let outData = outBox.value
+        p.waitUntilExit()
+        return Result(out: String(decoding: outData, as: UTF8.self), err: String(decoding: errData, as: UTF8.self), code: p.terminationStatus)
+    }
+
+    func write(_ name: String, _ text: String) -> String {
+        let path = dir.appendingPathComponent(name).path
+        try! text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static let admin = "admin@contoso.com"
+
+    /// A fresh organization with a few members and a guest.
+    func initialize(cloud: String = "global") {
+        let r = run(["init", "--org", "Contoso", "--admin", Self.admin, "--admin-name", "Ada Admin", "--cloud", cloud])
+        precondition(r.code == 0, "init failed: \(r.err)")
+        var batch = ""
+        for i in 1...30 { batch += "user add user\(i)@contoso.com --name 'User \(i)'\n" }
+        batch += "user add buyer@contoso.com --name 'Bea Buyer'\nuser add other@contoso.com --name 'Oscar Other'\n"
+        batch += "user add guest@fabrikam.com --name 'Gus Guest' --guest\n"
+        let b = run(["-f", "-"], as: Self.admin, stdin: batch)
+        precondition(b.code == 0, "users failed: \(b.err)")
+    }
+
+    /// Adds a public test card for `user` and returns its id.
+    func addCard(_ user: String, number: String = "4242424242424242", expiry: String = "12/30", code: String = "123") -> String {
+        let r = run(["payment-method", "add", "--card-stdin", "--holder", "Card Holder", "--json"], as: user, stdin: "\(number)\n\(expiry)\n\(code)\n")
+        precondition(r.code == 0, "card failed: \(r.err)")
+        return r.object["id"] as! String
+    }
+
+    func query(_ sql: String) -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        p.arguments = [db, sql]
+        let out = Pipe()
+        p.standardOutput = out
+        try! p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+func XCTAssertExit(_ r: Sandbox.Result, _ code: Int32, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(r.code, code, "stdout: \(r.out)\nstderr: \(r.err)", file: file, line: line)
+}
+
+/// A value handed between threads where the test itself orders the accesses.
+final class Box<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: T
+    init(_ value: T) { stored = value }
+    var value: T {
+        get { lock.lock(); defer { lock.unlock() }; return stored }
+        set { lock.lock(); stored = newValue; lock.unlock() }
+    }
+}
