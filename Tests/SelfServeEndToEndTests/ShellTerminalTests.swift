@@ -1,0 +1,96 @@
+import Foundation
+import XCTest
+
+/// The interactive shell in a real pseudo-terminal (tmux): prompt, Tab completion, Ctrl-C, history
+/// that survives a restart.
+final class ShellTerminalTests: XCTestCase {
+    func tmux(_ args: [String]) -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/tmux")
+        p.arguments = args
+        p.standardError = FileHandle.nullDevice
+        p.standardInput = FileHandle.nullDevice
+        // Only capture-pane's output is read: a tmux server started by new-session would inherit a
+        // pipe and keep it open for ever.
+        guard args.first == "capture-pane" else {
+            p.standardOutput = FileHandle.nullDevice
+            try? p.run()
+            p.waitUntilExit()
+            return ""
+        }
+        let out = Pipe()
+        p.standardOutput = out
+        try? p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Waits until the screen shows `text` (the shell answers asynchronously).
+    @discardableResult
+    func waitFor(_ session: String, _ text: String, file: StaticString = #filePath, line: UInt = #line) -> String {
+        var screen = ""
+        for _ in 0..<100 {
+            screen = tmux(["capture-pane", "-t", session, "-p", "-S", "-200"])
+            if screen.contains(text) { return screen }
+            usleep(100_000)
+        }
+        XCTFail("the screen never showed \(text.debugDescription):\n\(screen)", file: file, line: line)
+        return screen
+    }
+
+    func startShell(_ s: Sandbox, _ name: String) {
+        let env = s.env.map { "\($0.key)='\($0.value)'" }.joined(separator: " ")
+        _ = tmux(["kill-session", "-t", name])
+        _ = tmux(["new-session", "-d", "-s", name, "-x", "160", "-y", "50",
+                  "env -i \(env) TERM=xterm \(Sandbox.binary) --db \(s.db) --as lee.gu@contoso.com; sleep 30"])
+    }
+
+    func testPromptCompletionCtrlCAndHistory() throws {
+        guard FileManager.default.fileExists(atPath: "/usr/bin/tmux") else {
+            XCTFail("tmux is missing: scripts/setup installs it")
+            return
+        }
+        let s = Sandbox()
+        let r = s.run(["init", "--org", "Contoso", "--admin", "admin@contoso.com", "--demo"])
+        XCTAssertExit(r, 0)
+        let name = "selfserve-test-\(getpid())"
+        defer { _ = tmux(["kill-session", "-t", name]) }
+        startShell(s, name)
+        waitFor(name, "selfserve(Contoso:lee.gu@contoso.com)>")
+
+        // Command words, then a live e-mail, completed with Tab.
+        _ = tmux(["send-keys", "-t", name, "user sh", "Tab"])
+        waitFor(name, "> user show")
+        _ = tmux(["send-keys", "-t", name, "megan.b", "Tab"])
+        waitFor(name, "> user show megan.bowen@contoso.com")
+        _ = tmux(["send-keys", "-t", name, "Enter"])
+        waitFor(name, "Megan Bowen")
+
+        // An error is printed and the shell goes on; Ctrl-C abandons a line.
+        _ = tmux(["send-keys", "-t", name, "subscription bye", "Enter"])
+        waitFor(name, "Did you mean 'buy'?")
+        _ = tmux(["send-keys", "-t", name, "user list --this-is-abandoned", "C-c"])
+        waitFor(name, "^C")
+        _ = tmux(["send-keys", "-t", name, "whoami", "Enter"])
+        waitFor(name, "kind   member")
+        _ = tmux(["send-keys", "-t", name, "exit", "Enter"])
+        usleep(300_000)
+
+        let history = s.dir.appendingPathComponent("state/selfserve/history").path
+        let mode = try FileManager.default.attributesOfItem(atPath: history)[.posixPermissions] as! Int
+        XCTAssertEqual(mode & 0o777, 0o600)
+        let saved = try String(contentsOfFile: history, encoding: .utf8)
+        XCTAssertFalse(saved.contains("this-is-abandoned"))
+
+        // After a restart, Up brings back what was typed before.
+        startShell(s, name)
+        waitFor(name, "selfserve(Contoso:lee.gu@contoso.com)>")
+        _ = tmux(["send-keys", "-t", name, "Up", "Up"])
+        waitFor(name, "> whoami")
+        _ = tmux(["send-keys", "-t", name, "C-u", "history", "Enter"])
+        let screen = waitFor(name, "user show megan.bowen@contoso.com")
+        XCTAssertTrue(screen.contains("subscription bye"), screen)
+        _ = tmux(["send-keys", "-t", name, "C-d"])
+    }
+}
