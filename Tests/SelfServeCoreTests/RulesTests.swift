@@ -1,0 +1,88 @@
+import SelfServeCommands
+import SelfServeCore
+import XCTest
+
+final class RulesTests: XCTestCase {
+    func testDays() {
+        XCTAssertNil(Day("2026-02-30"))
+        XCTAssertNil(Day("2026-13-01"))
+        XCTAssertNil(Day("26-01-01"))
+        XCTAssertEqual(Day("2024-02-29")?.description, "2024-02-29")
+        XCTAssertEqual(Day("2026-01-31")!.adding(months: 1).description, "2026-02-28")
+        XCTAssertEqual(Day("2024-01-31")!.adding(months: 1).description, "2024-02-29")
+        XCTAssertEqual(Day("2026-12-15")!.adding(months: 1).description, "2027-01-15")
+        XCTAssertEqual(Day("2026-03-01")!.days(to: Day("2027-03-01")!), 365)
+        XCTAssertEqual(Day("2026-03-01")!.adding(days: -1).description, "2026-02-28")
+    }
+
+    func testMoneyIsExact() {
+        XCTAssertEqual(Money(decimal: "14.00")?.minorUnits, 1400)
+        XCTAssertEqual(Money(decimal: "0.1")?.minorUnits, 10)
+        XCTAssertNil(Money(decimal: "1.234"))
+        XCTAssertNil(Money(decimal: "abc"))
+        XCTAssertEqual(Money(minorUnits: -250).decimalString, "-2.50")
+        // 14.00 for 10 of 31 days: 4.516… → 4.52; halves round away from zero.
+        XCTAssertEqual(Money(minorUnits: 1400).scaled(10, over: 31).minorUnits, 452)
+        XCTAssertEqual(Money(minorUnits: 1).scaled(1, over: 2).minorUnits, 1)
+        XCTAssertEqual(Money(minorUnits: -1).scaled(1, over: 2).minorUnits, -1)
+    }
+
+    func testCSVParsingKeepsLineNumbers() throws {
+        let rows = try CSV.parse("a,b\n\"x,1\",\"multi\nline\"\nlast,\"q\"\"q\"\n")
+        XCTAssertEqual(rows.map(\.line), [1, 2, 4])
+        XCTAssertEqual(rows[1].fields, ["x,1", "multi\nline"])
+        XCTAssertEqual(rows[2].fields, ["last", "q\"q"])
+        XCTAssertEqual(CSV.record(["a", "b,c", "d\"e"]), "a,\"b,c\",\"d\"\"e\"")
+    }
+
+    func testCardValidation() throws {
+        let key = [UInt8](repeating: 7, count: 32)
+        let today = Day("2026-03-02")!
+        // Public test numbers published by payment providers.
+        let cards: [(String, CardBrand, String)] = [
+            ("4242424242424242", .visa, "123"), ("4000056655665556", .visa, "123"), ("5555555555554444", .mastercard, "123"),
+            ("2223003122003222", .mastercard, "123"), ("378282246310005", .amex, "1234"), ("6011111111111117", .discover, "123"),
+            ("3566002020360505", .jcb, "123"), ("36227206271667", .diners, "123"), ("6200000000000005", .unionpay, "123"),
+        ]
+        for (number, brand, code) in cards {
+            let c = try CardValidator.validate(CardInput(number: number, expiry: "12/29", securityCode: code), today: today, fingerprintKey: key)
+            XCTAssertEqual(c.brand, brand, number)
+            XCTAssertEqual(c.last4, String(number.suffix(4)))
+            XCTAssertFalse(c.fingerprint.contains(number))
+        }
+        func declined(_ n: String, _ e: String, _ c: String) -> String? {
+            do { _ = try CardValidator.validate(CardInput(number: n, expiry: e, securityCode: c), today: today, fingerprintKey: key); return nil }
+            catch let error as SelfServeError { XCTAssertEqual(error.code, .paymentDeclined); XCTAssertFalse(error.message.contains(n)); return error.message }
+            catch { return "\(error)" }
+        }
+        XCTAssertNotNil(declined("4242424242424241", "12/29", "123"))  // Luhn
+        XCTAssertNotNil(declined("4242424242424242", "02/26", "123"))  // expired
+        XCTAssertNil(declined("4242424242424242", "03/26", "123"))     // this month is still valid
+        XCTAssertNotNil(declined("378282246310005", "12/29", "123"))   // amex needs 4 digits
+        XCTAssertNotNil(declined("9999999999999995", "12/29", "123"))  // unknown brand
+        XCTAssertNotNil(declined("4242424242424242", "13/29", "123"))
+        let a = try CardValidator.validate(CardInput(number: "4242 4242 4242 4242", expiry: "12/29", securityCode: "123"), today: today, fingerprintKey: key)
+        let b = try CardValidator.validate(CardInput(number: "4242424242424242", expiry: "01/30", securityCode: "999"), today: today, fingerprintKey: key)
+        XCTAssertEqual(a.fingerprint, b.fingerprint)
+        let other = try CardValidator.validate(CardInput(number: "4242424242424242", expiry: "01/30", securityCode: "999"), today: today, fingerprintKey: [UInt8](repeating: 8, count: 32))
+        XCTAssertNotEqual(a.fingerprint, other.fingerprint)
+    }
+
+    func testSuggestionsAndEditDistance() {
+        XCTAssertEqual(CommandParser.editDistance("usr", "user"), 1)
+        XCTAssertEqual(CommandParser.suggestion("usr", among: ["user", "product"]), ". Did you mean 'user'?")
+        XCTAssertEqual(CommandParser.suggestion("zzzzzz", among: ["user", "product"]), "")
+    }
+
+    func testRendererFormats() {
+        let rows: PlainValue = .array([.object([("email", "a@b.c"), ("name", "A, \"x\"")]), .object([("email", "d@e.f"), ("name", "Esc\u{1b}[31m")])])
+        let csv = Renderer(format: .csv).render(.list(rows))
+        XCTAssertEqual(csv, "email,name\r\na@b.c,\"A, \"\"x\"\"\"\r\nd@e.f,Esc\u{1b}[31m\r\n")
+        let table = Renderer(format: .table).render(.list(rows))
+        XCTAssertFalse(table.contains("\u{1b}"), "escape sequences are shown, not replayed")
+        XCTAssertTrue(table.hasPrefix("EMAIL  NAME"))
+        let narrow = Renderer(format: .table, width: 30).render(.list(.array([.object([("a", .string(String(repeating: "x", count: 80))), ("b", "y")])])))
+        XCTAssertTrue(narrow.split(separator: "\n").allSatisfy { $0.count <= 30 }, narrow)
+        XCTAssertEqual(Renderer(format: .ndjson).render(.list(rows)).split(separator: "\n").count, 2)
+    }
+}

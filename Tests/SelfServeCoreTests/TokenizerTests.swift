@@ -1,0 +1,43 @@
+import SelfServeCore
+import SelfServeShell
+import XCTest
+
+final class TokenizerTests: XCTestCase {
+    func words(_ s: String) -> [String]? {
+        if case .words(let w) = Tokenizer.split(s) { return w }
+        return nil
+    }
+
+    func testQuotingEscapesAndComments() {
+        XCTAssertEqual(words("user add a@b.c --name 'Ann O''Neil'"), ["user", "add", "a@b.c", "--name", "Ann ONeil"])
+        XCTAssertEqual(words(#"x "a \"b\" \\ c" d\ e"#), ["x", #"a "b" \ c"#, "d e"])
+        XCTAssertEqual(words("a 'it'\\''s' b"), ["a", "it's", "b"])
+        XCTAssertEqual(words("user list # the members"), ["user", "list"])
+        XCTAssertEqual(words("a#b"), ["a#b"])
+        XCTAssertEqual(words("   "), [])
+        XCTAssertEqual(words("''"), [""])
+        XCTAssertEqual(words("naïve 日本 🙂"), ["naïve", "日本", "🙂"])
+    }
+
+    func testContinuationAndUnfinishedInput() {
+        XCTAssertEqual(Tokenizer.split("user add \\"), .incomplete)
+        XCTAssertEqual(words("user add \\\n x@y.z"), ["user", "add", "x@y.z"])
+        XCTAssertEqual(Tokenizer.split("echo 'open"), .incomplete)
+        XCTAssertEqual(words("say 'two\nlines'"), ["say", "two\nlines"])
+        XCTAssertThrowsError(try Tokenizer.words("a \"b")) { e in
+            XCTAssertEqual((e as? SelfServeError)?.code, .usage)
+            XCTAssertTrue((e as? SelfServeError)?.message.contains("unterminated") ?? false)
+        }
+    }
+
+    func testQuoteRoundTrips() {
+        for w in ["plain", "with space", "it's", "a\"b", "", "x\\y", "#hash"] {
+            XCTAssertEqual(words(Tokenizer.quote(w)), [w], w)
+        }
+    }
+
+    func testHugeLineDoesNotTrap() {
+        let line = String(repeating: "a'b' ", count: 200_000)
+        XCTAssertEqual(words(line)?.count, 200_000)
+    }
+}
