@@ -195,6 +195,16 @@ enum Migrations {
                 ) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v5-billing-run") { db in
+            try db.execute(sql: """
+                -- What the billing run has charged: the start of the last period invoiced, and each license change.
+                ALTER TABLE subscriptions ADD COLUMN billed_period TEXT;
+                ALTER TABLE license_changes ADD COLUMN billed INTEGER NOT NULL DEFAULT 0;
+                CREATE INDEX license_changes_unbilled ON license_changes(subscription) WHERE billed = 0;
+                CREATE INDEX subscriptions_unbilled ON subscriptions(period_start) WHERE trial = 0 AND (billed_period IS NULL OR billed_period <> period_start);
+                CREATE INDEX subscriptions_status_since ON subscriptions(status, status_since);
+                """)
+        }
         return m
     }
 }

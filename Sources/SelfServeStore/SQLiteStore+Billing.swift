@@ -165,6 +165,46 @@ extension SQLiteStore {
         try exec("DELETE FROM pending_credits WHERE billing_profile = ?", [billingProfile])
     }
 
+    public func allBillingProfileIdsWithCredits() throws -> [String] {
+        try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT billing_profile FROM pending_credits ORDER BY 1"))
+    }
+
+    // MARK: Billing run
+
+    public func subscriptionsForBilling(on day: Day) throws -> [Subscription] {
+        let d = day.description
+        return try rows("""
+            SELECT * FROM subscriptions WHERE status IN ('trial', 'active', 'canceled') AND expires <= ?
+            UNION SELECT * FROM subscriptions WHERE status = 'expired' AND status_since <= ?
+            UNION SELECT * FROM subscriptions WHERE status = 'disabled' AND status_since <= ?
+            UNION SELECT * FROM subscriptions WHERE trial = 0 AND (billed_period IS NULL OR billed_period <> period_start) AND period_start <= ?
+            UNION SELECT s.* FROM subscriptions s WHERE s.id IN (SELECT subscription FROM license_changes WHERE billed = 0)
+            ORDER BY period_start, id
+            """, [d, day.adding(days: -30).description, day.adding(days: -90).description, d]).map(Self.subscription)
+    }
+
+    public func billedPeriod(subscription: String) throws -> Day? {
+        try String.fetchOne(db.cachedStatement(sql: "SELECT billed_period FROM subscriptions WHERE id = ?"), arguments: [subscription]).flatMap(Day.init)
+    }
+
+    public func setBilledPeriod(subscription: String, _ day: Day) throws {
+        try exec("UPDATE subscriptions SET billed_period = ? WHERE id = ?", [day.description, subscription])
+    }
+
+    public func unbilledLicenseChanges(subscription: String) throws -> [LicenseChange] {
+        try rows("SELECT * FROM license_changes WHERE subscription = ? AND billed = 0 ORDER BY id", [subscription]).map {
+            LicenseChange(subscription: $0["subscription"], day: Self.day($0, "day"), oldTotal: $0["old_total"], newTotal: $0["new_total"], at: $0["at"])
+        }
+    }
+
+    public func markLicenseChangesBilled(subscription: String) throws {
+        try exec("UPDATE license_changes SET billed = 1 WHERE subscription = ? AND billed = 0", [subscription])
+    }
+
+    public func invoiceCount(billingProfile: String, date: Day) throws -> Int {
+        try int("SELECT count(*) FROM invoices WHERE billing_profile = ? AND date = ?", [billingProfile, date.description])
+    }
+
     // MARK: Plugins
 
     static func plugin(_ r: Row) -> PluginRecord {

@@ -202,6 +202,7 @@ extension CommandContext {
         sub.canceledAt = timestamp
         sub.statusSince = today
         try store.updateSubscription(sub)
+        if immediate { try graceCredit(for: sub) }
         audit("subscription.cancel", target: sub.id, [("reason", .string(reason.code)), ("comment", PlainValue(sub.cancelComment)),
                                                        ("status", .string(sub.status.rawValue)), ("days_into_period", PlainValue(daysIn))])
         emit("subscription.canceled", target: sub.id, [("reason", .string(reason.code)), ("status", .string(sub.status.rawValue))])

@@ -80,6 +80,19 @@ public protocol Store: AnyObject {
     func pendingCredits(billingProfile: String) throws -> [InvoiceLine]
     func addPendingCredit(billingProfile: String, line: InvoiceLine) throws
     func clearPendingCredits(billingProfile: String) throws
+    func allBillingProfileIdsWithCredits() throws -> [String]
+
+    // MARK: Billing run
+    /// Subscriptions with something due for the billing run on `day`: a period to charge, a license
+    /// change to prorate, a renewal, a trial end or a lifecycle step.
+    func subscriptionsForBilling(on day: Day) throws -> [Subscription]
+    /// The start of the last period charged, nil when none was.
+    func billedPeriod(subscription: String) throws -> Day?
+    func setBilledPeriod(subscription: String, _ day: Day) throws
+    func unbilledLicenseChanges(subscription: String) throws -> [LicenseChange]
+    func markLicenseChangesBilled(subscription: String) throws
+    /// How many invoices a profile has dated `date` (a later run on the same day adds another).
+    func invoiceCount(billingProfile: String, date: Day) throws -> Int
 
     // MARK: Plugins
     func plugins() throws -> [PluginRecord]

@@ -1,0 +1,121 @@
+/// `billing account/profile …`, `invoice list/show/export`.
+extension CommandContext {
+    public func listBillingAccounts() throws -> PlainValue {
+        let me = try actor()
+        let profiles = try store.billingProfiles(owner: me.email, account: nil)
+        return .array(try store.billingAccounts(owner: me.email).map { a in
+            .object([("id", .string(a.id)), ("name", .string(a.name)), ("owner", .string(a.owner)),
+                     ("profiles", .array(profiles.filter { $0.account == a.id }.map { .string($0.id) }))])
+        })
+    }
+
+    public func ownedProfile(_ id: String) throws -> BillingProfile {
+        let me = try actor()
+        let id = id.trimmingCharacters(in: .whitespaces)
+        guard let p = try store.billingProfile(id: id), let a = try store.billingAccount(id: p.account), a.owner == me.email else {
+            throw SelfServeError.notFound("no billing profile '\(Sanitize.forDisplay(id))'")
+        }
+        return p
+    }
+
+    func profileShape(_ p: BillingProfile) throws -> PlainValue {
+        .object([("id", .string(p.id)), ("account", .string(p.account)), ("name", .string(p.name)),
+                 ("payment_method", PlainValue(p.paymentMethod)), ("invoice_email", .string(p.invoiceEmail)),
+                 ("default", .bool(p.isDefault)),
+                 ("subscriptions", .array(try store.subscriptionIds(billingProfile: p.id).map { .string($0) }))])
+    }
+
+    public func listBillingProfiles(account: String?) throws -> PlainValue {
+        let me = try actor()
+        if let account {
+            guard let a = try store.billingAccount(id: account), a.owner == me.email else {
+                throw SelfServeError.notFound("no billing account '\(Sanitize.forDisplay(account))'")
+            }
+        }
+        return .array(try store.billingProfiles(owner: me.email, account: account).map(profileShape))
+    }
+
+    public func showBillingProfile(_ id: String) throws -> PlainValue { try profileShape(try ownedProfile(id)) }
+
+    /// "Edit" (the same card) or "Replace" (another of yours) the card that pays for a profile.
+    public func setProfilePaymentMethod(_ id: String, _ pmId: String) throws -> PlainValue {
+        var p = try ownedProfile(id)
+        let pm = try ownedPaymentMethod(pmId)
+        if pm.expYear < today.year || (pm.expYear == today.year && pm.expMonth < today.month) {
+            throw SelfServeError(.paymentDeclined, "\(pm.id) has expired; edit its expiry first")
+        }
+        let old = p.paymentMethod
+        p.paymentMethod = pm.id
+        try store.updateBillingProfile(p)
+        audit("billing.profile.set_payment_method", target: p.id, [("from", PlainValue(old)), ("to", .string(pm.id))])
+        return try profileShape(p)
+    }
+
+    /// `--last 3m|6m` or `--from/--to` (inclusive); newest first.
+    public func listInvoices(last: String?, from: Day?, to: Day?, profile: String?) throws -> PlainValue {
+        let me = try actor()
+        var start = from, end = to
+        if let last {
+            guard from == nil && to == nil else { throw SelfServeError.invalid("--last cannot be combined with --from/--to") }
+            let months: Int
+            switch last.lowercased() {
+            case "3m", "3": months = 3
+            case "6m", "6": months = 6
+            default:
+                guard last.hasSuffix("m"), let n = Int(last.dropLast()), (1...120).contains(n) else {
+                    throw SelfServeError.invalid("--last takes 3m or 6m (or another number of months such as 12m), not '\(Sanitize.forDisplay(last))'")
+                }
+                months = n
+            }
+            start = today.adding(months: -months).adding(days: 1)
+            end = today
+        }
+        if let s = start, let e = end, s > e { throw SelfServeError.invalid("--from \(s) is after --to \(e)") }
+        if let profile { _ = try ownedProfile(profile) }
+        return .array(try store.invoices(owner: me.email, profile: profile, from: start, to: end).map { Shapes.invoice($0, lines: false) })
+    }
+
+    public func ownedInvoice(_ id: String) throws -> Invoice {
+        let me = try actor()
+        let id = id.trimmingCharacters(in: .whitespaces)
+        guard let inv = try store.invoice(id: id), let p = try store.billingProfile(id: inv.billingProfile),
+              let a = try store.billingAccount(id: p.account), a.owner == me.email else {
+            throw SelfServeError.notFound("no invoice '\(Sanitize.forDisplay(id))'")
+        }
+        return inv
+    }
+
+    public func showInvoice(_ id: String) throws -> PlainValue { Shapes.invoice(try ownedInvoice(id), lines: true) }
+
+    /// A clean, printable HTML invoice; every stored text is escaped.
+    public func invoiceHTML(_ id: String) throws -> String {
+        let inv = try ownedInvoice(id)
+        let org = try organizationOrFail()
+        let me = try actor()
+        func esc(_ s: String) -> String {
+            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        }
+        let rows = inv.lines.map { l in
+            "<tr><td>\(esc(l.description))</td><td>\(esc(l.subscription ?? ""))</td><td class=n>\(l.quantity)</td><td class=n>\(l.unitPrice.decimalString)</td><td class=n>\(l.amount.decimalString)</td></tr>"
+        }.joined(separator: "\n")
+        return """
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>Invoice \(esc(inv.id))</title>
+            <style>body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;width:100%}
+            td,th{border-bottom:1px solid #ddd;padding:.4em;text-align:left}.n{text-align:right}tfoot td{font-weight:bold}
+            @media print{body{margin:0}}</style></head><body>
+            <h1>Invoice \(esc(inv.id))</h1>
+            <p>\(esc(org.name)) · billed to \(esc(me.name)) &lt;\(esc(me.email))&gt; · billing profile \(esc(inv.billingProfile))</p>
+            <p>Date \(inv.date) · period \(inv.periodStart) to \(inv.periodEnd) · status \(inv.status.rawValue)</p>
+            <table><thead><tr><th>Description</th><th>Subscription</th><th class=n>Quantity</th><th class=n>Unit price</th><th class=n>Amount</th></tr></thead>
+            <tbody>
+            \(rows)
+            </tbody>
+            <tfoot><tr><td colspan=4>Total (\(esc(inv.total.currency)))</td><td class=n>\(inv.total.decimalString)</td></tr></tfoot></table>
+            <p>Manage billing at <a href="\(org.cloud.portalURL)">\(org.cloud.portalURL)</a></p>
+            </body></html>
+
+            """
+    }
+}
