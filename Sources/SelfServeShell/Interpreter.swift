@@ -40,7 +40,7 @@ public final class Interpreter {
             case "exit", "quit":
                 return .exit
             case "format":
-                guard words.count == 2, let f = OutputFormat(rawValue: words[1]) else {
+                guard words.count == 2, let f = OutputFormat(rawValue: words[1]), f != .html else {
                     if words.count == 1 { out.writeLine(format.rawValue); return .ok }
                     throw SelfServeError(.usage, "format takes one of: table, json, ndjson, csv")
                 }

@@ -197,8 +197,8 @@ extension SQLiteStore {
         }
     }
 
-    public func markLicenseChangesBilled(subscription: String) throws {
-        try exec("UPDATE license_changes SET billed = 1 WHERE subscription = ? AND billed = 0", [subscription])
+    public func markLicenseChangesBilled(subscription: String, before day: Day) throws {
+        try exec("UPDATE license_changes SET billed = 1 WHERE subscription = ? AND billed = 0 AND day < ?", [subscription, day.description])
     }
 
     public func invoiceCount(billingProfile: String, date: Day) throws -> Int {

@@ -136,6 +136,9 @@ public final class Session: CommandEnvironment {
         if let a = g.actingUser, let s = sessionActor, a.lowercased() != s.lowercased(), scriptRunning {
             throw SelfServeError.forbidden("a script cannot change who it acts as (\(s))")
         }
+        if g.format == .html && !(command is InvoiceExport) {
+            throw SelfServeError(.usage, "--format html is for 'invoice export'; use table, json, ndjson or csv")
+        }
         let access = type(of: command).access
         switch access {
         case .none, .script:

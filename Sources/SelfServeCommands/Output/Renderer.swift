@@ -30,6 +30,8 @@ public struct Renderer: Sendable {
             return result.value.isNull ? "" : JSON.write(result.value) + "\n"
         case .csv:
             return csv(result.value)
+        case .html:
+            return JSON.write(result.value, pretty: true) + "\n"  // refused earlier by the executor
         case .table:
             switch result.shape {
             case .created(let id): return Sanitize.forDisplay(id) + "\n"
@@ -63,6 +65,8 @@ public struct Renderer: Sendable {
         if columns.isEmpty && !rows.isEmpty { return ["value"] }
         return columns
     }
+
+    public static func cell(_ v: PlainValue) -> String { plainText(v) }
 
     /// A cell's text: strings as they are, nested values as compact JSON.
     static func plainText(_ v: PlainValue) -> String {

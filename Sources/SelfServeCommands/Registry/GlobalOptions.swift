@@ -39,6 +39,8 @@ public struct GlobalOptions: ParsableArguments, Sendable {
 /// The output formats of SPEC.md section 1.
 public enum OutputFormat: String, CaseIterable, Sendable, ExpressibleByArgument {
     case table, json, ndjson, csv
+    /// Only for `invoice export`.
+    case html
 }
 
 extension Term: ExpressibleByArgument {}

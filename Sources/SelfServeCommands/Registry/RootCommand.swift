@@ -21,6 +21,7 @@ public struct SelfServeRoot: ParsableCommand {
         InitCommand.self, OrgCommand.self, LoginCommand.self, LogoutCommand.self, WhoamiCommand.self,
         UserCommand.self, ProductCommand.self,
         SubscriptionCommand.self, TrialCommand.self, LicenseCommand.self, PaymentMethodCommand.self,
+        BillingCommand.self, InvoiceCommand.self,
         AdminCommand.self, AuditCommand.self,
     ]
 

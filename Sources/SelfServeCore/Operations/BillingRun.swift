@@ -82,7 +82,7 @@ extension CommandContext {
                 changed = true
             }
             let pending = try store.unbilledLicenseChanges(subscription: sub.id)
-            if !pending.isEmpty {
+            if pending.contains(where: { $0.day < sub.expires }) {
                 let periodDays = Int64(sub.periodStart.days(to: sub.expires))
                 for c in pending where c.oldTotal > 0 && c.day > sub.periodStart && c.day < sub.expires && c.day <= today {
                     let daysLeft = Int64(c.day.days(to: sub.expires))
@@ -93,11 +93,11 @@ extension CommandContext {
                         subscription: sub.id, quantity: delta, unitPrice: sub.unitPrice.times(sub.term.months), amount: amount), end: sub.expires)
                     count("prorations")
                 }
-                try store.markLicenseChangesBilled(subscription: sub.id)
+                try store.markLicenseChangesBilled(subscription: sub.id, before: sub.expires)
                 changed = true
             }
         } else if sub.isTrial, !(try store.unbilledLicenseChanges(subscription: sub.id)).isEmpty {
-            try store.markLicenseChangesBilled(subscription: sub.id)
+            try store.markLicenseChangesBilled(subscription: sub.id, before: Day(daysSinceEpoch: 1_000_000))
         }
         // 2. The end of the term: renewal, trial end, or expiry.
         switch sub.status {

@@ -27,16 +27,17 @@ public enum DemoData {
             ctx.absorb(other)
         }
         var subs: [String: String] = [:]
-        try act("megan.bowen") { c in
+        try act("megan.bowen", daysAgo: 130) { c in
             _ = try c.addPaymentMethod(CardInput(number: "4242424242424242", expiry: expiry, securityCode: "123"),
                                        .init(holder: "Megan Bowen", address: PostalAddress(line1: "1 Microsoft Way", city: "Redmond", postalCode: "98052", country: "US")))
             let s = try c.buy(product: "power-bi-pro", licenses: 25, term: nil, paymentMethod: nil)
             subs["bi"] = s["id"]?.stringValue
             _ = try c.assign(subs["bi"]!, emails: ["megan.bowen", "alex.wilber", "diego.siciliani", "lee.gu", "joni.sherman", "lynne.robbins"].map(email))
             _ = try c.buy(product: "visio-plan-2", licenses: 5, term: nil, paymentMethod: nil)
-            _ = try c.startTrial(product: "power-apps-premium", paymentMethod: nil)
         }
-        try act("alex.wilber") { c in
+        try act("megan.bowen", daysAgo: 50) { c in _ = try c.setLicenses(subs["bi"]!, total: 30) }
+        try act("megan.bowen") { c in _ = try c.startTrial(product: "power-apps-premium", paymentMethod: nil) }
+        try act("alex.wilber", daysAgo: 95) { c in
             _ = try c.addPaymentMethod(CardInput(number: "5555555555554444", expiry: expiry, securityCode: "321"),
                                        .init(holder: "Alex Wilber", address: PostalAddress(city: "Madrid", postalCode: "28001", country: "ES")))
             let s = try c.buy(product: "project-plan-3", licenses: 10, term: nil, paymentMethod: nil)
@@ -49,7 +50,7 @@ public enum DemoData {
         try act("alex.wilber") { c in
             _ = try c.cancel(subs["teams"]!, reason: "too_expensive", comment: "Trying the standard plan first")
         }
-        try act("diego.siciliani") { c in
+        try act("diego.siciliani", daysAgo: 70) { c in
             _ = try c.addPaymentMethod(CardInput(number: "378282246310005", expiry: expiry, securityCode: "1234"),
                                        .init(holder: "Diego Siciliani", address: PostalAddress(city: "Seattle", postalCode: "98101", country: "US")))
             _ = try c.buy(product: "power-automate-premium", licenses: 8, term: nil, paymentMethod: nil)
@@ -58,6 +59,10 @@ public enum DemoData {
         if var p = try ctx.store.product(idOrName: "dynamics-365-sales-professional") { p.selfService = .trialsOnly; try ctx.store.upsertProduct(p) }
         if var p = try ctx.store.product(idOrName: "windows-365-business") { p.selfService = .disabled; try ctx.store.upsertProduct(p) }
         try act("lee.gu") { c in _ = try c.startTrial(product: "dynamics-365-sales-professional", paymentMethod: nil) }
+        // A few months of invoices, as the billing service would have made them.
+        let billing = ctx.acting(as: nil)
+        _ = try billing.billingRun()
+        ctx.absorb(billing)
         ctx.audit("org.demo", target: domain, [("users", PlainValue(members.count + 2))])
     }
 }

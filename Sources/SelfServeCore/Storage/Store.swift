@@ -90,7 +90,8 @@ public protocol Store: AnyObject {
     func billedPeriod(subscription: String) throws -> Day?
     func setBilledPeriod(subscription: String, _ day: Day) throws
     func unbilledLicenseChanges(subscription: String) throws -> [LicenseChange]
-    func markLicenseChangesBilled(subscription: String) throws
+    /// Marks the changes dated before `day` as charged.
+    func markLicenseChangesBilled(subscription: String, before day: Day) throws
     /// How many invoices a profile has dated `date` (a later run on the same day adds another).
     func invoiceCount(billingProfile: String, date: Day) throws -> Int
 

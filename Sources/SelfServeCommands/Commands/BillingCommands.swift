@@ -1,0 +1,137 @@
+import ArgumentParser
+import Foundation
+import SelfServeCore
+
+struct BillingCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "billing", abstract: "Billing accounts, profiles, and the billing run.",
+        subcommands: [BillingAccountCommand.self, BillingProfileCommand.self, BillingRun.self])
+}
+
+struct BillingAccountCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "account", abstract: "Your billing accounts.", subcommands: [BillingAccountList.self])
+}
+
+struct BillingAccountList: SelfServeCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List your billing accounts.")
+    static let access = DatabaseAccess.read
+    @OptionGroup var globals: GlobalOptions
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .list(try ctx.listBillingAccounts()) }
+}
+
+struct BillingProfileCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "profile", abstract: "Your billing profiles: who is invoiced, which card pays.",
+        subcommands: [BillingProfileList.self, BillingProfileShow.self, BillingProfileSetPaymentMethod.self])
+}
+
+struct BillingProfileList: SelfServeCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List your billing profiles.")
+    static let access = DatabaseAccess.read
+    @OptionGroup var globals: GlobalOptions
+    @Option(help: ArgumentHelp("Only this billing account's.", valueName: "ba")) var account: String?
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .list(try ctx.listBillingProfiles(account: account)) }
+}
+
+struct BillingProfileShow: SelfServeCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a billing profile and the subscriptions it pays for.")
+    static let access = DatabaseAccess.read
+    @OptionGroup var globals: GlobalOptions
+    @Argument(help: "Billing profile id.") var profile: String
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .object(try ctx.showBillingProfile(profile)) }
+}
+
+struct BillingProfileSetPaymentMethod: SelfServeCommand {
+    static let configuration = CommandConfiguration(commandName: "set-payment-method", abstract: "Set the card that pays for a profile (edit: the same card; replace: another).")
+    static let access = DatabaseAccess.write
+    @OptionGroup var globals: GlobalOptions
+    @Argument(help: "Billing profile id.") var profile: String
+    @Argument(help: "Payment method id.") var paymentMethod: String
+    var auditSubject: (action: String, target: String)? { ("billing.profile.set_payment_method", profile) }
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
+        .object(try ctx.setProfilePaymentMethod(profile, paymentMethod))
+    }
+}
+
+struct BillingRun: SelfServeCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Process everything due up to now: renewals, prorations, trial ends, expiry.",
+        discussion: "For the whole organization; needs no acting user and is audited as system. Idempotent: a second run creates nothing. Run it from cron.")
+    static let access = DatabaseAccess.write
+    @OptionGroup var globals: GlobalOptions
+    var auditSubject: (action: String, target: String)? { ("billing.run", "organization") }
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
+        _ = try ctx.organizationOrFail()
+        let system = ctx.acting(as: nil)
+        let r = try system.billingRun()
+        ctx.absorb(system)
+        let n = r["invoices"]?.arrayValue?.count ?? 0
+        return .init(r, .object, note: "billing run for \(r["date"]?.stringValue ?? ""): \(n) invoice\(n == 1 ? "" : "s")")
+    }
+}
+
+struct InvoiceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "invoice", abstract: "Your invoices.",
+                                                    subcommands: [InvoiceList.self, InvoiceShow.self, InvoiceExport.self])
+}
+
+struct InvoiceList: SelfServeCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List invoices, newest first.")
+    static let access = DatabaseAccess.read
+    @OptionGroup var globals: GlobalOptions
+    @Option(help: "3m or 6m: the last 3 or 6 months.") var last: String?
+    @Option(help: ArgumentHelp("From this day (YYYY-MM-DD), inclusive.", valueName: "date")) var from: String?
+    @Option(help: ArgumentHelp("To this day (YYYY-MM-DD), inclusive.", valueName: "date")) var to: String?
+    @Option(help: ArgumentHelp("Only this billing profile's.", valueName: "bp")) var profile: String?
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
+        .list(try ctx.listInvoices(last: last, from: try from.map { try Day.parse($0, option: "--from") },
+                                   to: try to.map { try Day.parse($0, option: "--to") }, profile: profile))
+    }
+}
+
+struct InvoiceShow: SelfServeCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show an invoice with its lines.")
+    static let access = DatabaseAccess.read
+    @OptionGroup var globals: GlobalOptions
+    @Argument(help: "Invoice id.") var invoice: String
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .object(try ctx.showInvoice(invoice)) }
+}
+
+struct InvoiceExport: SelfServeCommand {
+    static let configuration = CommandConfiguration(commandName: "export", abstract: "Export an invoice as CSV, JSON or printable HTML.")
+    static let access = DatabaseAccess.read
+    enum ExportFormat: String, ExpressibleByArgument, CaseIterable { case csv, json, html }
+    @OptionGroup var globals: GlobalOptions
+    @Argument(help: "Invoice id.") var invoice: String
+    @Option(help: ArgumentHelp("Write to this file instead of stdout.", valueName: "file")) var out: String?
+
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
+        // `--format csv|json|html` here names the file format; `table`/`ndjson` are refused.
+        let raw = globals.json ? "json" : (globals.format?.rawValue ?? "csv")
+        guard ["csv", "json", "html"].contains(raw) else {
+            throw SelfServeError(.usage, "invoice export takes --format csv, json or html")
+        }
+        let text: String
+        switch raw {
+        case "json": text = JSON.write(try ctx.showInvoice(invoice), pretty: true) + "\n"
+        case "csv":
+            let inv = try ctx.showInvoice(invoice)
+            var s = CSV.record(["invoice", "date", "description", "subscription", "quantity", "unit_price", "amount", "currency"]) + "\r\n"
+            for l in inv["lines"]?.arrayValue ?? [] {
+                s += CSV.record([inv["id"]?.stringValue ?? "", inv["date"]?.stringValue ?? "", l["description"]?.stringValue ?? "",
+                                 l["subscription"]?.stringValue ?? "", l["quantity"].map { Renderer.cell($0) } ?? "",
+                                 l["unit_price"]?.stringValue ?? "", l["amount"]?.stringValue ?? "", inv["currency"]?.stringValue ?? ""]) + "\r\n"
+            }
+            s += CSV.record([inv["id"]?.stringValue ?? "", inv["date"]?.stringValue ?? "", "Total", "", "", "", inv["total"]?.stringValue ?? "", inv["currency"]?.stringValue ?? ""]) + "\r\n"
+            text = s
+        default: text = try ctx.invoiceHTML(invoice)
+        }
+        if let out {
+            do { try text.write(toFile: out, atomically: true, encoding: .utf8) } catch {
+                throw SelfServeError.invalid("cannot write \(out): \(error.localizedDescription)")
+            }
+            return .init(.object([("invoice", .string(invoice)), ("file", .string(out))]), .none, note: "wrote \(out)")
+        }
+        return .text(text)
+    }
+}
