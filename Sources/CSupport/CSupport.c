@@ -7,17 +7,19 @@
 static int ss_trampoline(lua_State *L) {
     ss_swift_function fn = (ss_swift_function)lua_touserdata(L, lua_upvalueindex(1));
     void *context = lua_touserdata(L, lua_upvalueindex(2));
-    int n = fn(L, context);
+    int tag = (int)lua_tointegerx(L, lua_upvalueindex(3), NULL);
+    int n = fn(L, context, tag);
     if (n < 0) {
         return lua_error(L); /* raised from C, never from Swift */
     }
     return n;
 }
 
-void ss_push_swift_function(lua_State *L, ss_swift_function fn, void *context) {
+void ss_push_swift_function(lua_State *L, ss_swift_function fn, void *context, int tag) {
     lua_pushlightuserdata(L, (void *)fn);
     lua_pushlightuserdata(L, context);
-    lua_pushcclosure(L, ss_trampoline, 2);
+    lua_pushinteger(L, tag);
+    lua_pushcclosure(L, ss_trampoline, 3);
 }
 
 static void *ss_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {

@@ -13,10 +13,10 @@ typedef struct lua_State lua_State;
 
 /// A Swift function callable from Lua. Returns the number of results pushed, or -1 when it pushed an
 /// error value that the trampoline must raise.
-typedef int (*ss_swift_function)(lua_State *L, void *context);
+typedef int (*ss_swift_function)(lua_State *L, void *context, int tag);
 
-/// Pushes a C closure that calls `fn(L, context)`. `context` stays owned by the caller.
-void ss_push_swift_function(lua_State *L, ss_swift_function fn, void *context);
+/// Pushes a C closure that calls `fn(L, context, tag)`. `context` stays owned by the caller.
+void ss_push_swift_function(lua_State *L, ss_swift_function fn, void *context, int tag);
 
 /// A Lua state whose allocator refuses to grow past `limit` bytes while `enforcing` is set.
 /// `enforcing` is cleared while Swift code runs on the state, so that pushing a value from Swift

@@ -1,5 +1,6 @@
 import Foundation
 import SelfServeCore
+import SelfServeLua
 import SelfServeStore
 
 /// Plugins as the session sees them: a policy engine that is told which store the current command runs on.
@@ -12,6 +13,8 @@ public protocol SessionPolicy: PolicyEngine {
 extension NoPolicy: SessionPolicy {
     public func attach(_ store: Store?) {}
 }
+
+extension LuaPolicyEngine: SessionPolicy {}
 
 /// One run of selfserve — a one-shot command, a shell, a batch or a script — and its executor.
 ///
@@ -34,7 +37,14 @@ public final class Session: CommandEnvironment {
     public var output: (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
     public var errorOutput: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
     /// Makes the policy engine the first time a command needs one (plugins load once per process).
-    public var policyFactory: (Session) throws -> SessionPolicy = { _ in NoPolicy() }
+    public var policyFactory: (Session) throws -> SessionPolicy = { session in
+        let env = session.environment
+        let engine = LuaPolicyEngine(budget: env["SELFSERVE_LUA_BUDGET"].flatMap { Int64($0) } ?? LuaState.defaultBudget,
+                                     memoryLimit: env["SELFSERVE_LUA_MEMORY_MB"].flatMap { Int($0) }.map { $0 << 20 } ?? LuaState.defaultMemoryLimit)
+        engine.api.clock = { (try? session.clock()) ?? SystemClock() }
+        engine.api.withStore = { body in try session.withStore(body) }
+        return engine
+    }
     /// Runs a Lua automation script (`run`); set by the Lua layer.
     public var scriptRunner: ((Session, String, [String], Bool) throws -> PlainValue)?
 
@@ -103,8 +113,9 @@ public final class Session: CommandEnvironment {
         guard inTransaction else { throw SelfServeError.conflict("no transaction is open; 'begin' starts one") }
         try openDatabase().withStore { store in try store.commit() }
         savepointDepth = 0
-        deliver(pendingEvents)
+        let events = pendingEvents
         pendingEvents = []
+        try openDatabase().withStore { store in deliver(events, store: store) }
     }
 
     public func rollback() throws {
@@ -133,8 +144,8 @@ public final class Session: CommandEnvironment {
         if let db = g.db, Paths.absolute(db) != databasePath {
             throw SelfServeError(.usage, "--db cannot change inside a session (this one uses \(databasePath))")
         }
-        if let a = g.actingUser, let s = sessionActor, a.lowercased() != s.lowercased(), scriptRunning {
-            throw SelfServeError.forbidden("a script cannot change who it acts as (\(s))")
+        if scriptRunning, let a = g.actingUser, a.lowercased() != (actor(for: nil) ?? "").lowercased() {
+            throw SelfServeError.forbidden("a script cannot change who it acts as (\(actor(for: nil) ?? "nobody"))")
         }
         if g.format == .html && !(command is InvoiceExport) {
             throw SelfServeError(.usage, "--format html is for 'invoice export'; use table, json, ndjson or csv")
@@ -167,7 +178,8 @@ public final class Session: CommandEnvironment {
             if g.dryRun {
                 if nested { try store.rollbackToSavepoint(savepoint) } else { try store.rollback() }
                 let changes = ctx.auditTrail.map { "  would \($0.action) \($0.target) \($0.details)" }
-                result.note = (["dry run: nothing was changed"] + changes).joined(separator: "\n")
+                let decided = (policy as? LuaPolicyEngine)?.takeDecisions().map { "  plugin \($0)" } ?? []
+                result.note = (["dry run: nothing was changed"] + changes + decided).joined(separator: "\n")
                 return result
             }
             if nested {
@@ -175,7 +187,7 @@ public final class Session: CommandEnvironment {
                 pendingEvents += ctx.events
             } else {
                 try store.commit()
-                deliver(ctx.events)
+                deliver(ctx.events, store: store)
             }
             return result
         } catch {
@@ -207,10 +219,30 @@ public final class Session: CommandEnvironment {
         }
     }
 
-    private func deliver(_ events: [PlainValue]) {
+    /// Plugins' `on_event`, after commit. What they log is kept in an audit row of its own; what fails
+    /// is reported and undoes nothing.
+    private func deliver(_ events: [PlainValue], store: SQLiteStore) {
         guard !events.isEmpty, let policy else { return }
+        // Outside the committed transaction; helpers read in autocommit mode.
+        policy.attach(store)
         for event in events {
-            for problem in policy.notify(event) { warn("warning: \(problem)") }
+            let problems = policy.notify(event)
+            for problem in problems { warn("warning: \(problem)") }
+            let logs = policy.takeLogMessages()
+            guard !logs.isEmpty || !problems.isEmpty else { continue }
+            var details: [(String, PlainValue)] = [("event", event["type"] ?? .null)]
+            if !logs.isEmpty { details.append(("plugin_log", .array(logs.map { .string($0) }))) }
+            if !problems.isEmpty { details.append(("errors", .array(problems.map { .string($0) }))) }
+            let entry = AuditEntry(at: Timestamp.format((try? clock().now) ?? Date()), actor: event["actor"]?.stringValue ?? "system",
+                                   action: "plugin.on_event", target: event["target"]?.stringValue ?? "",
+                                   outcome: problems.isEmpty ? .ok : .failed, details: JSON.write(.object(details)))
+            do {
+                try store.begin(write: true)
+                try store.appendAudit(entry)
+                try store.commit()
+            } catch {
+                if store.isInTransaction { try? store.rollback() }
+            }
         }
     }
 

@@ -22,7 +22,7 @@ public struct SelfServeRoot: ParsableCommand {
         UserCommand.self, ProductCommand.self,
         SubscriptionCommand.self, TrialCommand.self, LicenseCommand.self, PaymentMethodCommand.self,
         BillingCommand.self, InvoiceCommand.self,
-        AdminCommand.self, AuditCommand.self,
+        AdminCommand.self, AuditCommand.self, PluginCommand.self, RunCommand.self,
     ]
 
     @OptionGroup public var globals: GlobalOptions

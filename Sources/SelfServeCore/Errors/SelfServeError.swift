@@ -40,6 +40,7 @@ public struct SelfServeError: Error, Equatable, Sendable, CustomStringConvertibl
 
     /// Whether the audit log records this failure as `denied` rather than `failed`.
     public var isDenial: Bool {
+        if plugin != nil { return true }
         switch code {
         case .forbidden, .policyDenied, .policyError, .productNotAvailable: return true
         default: return false

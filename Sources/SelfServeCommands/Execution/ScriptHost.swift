@@ -1,0 +1,82 @@
+import Foundation
+import SelfServeCore
+import SelfServeLua
+
+/// A Lua state for automation (`run`, the shell's `lua`): the sandbox plus `io.lines`/`io.open` for
+/// reading, `print` to stdout, the read-only helpers and `ss.exec`, which runs any command as the
+/// acting user through the same executor as everything else.
+public final class ScriptHost {
+    let lua: LuaState
+    let api = ReadOnlyAPI()
+    unowned let env: CommandEnvironment
+    public var budget: Int64
+
+    public init(env: CommandEnvironment, session: Session?, arguments: [String], scriptName: String, budget: Int64 = 1_000_000_000) throws {
+        self.env = env
+        self.budget = budget
+        lua = try LuaState(flavor: .script)
+        if let session {
+            api.withStore = { body in try session.withStore(body) }
+            api.clock = { (try? session.clock()) ?? SystemClock() }
+        }
+        api.install(in: lua)
+        lua.register(nil, "print") { [unowned env] l in
+            env.printLine((1..<(l.argumentCount + 1)).map { Self.text(l.argument($0)) }.joined(separator: "\t"))
+            return 0
+        }
+        lua.register("ss", "exec") { [unowned env] l in
+            var words: [String] = []
+            for i in 1..<(l.argumentCount + 1) {
+                switch l.argument(i) {
+                case .string(let s): words.append(s)
+                case .int(let n): words.append(String(n))
+                case .double(let d): words.append(String(d))
+                case .bool(let b): words.append(b ? "true" : "false")
+                case .null: continue
+                default: return l.raise(.object([("code", "usage"), ("message", .string("ss.exec: argument \(i) must be a string or a number"))]))
+                }
+            }
+            do {
+                return l.returning(try env.execute(words: words))
+            } catch {
+                let e = (error as? SelfServeError) ?? .invalid("\(error)")
+                var pairs: [(String, PlainValue)] = [("code", .string(e.code.rawValue)), ("message", .string(e.message))]
+                if let p = e.plugin { pairs.append(("plugin", .string(p))) }
+                return l.raise(.object(pairs))
+            }
+        }
+        // `arg`, as the standalone interpreter sets it: arg[0] the script, arg[1…] its arguments.
+        try lua.run("arg = ...", chunkName: "=arg", arguments: [.object([("0", .string(scriptName))] + arguments.enumerated().map { ("\($0.offset + 1)", .string($0.element)) })])
+        try lua.run("local a = arg; local t = {}; for k, v in pairs(a) do t[tonumber(k)] = v end; arg = t", chunkName: "=arg")
+    }
+
+    static func text(_ v: PlainValue) -> String {
+        switch v {
+        case .null: return "nil"
+        case .string(let s): return s
+        case .bool(let b): return b ? "true" : "false"
+        case .int(let i): return String(i)
+        case .double(let d): return String(d)
+        default: return JSON.write(v)
+        }
+    }
+
+    /// Runs a chunk; an uncaught error becomes `invalid_argument` with `FILE:LINE: message`, or keeps
+    /// the code of the command that failed.
+    public func run(_ source: String, chunkName: String) throws {
+        LuaState.installInterruptHandler()
+        LuaState.clearInterrupt()
+        do {
+            try lua.run(source, chunkName: chunkName, budget: budget)
+        } catch let f as LuaState.Failure {
+            switch f {
+            case .error(let message, let value):
+                let code = value?["code"]?.stringValue.flatMap(SelfServeError.Code.init(rawValue:)) ?? .invalidArgument
+                throw SelfServeError(code, message, plugin: value?["plugin"]?.stringValue)
+            case .budget(let n): throw SelfServeError.invalid("\(chunkName.dropFirst()): stopped after its instruction budget of \(n)")
+            case .memory(let n): throw SelfServeError.invalid("\(chunkName.dropFirst()): stopped at its memory cap of \(n >> 20) MiB")
+            case .interrupted: throw SelfServeError.invalid("\(chunkName.dropFirst()): interrupted")
+            }
+        }
+    }
+}

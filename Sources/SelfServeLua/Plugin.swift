@@ -1,0 +1,151 @@
+import Crypto
+import Foundation
+import SelfServeCore
+
+/// One loaded policy plugin: its own Lua state and the table its file returned.
+public final class Plugin {
+    public let name: String
+    public let version: String
+    public let description: String
+    public let hooks: [String]
+    public let reasons: [CancellationReason]
+    public let sha256: String
+    let lua: LuaState
+    let table: Int32
+    /// Kept alive with the state: its Swift functions refer to it.
+    let api: ReadOnlyAPI
+
+    public static let hookNames = ["before_purchase", "before_set_licenses", "before_assign", "before_cancel",
+                                   "validate_payment_method", "license_limit", "on_event"]
+    static let knownFields = Set(hookNames + ["name", "version", "description", "cancellation_reasons", "tests"])
+
+    /// Loads and validates a plugin's source. Every problem is an `invalid_argument` naming what is wrong.
+    public init(source: String, file: String, api: ReadOnlyAPI, budget: Int64 = LuaState.defaultBudget, memoryLimit: Int = LuaState.defaultMemoryLimit) throws {
+        lua = try LuaState(flavor: .plugin, memoryLimit: memoryLimit)
+        self.api = api
+        api.install(in: lua)
+        // Plugins have no stdout: what they print goes to the audit details, like ss.log.
+        lua.register(nil, "print") { [unowned api] l in
+            api.log((1..<(l.argumentCount + 1)).map { Renderer_plain(l.argument($0)) }.joined(separator: "\t"))
+            return 0
+        }
+        let chunk = "@" + (file as NSString).lastPathComponent
+        do {
+            table = try lua.loadTable(source, chunkName: chunk, budget: budget)
+        } catch let f as LuaState.Failure {
+            throw SelfServeError.invalid("\(file): \(Plugin.describe(f))")
+        }
+        let fields = lua.fieldTypes(table)
+        var problems: [String] = []
+        for (key, type) in fields where !Self.knownFields.contains(key) {
+            let suggestion = Self.knownFields.min { Self.distance(key, $0) < Self.distance(key, $1) }.flatMap { Self.distance(key, $0) <= 3 ? " (did you mean '\($0)'?)" : nil } ?? ""
+            problems.append("unknown field '\(key)' (\(type))\(suggestion)")
+        }
+        for (key, type) in fields where Self.hookNames.contains(key) && type != "function" {
+            problems.append("'\(key)' must be a function, not a \(type)")
+        }
+        let nameValue = lua.field(table, "name")
+        guard let name = nameValue.stringValue, !name.isEmpty else {
+            throw SelfServeError.invalid("\(file): the plugin table needs a name = \"…\" ([a-z0-9_-]+)")
+        }
+        if !name.allSatisfy({ ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "_" || $0 == "-" }) || name.count > 64 {
+            problems.append("name '\(Sanitize.forDisplay(name))' must match [a-z0-9_-]+ (at most 64 characters)")
+        }
+        self.name = name
+        let version = lua.field(table, "version")
+        self.version = version.stringValue ?? version.intValue.map(String.init) ?? ""
+        self.description = lua.field(table, "description").stringValue ?? ""
+        var reasons: [CancellationReason] = []
+        let rawReasons = lua.field(table, "cancellation_reasons")
+        if !rawReasons.isNull {
+            if let items = rawReasons.arrayValue {
+                for (i, r) in items.enumerated() {
+                    guard let code = r["code"]?.stringValue, !code.isEmpty,
+                          code.allSatisfy({ ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "_" }) else {
+                        problems.append("cancellation_reasons[\(i + 1)] needs a code of [a-z0-9_]+"); continue
+                    }
+                    guard let label = r["label"]?.stringValue, !label.isEmpty else {
+                        problems.append("cancellation_reasons[\(i + 1)] (\(code)) needs a label"); continue
+                    }
+                    if reasons.contains(where: { $0.code == code }) { problems.append("cancellation reason '\(code)' appears twice") }
+                    reasons.append(CancellationReason(code: code, label: label, commentRequired: r["comment_required"] == .bool(true), source: name))
+                }
+            } else {
+                problems.append("cancellation_reasons must be a list of {code, label, comment_required}")
+            }
+        }
+        if !problems.isEmpty {
+            throw SelfServeError.invalid("\(file): plugin '\(Sanitize.forDisplay(name))' is not valid:\n  " + problems.joined(separator: "\n  "))
+        }
+        self.reasons = reasons
+        self.hooks = fields.filter { Self.hookNames.contains($0.0) }.map(\.0)
+        self.sha256 = SHA256.hash(data: Data(source.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Calls a hook; nil when the plugin does not define it.
+    func call(_ hook: String, _ arguments: [PlainValue], budget: Int64) throws -> [PlainValue]? {
+        do {
+            return try lua.callField(table, hook, arguments, budget: budget)
+        } catch let f as LuaState.Failure {
+            throw SelfServeError(.policyError, "\(name): \(hook) failed: \(Plugin.describe(f))", plugin: name)
+        }
+    }
+
+    static func describe(_ f: LuaState.Failure) -> String {
+        switch f {
+        case .error(let message, _): return message
+        case .budget(let n): return "stopped after its instruction budget of \(n) VM instructions"
+        case .memory(let n): return "stopped at its memory cap of \(n >> 20) MiB"
+        case .interrupted: return "interrupted"
+        }
+    }
+
+    static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
+        var prev = Array(0...b.count), cur = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            cur[0] = i
+            for j in 1...b.count { cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)) }
+            swap(&prev, &cur)
+        }
+        return prev[b.count]
+    }
+
+    /// Runs the plugin's `tests`: each gets `t` with `eq`, `ok`, `match` and `t.plugin` (the plugin table).
+    public func runTests() -> [(name: String, passed: Bool, message: String)] {
+        let names = lua.functionNames(table, "tests")
+        var results: [(String, Bool, String)] = []
+        let harness = """
+            local plugin, name = ...
+            local t = { plugin = plugin }
+            function t.eq(a, b, msg) if a ~= b then error((msg or "expected equal") .. ": " .. tostring(a) .. " ~= " .. tostring(b), 2) end end
+            function t.ok(v, msg) if not v then error(msg or "expected a true value", 2) end end
+            function t.match(s, pattern) if type(s) ~= "string" or not s:find(pattern) then error("'" .. tostring(s) .. "' does not match '" .. pattern .. "'", 2) end end
+            plugin.tests[name](t)
+            """
+        for n in names {
+            do {
+                _ = try lua.runWithTable(harness, table: table, extra: .string(n))
+                results.append((n, true, ""))
+            } catch let f as LuaState.Failure {
+                results.append((n, false, Plugin.describe(f)))
+            } catch {
+                results.append((n, false, "\(error)"))
+            }
+        }
+        return results
+    }
+}
+
+/// Plain text of a value for `print`.
+func Renderer_plain(_ v: PlainValue) -> String {
+    switch v {
+    case .null: return "nil"
+    case .string(let s): return s
+    case .bool(let b): return b ? "true" : "false"
+    case .int(let i): return String(i)
+    case .double(let d): return String(d)
+    default: return JSON.write(v)
+    }
+}

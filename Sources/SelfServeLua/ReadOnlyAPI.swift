@@ -1,0 +1,77 @@
+import Foundation
+import SelfServeCore
+
+/// The read-only helpers of PLUGINS.md (`ss.now`, `ss.user`, `ss.subscription`, `ss.subscriptions`,
+/// `ss.assigned_count`, `ss.log`), for plugins and scripts alike.
+///
+/// They read through whatever store the current command runs on; outside a command they say so.
+public final class ReadOnlyAPI {
+    /// The store of the command being run; nil between commands.
+    public var store: () -> Store? = { nil }
+    /// Runs a body with a store when none is attached (scripts, between `ss.exec` calls).
+    public var withStore: ((Store) throws -> PlainValue) throws -> PlainValue = { _ in .null }
+    public var clock: () -> Clock = { SystemClock() }
+    public private(set) var logs: [String] = []
+
+    public init() {}
+
+    public func takeLogs() -> [String] {
+        defer { logs = [] }
+        return logs
+    }
+
+    public func log(_ message: String) { logs.append(String(message.prefix(2000))) }
+
+    func read(_ body: (Store) throws -> PlainValue) throws -> PlainValue {
+        if let s = store() { return try body(s) }
+        return try withStore(body)
+    }
+
+    public func install(in lua: LuaState) {
+        lua.register("ss", "now") { [unowned self] l in l.returning(.string(Timestamp.format(clock().now))) }
+        lua.register("ss", "log") { [unowned self] l in
+            let v = l.argument(1)
+            log(v.stringValue ?? JSON.write(v))
+            return 0
+        }
+        lua.register("ss", "user") { [unowned self] l in
+            guard let email = l.argument(1).stringValue else { return l.raise(.string("ss.user: pass an e-mail")) }
+            return guarded(l) { store in
+                guard let e = try? Email.normalize(email), let u = try store.user(email: e) else { return .null }
+                return Shapes.user(u)
+            }
+        }
+        lua.register("ss", "subscription") { [unowned self] l in
+            guard let id = l.argument(1).stringValue else { return l.raise(.string("ss.subscription: pass an id")) }
+            return guarded(l) { store in
+                guard let d = try store.subscriptionDetails(id: id) else { return .null }
+                return Shapes.subscription(d, assigned: try store.assignments(subscription: id))
+            }
+        }
+        lua.register("ss", "subscriptions") { [unowned self] l in
+            let q = l.argument(1)
+            let status = q["status"]?.stringValue.flatMap(Subscription.Status.init(rawValue:))
+            if q["status"]?.stringValue != nil && status == nil { return l.raise(.string("ss.subscriptions: unknown status")) }
+            return guarded(l) { store in
+                let filter = SubscriptionFilter(buyer: q["buyer"]?.stringValue.map { $0.lowercased() }, product: q["product"]?.stringValue,
+                                                statuses: status.map { [$0] })
+                return .array(try store.subscriptionDetails(filter: filter).map { Shapes.subscription($0) })
+            }
+        }
+        lua.register("ss", "assigned_count") { [unowned self] l in
+            let q = l.argument(1)
+            return guarded(l) { store in
+                let filter = SubscriptionFilter(buyer: q["buyer"]?.stringValue.map { $0.lowercased() }, product: q["product"]?.stringValue,
+                                                statuses: [.trial, .active, .canceled, .expired])
+                return PlainValue(try store.subscriptionDetails(filter: filter).reduce(0) { $0 + $1.licensesAssigned })
+            }
+        }
+    }
+
+    private func guarded(_ l: LuaState, _ body: (Store) throws -> PlainValue) -> Int32 {
+        do { return l.returning(try read(body)) } catch {
+            let e = (error as? SelfServeError) ?? .invalid("\(error)")
+            return l.raise(.object([("code", .string(e.code.rawValue)), ("message", .string(e.message))]))
+        }
+    }
+}
