@@ -26,7 +26,7 @@ public final class Plugin {
         api.install(in: lua)
         // Plugins have no stdout: what they print goes to the audit details, like ss.log.
         lua.register(nil, "print") { [unowned api] l in
-            api.log((1..<(l.argumentCount + 1)).map { Renderer_plain(l.argument($0)) }.joined(separator: "\t"))
+            api.log((1..<(l.argumentCount + 1)).map { l.argument($0).printed }.joined(separator: "\t"))
             return 0
         }
         let chunk = "@" + (file as NSString).lastPathComponent
@@ -38,7 +38,7 @@ public final class Plugin {
         let fields = lua.fieldTypes(table)
         var problems: [String] = []
         for (key, type) in fields where !Self.knownFields.contains(key) {
-            let suggestion = Self.knownFields.min { Self.distance(key, $0) < Self.distance(key, $1) }.flatMap { Self.distance(key, $0) <= 3 ? " (did you mean '\($0)'?)" : nil } ?? ""
+            let suggestion = Suggestion.closest(key, among: Self.knownFields.sorted()).map { " (did you mean '\($0)'?)" } ?? ""
             problems.append("unknown field '\(key)' (\(type))\(suggestion)")
         }
         for (key, type) in fields where Self.hookNames.contains(key) && type != "function" {
@@ -100,18 +100,6 @@ public final class Plugin {
         }
     }
 
-    static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
-        var prev = Array(0...b.count), cur = [Int](repeating: 0, count: b.count + 1)
-        for i in 1...a.count {
-            cur[0] = i
-            for j in 1...b.count { cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)) }
-            swap(&prev, &cur)
-        }
-        return prev[b.count]
-    }
-
     /// Runs the plugin's `tests`: each gets `t` with `eq`, `ok`, `match` and `t.plugin` (the plugin table).
     public func runTests() -> [(name: String, passed: Bool, message: String)] {
         let names = lua.functionNames(table, "tests")
@@ -138,14 +126,3 @@ public final class Plugin {
     }
 }
 
-/// Plain text of a value for `print`.
-func Renderer_plain(_ v: PlainValue) -> String {
-    switch v {
-    case .null: return "nil"
-    case .string(let s): return s
-    case .bool(let b): return b ? "true" : "false"
-    case .int(let i): return String(i)
-    case .double(let d): return String(d)
-    default: return JSON.write(v)
-    }
-}

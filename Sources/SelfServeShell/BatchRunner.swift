@@ -55,7 +55,20 @@ public final class BatchRunner {
                 text += "\n" + more
             }
             if words.isEmpty { continue }
-            switch interpreter.handle(words) {
+            var outcome: Interpreter.Outcome
+            if words == ["lua"] {
+                var chunk: [String] = []
+                var closed = false
+                while let l = physicalLine() {
+                    if l == "." { closed = true; break }
+                    chunk.append(l)
+                }
+                outcome = closed ? interpreter.runLua(chunk.joined(separator: "\n"))
+                                 : .failed(SelfServeError(.usage, "the lua chunk starting here has no closing '.' line"), json: interpreter.format == .json)
+            } else {
+                outcome = interpreter.handle(words)
+            }
+            switch outcome {
             case .ok: continue
             case .exit: break loop
             case .failed(let e, let json):

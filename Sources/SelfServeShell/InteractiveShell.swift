@@ -47,7 +47,23 @@ public final class InteractiveShell {
             if interrupted { err.writeLine("^C"); continue }
             guard case .words(let words) = Tokenizer.split(text), !words.isEmpty else { continue }
             editor.add(text)
-            switch interpreter.handle(words) {
+            var outcome: Interpreter.Outcome
+            if words == ["lua"] {
+                var chunk: [String] = []
+                var abandoned = false
+                while true {
+                    let (l, int) = editor.readLine(prompt: "lua> ")
+                    if int || l == nil { abandoned = true; break }
+                    if l == "." { break }
+                    chunk.append(l!)
+                }
+                if abandoned { err.writeLine("^C"); continue }
+                editor.add(chunk.joined(separator: "\n"))
+                outcome = interpreter.runLua(chunk.joined(separator: "\n"))
+            } else {
+                outcome = interpreter.handle(words)
+            }
+            switch outcome {
             case .ok: break
             case .exit: break loop
             case .failed(let e, let json):

@@ -20,8 +20,23 @@ public final class Interpreter {
     public let err: OutputStream
     /// The shell's history, for the `history` command.
     public var history: () -> [String] = { [] }
-    /// The shell's `lua` command; set by the shell when Lua is available.
-    public var luaChunk: ((String) throws -> Void)?
+    /// The state of the `lua` command, shared by every chunk of the session.
+    private var luaHost: ScriptHost?
+    private var luaChunks = 0
+
+    /// Runs a chunk typed after `lua` (up to a line holding only `.`).
+    public func runLua(_ source: String) -> Outcome {
+        do {
+            if luaHost == nil { luaHost = try ScriptHost(env: session, session: session, arguments: [], scriptName: "lua") }
+            luaChunks += 1
+            session.scriptRunning = true
+            defer { session.scriptRunning = false }
+            try luaHost!.run(source, chunkName: "=lua#\(luaChunks)")
+            return .ok
+        } catch {
+            return .failed((error as? SelfServeError) ?? .invalid("\(error)"), json: format == .json)
+        }
+    }
 
     public init(session: Session, format: OutputFormat, interactive: Bool, out: OutputStream = .standardOutput, err: OutputStream = .standardError) {
         self.session = session
@@ -67,6 +82,8 @@ public final class Interpreter {
                 try session.rollback()
                 if interactive { err.writeLine("rolled back") }
                 return .ok
+            case "lua":
+                throw SelfServeError(.usage, "lua reads a chunk on the following lines, ended by a line holding only '.'")
             case "history":
                 for (i, line) in history().enumerated() { out.writeLine(String(format: "%5d  ", i + 1) + Sanitize.forDisplay(line)) }
                 return .ok

@@ -34,6 +34,7 @@ public enum SelfServeMain {
         if let command = parsed as? any SelfServeCommand {
             let g = command.globals
             let session = makeSession(g, interactive: stdinIsTerminal)
+            session.atomicRequested = arguments.contains("--atomic")
             let interpreter = Interpreter(session: session, format: g.requestedFormat ?? .table, interactive: stdinIsTerminal)
             do {
                 let result = try session.execute(command)

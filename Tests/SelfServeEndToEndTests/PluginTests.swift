@@ -188,4 +188,15 @@ final class PluginTests: XCTestCase {
         let write = s.write("w.lua", "io.open('/tmp/x', 'w')")
         XCTAssertExit(s.run(["run", write], as: buyer), 1)
     }
+
+    func testShellLuaCommandSharesOneState() {
+        let s = Sandbox()
+        s.initialize()
+        let r = s.run([], as: buyer, stdin: "lua\nx = 41\nprint(ss.exec('whoami').email)\n.\nlua\nprint(x + 1)\n.\n")
+        XCTAssertExit(r, 0)
+        XCTAssertEqual(r.out, "\(buyer)\n42\n")
+        let bad = s.run([], as: buyer, stdin: "lua\nerror('nope')\n.\n")
+        XCTAssertExit(bad, 1)
+        XCTAssertTrue(bad.err.contains("<stdin>:1: error: lua#1:1: nope"), bad.err)
+    }
 }

@@ -10,7 +10,7 @@ struct RunCommand: SelfServeCommand {
     @Flag(help: "One transaction: any failure rolls back everything the script did.") var atomic = false
     @Option(help: "Instruction budget of the script (VM instructions).") var budget: Int64 = 1_000_000_000
     @Argument(help: "The script.") var script: String
-    @Argument(parsing: .captureForPassthrough, help: "Arguments for the script (arg[1], arg[2], …).") var arguments: [String] = []
+    @Argument(parsing: .allUnrecognized, help: "Arguments for the script (arg[1], arg[2], …).") var arguments: [String] = []
 
     func execute(_ env: CommandEnvironment) throws -> CommandResult {
         guard let session = env as? Session else { throw SelfServeError(.usage, "run needs a session") }
@@ -19,7 +19,7 @@ struct RunCommand: SelfServeCommand {
         let host = try ScriptHost(env: env, session: session, arguments: arguments, scriptName: script, budget: budget)
         session.scriptRunning = true
         defer { session.scriptRunning = false }
-        let ownTransaction = atomic && !session.inTransaction
+        let ownTransaction = (atomic || session.atomicRequested) && !session.inTransaction
         if ownTransaction { try session.begin() }
         do {
             try host.run(source, chunkName: "@" + script)

@@ -21,7 +21,7 @@ public final class ScriptHost {
         }
         api.install(in: lua)
         lua.register(nil, "print") { [unowned env] l in
-            env.printLine((1..<(l.argumentCount + 1)).map { Self.text(l.argument($0)) }.joined(separator: "\t"))
+            env.printLine((1..<(l.argumentCount + 1)).map { l.argument($0).printed }.joined(separator: "\t"))
             return 0
         }
         lua.register("ss", "exec") { [unowned env] l in
@@ -48,17 +48,6 @@ public final class ScriptHost {
         // `arg`, as the standalone interpreter sets it: arg[0] the script, arg[1…] its arguments.
         try lua.run("arg = ...", chunkName: "=arg", arguments: [.object([("0", .string(scriptName))] + arguments.enumerated().map { ("\($0.offset + 1)", .string($0.element)) })])
         try lua.run("local a = arg; local t = {}; for k, v in pairs(a) do t[tonumber(k)] = v end; arg = t", chunkName: "=arg")
-    }
-
-    static func text(_ v: PlainValue) -> String {
-        switch v {
-        case .null: return "nil"
-        case .string(let s): return s
-        case .bool(let b): return b ? "true" : "false"
-        case .int(let i): return String(i)
-        case .double(let d): return String(d)
-        default: return JSON.write(v)
-        }
     }
 
     /// Runs a chunk; an uncaught error becomes `invalid_argument` with `FILE:LINE: message`, or keeps

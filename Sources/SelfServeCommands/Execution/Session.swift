@@ -161,6 +161,8 @@ public final class Session: CommandEnvironment {
     }
 
     public var scriptRunning = false
+    /// `--atomic` given on the command line before the command (ArgumentParser gives it to the root).
+    public var atomicRequested = false
 
     private func executeInTransaction(_ command: any SelfServeCommand, store: SQLiteStore, access: DatabaseAccess) throws -> CommandResult {
         let g = command.globals

@@ -134,28 +134,10 @@ public enum CommandParser {
 
     /// ". Did you mean 'user'?" for the closest name within a small edit distance, else "".
     public static func suggestion(_ word: String, among names: [String]) -> String {
-        let lower = word.lowercased()
-        let scored = names.map { ($0, editDistance(lower, $0)) }.sorted { $0.1 < $1.1 }
-        if let (best, d) = scored.first, d <= max(2, best.count / 3) { return ". Did you mean '\(best)'?" }
-        if let prefixed = names.first(where: { $0.hasPrefix(lower) && !lower.isEmpty }) { return ". Did you mean '\(prefixed)'?" }
-        return ""
+        Suggestion.closest(word, among: names).map { ". Did you mean '\($0)'?" } ?? ""
     }
 
-    /// Levenshtein distance, two rows.
-    public static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var prev = Array(0...b.count), cur = [Int](repeating: 0, count: b.count + 1)
-        for i in 1...a.count {
-            cur[0] = i
-            for j in 1...b.count {
-                cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            swap(&prev, &cur)
-        }
-        return prev[b.count]
-    }
+    public static func editDistance(_ a: String, _ b: String) -> Int { Suggestion.editDistance(a, b) }
 }
 
 extension ParsableCommand {

@@ -126,30 +126,27 @@ extension CommandContext {
             }
             return true
         case .canceled where sub.expires <= today:
-            sub.status = .expired
-            sub.statusSince = sub.expires
-            try store.updateSubscription(sub)
-            count("expired")
-            emitAsSystem("subscription.expired", sub)
+            try move(&sub, to: .expired, on: sub.expires, "expired", count)
             return true
         case .expired where sub.statusSince.adding(days: Self.daysUntilDisabled) <= today:
-            sub.status = .disabled
-            sub.statusSince = sub.statusSince.adding(days: Self.daysUntilDisabled)
-            try store.updateSubscription(sub)
-            count("disabled")
-            emitAsSystem("subscription.disabled", sub)
+            try move(&sub, to: .disabled, on: sub.statusSince.adding(days: Self.daysUntilDisabled), "disabled", count)
             return true
         case .disabled where sub.statusSince.adding(days: Self.daysUntilDeleted) <= today:
-            sub.status = .deleted
-            sub.statusSince = sub.statusSince.adding(days: Self.daysUntilDeleted)
-            try store.updateSubscription(sub)
+            try move(&sub, to: .deleted, on: sub.statusSince.adding(days: Self.daysUntilDeleted), "deleted", count)
             try store.deleteAllAssignments(subscription: sub.id)
-            count("deleted")
-            emitAsSystem("subscription.deleted", sub)
             return true
         default:
             return changed
         }
+    }
+
+    /// One lifecycle step, dated when it was due (not when the run noticed it).
+    private func move(_ sub: inout Subscription, to status: Subscription.Status, on day: Day, _ counter: String, _ count: (String) -> Void) throws {
+        sub.status = status
+        sub.statusSince = day
+        try store.updateSubscription(sub)
+        count(counter)
+        emitAsSystem("subscription.\(status.rawValue)", sub)
     }
 
     /// A trial converts at its end when its product is still `enabled` and its card is still valid.
