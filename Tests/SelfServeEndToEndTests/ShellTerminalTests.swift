@@ -74,6 +74,13 @@ final class ShellTerminalTests: XCTestCase {
         waitFor(name, "^C")
         _ = tmux(["send-keys", "-t", name, "whoami", "Enter"])
         waitFor(name, "kind   member")
+        // Ctrl-C interrupts a running Lua chunk, not the shell.
+        _ = tmux(["send-keys", "-t", name, "lua", "Enter"])
+        waitFor(name, "lua>")
+        _ = tmux(["send-keys", "-t", name, "while true do end", "Enter", ".", "Enter"])
+        usleep(500_000)
+        _ = tmux(["send-keys", "-t", name, "C-c"])
+        waitFor(name, "interrupted")
         _ = tmux(["send-keys", "-t", name, "exit", "Enter"])
         usleep(300_000)
 
@@ -86,7 +93,7 @@ final class ShellTerminalTests: XCTestCase {
         // After a restart, Up brings back what was typed before.
         startShell(s, name)
         waitFor(name, "selfserve(Contoso:lee.gu@contoso.com)>")
-        _ = tmux(["send-keys", "-t", name, "Up", "Up"])
+        _ = tmux(["send-keys", "-t", name, "Up", "Up", "Up", "Up"])
         waitFor(name, "> whoami")
         _ = tmux(["send-keys", "-t", name, "C-u", "history", "Enter"])
         let screen = waitFor(name, "user show megan.bowen@contoso.com")

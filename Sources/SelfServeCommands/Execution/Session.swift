@@ -41,8 +41,12 @@ public final class Session: CommandEnvironment {
         let env = session.environment
         let engine = LuaPolicyEngine(budget: env["SELFSERVE_LUA_BUDGET"].flatMap { Int64($0) } ?? LuaState.defaultBudget,
                                      memoryLimit: env["SELFSERVE_LUA_MEMORY_MB"].flatMap { Int($0) }.map { $0 << 20 } ?? LuaState.defaultMemoryLimit)
-        engine.api.clock = { (try? session.clock()) ?? SystemClock() }
-        engine.api.withStore = { body in try session.withStore(body) }
+        // Weak: the session owns the engine.
+        engine.api.clock = { [weak session] in (try? session?.clock()) ?? SystemClock() }
+        engine.api.withStore = { [weak session] body in
+            guard let session else { throw SelfServeError.invalid("the session has ended") }
+            return try session.withStore(body)
+        }
         return engine
     }
     /// Runs a Lua automation script (`run`); set by the Lua layer.
