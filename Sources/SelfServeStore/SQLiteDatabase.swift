@@ -39,7 +39,12 @@ public final class SQLiteDatabase {
             queue = try DatabaseQueue(path: path, configuration: config)
             try queue.inDatabase { db in try Self.checkIdentity(db, path: path) }
             try Migrations.migrator.checkNotNewer(queue, path: path)
-            try Migrations.migrator.migrate(queue)
+            // SELFSERVE_SCHEMA_UPTO builds a database of an older schema, for upgrade tests.
+            if let target = ProcessInfo.processInfo.environment["SELFSERVE_SCHEMA_UPTO"], !target.isEmpty {
+                try Migrations.migrator.migrate(queue, upTo: target)
+            } else {
+                try Migrations.migrator.migrate(queue)
+            }
         } catch let error as DatabaseError {
             throw Self.describe(error, path: path)
         }
