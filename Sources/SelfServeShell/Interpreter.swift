@@ -44,6 +44,10 @@ public final class Interpreter {
         self.interactive = interactive
         self.out = out
         self.err = err
+        session.streamRenderer = { [unowned self] result, globals in
+            let renderer = Renderer(format: globals.requestedFormat ?? self.format, width: out.terminalWidth, prettyJSON: false)
+            try renderer.renderStream(result) { self.out.write($0) }
+        }
     }
 
     public static let builtins = ["format", "timing", "begin", "commit", "rollback", "lua", "history", "help", "exit", "quit"]

@@ -36,6 +36,7 @@ public enum SelfServeMain {
             let session = makeSession(g, interactive: stdinIsTerminal)
             session.atomicRequested = arguments.contains("--atomic")
             let interpreter = Interpreter(session: session, format: g.requestedFormat ?? .table, interactive: stdinIsTerminal)
+            defer { _ = interpreter }
             do {
                 let result = try session.execute(command)
                 let format = g.requestedFormat ?? .table
@@ -44,7 +45,6 @@ public enum SelfServeMain {
                     out.flush()
                     err.writeLine(Sanitize.forDisplayKeepingNewlines(note))
                 }
-                _ = interpreter
                 return 0
             } catch {
                 let e = (error as? SelfServeError) ?? .invalid("\(error)")

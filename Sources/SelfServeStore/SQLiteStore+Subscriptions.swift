@@ -60,6 +60,13 @@ extension SQLiteStore {
     }
 
     public func subscriptionDetails(filter: SubscriptionFilter) throws -> [SubscriptionDetails] {
+        var out: [SubscriptionDetails] = []
+        try subscriptionDetails(filter: filter) { out.append($0) }
+        return out
+    }
+
+    /// One row at a time from a cursor: a list of 100,000 purchases never sits in memory whole.
+    public func subscriptionDetails(filter: SubscriptionFilter, each: (SubscriptionDetails) throws -> Void) throws {
         var sql = Self.detailsSelect + " WHERE 1"
         var args = StatementArguments()
         if let b = filter.buyer { sql += " AND s.buyer = ?"; args += [b] }
@@ -69,7 +76,8 @@ extension SQLiteStore {
             args += StatementArguments(st.map(\.rawValue))
         }
         sql += " ORDER BY s.created_at, s.id"
-        return try rows(sql, args).map(Self.details)
+        let cursor = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: args)
+        while let row = try cursor.next() { try each(Self.details(row)) }
     }
 
     public func subscriptionCount() throws -> Int { try int("SELECT count(*) FROM subscriptions WHERE status <> 'deleted'") }

@@ -49,6 +49,9 @@ public final class Session: CommandEnvironment {
         }
         return engine
     }
+    /// Writes streamed rows as they come, in the format of the command; set by the shell layer. Without
+    /// one, streamed rows are collected into the result.
+    public var streamRenderer: ((CommandResult, GlobalOptions) throws -> Void)?
     /// Runs a Lua automation script (`run`); set by the Lua layer.
     public var scriptRunner: ((Session, String, [String], Bool) throws -> PlainValue)?
 
@@ -139,8 +142,12 @@ public final class Session: CommandEnvironment {
         }
     }
 
+    /// For `ss.exec`: the result as a value, never streamed to the output.
     public func execute(words: [String]) throws -> PlainValue {
-        try run(words: words).value
+        let saved = streamRenderer
+        streamRenderer = nil
+        defer { streamRenderer = saved }
+        return try run(words: words).value
     }
 
     public func execute(_ command: any SelfServeCommand) throws -> CommandResult {
@@ -179,6 +186,20 @@ public final class Session: CommandEnvironment {
         let ctx = CommandContext(store: store, policy: policy, clock: try clock(), actorEmail: actor(for: g), ids: ids)
         do {
             var result = try command.execute(ctx, self)
+            if let stream = result.stream {
+                // Inside the transaction: the rows are read while they are written out.
+                result.stream = nil
+                if let streamRenderer, !g.dryRun {
+                    var r = result
+                    r.stream = stream
+                    try streamRenderer(r, g)
+                    result.streamed = true
+                } else {
+                    var rows: [PlainValue] = []
+                    try stream { rows.append($0) }
+                    result.value = .array(rows)
+                }
+            }
             for entry in ctx.auditTrail { try store.appendAudit(entry) }
             ids = ctx.ids
             if g.dryRun {

@@ -19,6 +19,7 @@ public struct Renderer: Sendable {
 
     /// The text for stdout, with its final newline, or "" when there is nothing to print.
     public func render(_ result: CommandResult) -> String {
+        if result.streamed { return "" }
         if let text = result.text { return text.hasSuffix("\n") || text.isEmpty ? text : text + "\n" }
         if case .none = result.shape, format == .table { return "" }
         switch format {
@@ -38,6 +39,36 @@ public struct Renderer: Sendable {
             case .list: return table(result.value.arrayValue ?? [result.value])
             case .object, .none: return vertical(result.value)
             }
+        }
+    }
+
+    /// Writes streamed rows as they come (JSON, NDJSON, CSV); a table needs every width first.
+    public func renderStream(_ result: CommandResult, write: (String) -> Void) throws {
+        guard let stream = result.stream else { write(render(result)); return }
+        switch format {
+        case .json, .html:
+            var first = true
+            write("[")
+            try stream { row in
+                write((first ? "" : ",") + JSON.write(row))
+                first = false
+            }
+            write("]\n")
+        case .ndjson:
+            try stream { write(JSON.write($0) + "\n") }
+        case .csv:
+            var columns: [String]?
+            try stream { row in
+                if columns == nil {
+                    columns = Self.columns([row])
+                    write(CSV.record(columns!) + "\r\n")
+                }
+                write(CSV.record(columns!.map { Self.plainText(row[$0] ?? .null) }) + "\r\n")
+            }
+        case .table:
+            var rows: [PlainValue] = []
+            try stream { rows.append($0) }
+            write(table(rows))
         }
     }
 

@@ -60,6 +60,17 @@ public struct CommandResult {
     public var note: String?
     /// Already rendered text that replaces the value in every format (`invoice export`, `history`).
     public var text: String?
+    /// Rows produced one at a time inside the command's transaction, for lists too large to hold.
+    /// The executor hands them to the session's stream renderer and clears this.
+    public var stream: (((PlainValue) throws -> Void) throws -> Void)?
+    /// Set when the rows were already written to the output while streaming.
+    public var streamed = false
+
+    public static func streaming(_ rows: @escaping ((PlainValue) throws -> Void) throws -> Void) -> CommandResult {
+        var r = CommandResult(.array([]), .list)
+        r.stream = rows
+        return r
+    }
 
     public init(_ value: PlainValue, _ shape: Shape, note: String? = nil) {
         self.value = value

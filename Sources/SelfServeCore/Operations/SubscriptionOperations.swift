@@ -292,11 +292,19 @@ extension CommandContext {
     // MARK: Admin view
 
     public func adminPurchases(product: String?, buyer: String?, status: Subscription.Status?) throws -> PlainValue {
+        var rows: [PlainValue] = []
+        try adminPurchases(product: product, buyer: buyer, status: status) { rows.append($0) }
+        return .array(rows)
+    }
+
+    /// Every purchase, one at a time, in the order of `admin purchases`.
+    public func adminPurchases(product: String?, buyer: String?, status: Subscription.Status?, each: (PlainValue) throws -> Void) throws {
         try admin("see every self-service purchase")
         let productId = try product.map { try self.product($0).id }
         let buyerEmail = try buyer.map(Email.normalize)
-        let list = try store.subscriptionDetails(filter: SubscriptionFilter(buyer: buyerEmail, product: productId, statuses: status.map { [$0] }))
-        return .array(list.map { Shapes.purchase($0) })
+        try store.subscriptionDetails(filter: SubscriptionFilter(buyer: buyerEmail, product: productId, statuses: status.map { [$0] })) {
+            try each(Shapes.purchase($0))
+        }
     }
 
     public func adminPurchase(_ id: String) throws -> PlainValue {

@@ -35,6 +35,8 @@ public protocol Store: AnyObject {
     func subscription(id: String) throws -> Subscription?
     func subscriptionDetails(id: String) throws -> SubscriptionDetails?
     func subscriptionDetails(filter: SubscriptionFilter) throws -> [SubscriptionDetails]
+    /// The same rows, one at a time, for output that streams.
+    func subscriptionDetails(filter: SubscriptionFilter, each: (SubscriptionDetails) throws -> Void) throws
     func subscriptionCount() throws -> Int
     /// Subscriptions whose lifecycle or billing has something due on or before `day`.
     func subscriptionsDue(on day: Day) throws -> [Subscription]
