@@ -38,12 +38,14 @@ public final class SQLiteDatabase {
         do {
             queue = try DatabaseQueue(path: path, configuration: config)
             try queue.inDatabase { db in try Self.checkIdentity(db, path: path) }
-            try Migrations.migrator.checkNotNewer(queue, path: path)
+            let migrator = Migrations.migrator
+            let upToDate = try migrator.checkNotNewer(queue, path: path)
             // SELFSERVE_SCHEMA_UPTO builds a database of an older schema, for upgrade tests.
             if let target = ProcessInfo.processInfo.environment["SELFSERVE_SCHEMA_UPTO"], !target.isEmpty {
-                try Migrations.migrator.migrate(queue, upTo: target)
-            } else {
-                try Migrations.migrator.migrate(queue)
+                try migrator.migrate(queue, upTo: target)
+            } else if !upToDate {
+                // Only an old (or new) file takes the write lock to migrate; an up-to-date one is just read.
+                try migrator.migrate(queue)
             }
         } catch let error as DatabaseError {
             throw Self.describe(error, path: path)
@@ -117,12 +119,14 @@ public final class SQLiteDatabase {
 extension DatabaseMigrator {
     /// A database migrated by a newer selfserve has migrations this one does not know: refuse it
     /// rather than run old code on a schema it does not understand.
-    func checkNotNewer(_ queue: DatabaseQueue, path: String) throws {
+    /// Returns whether every known migration is already applied.
+    func checkNotNewer(_ queue: DatabaseQueue, path: String) throws -> Bool {
         let known = Set(migrations)
         let applied = try queue.read { db in try appliedIdentifiers(db) }
         let unknown = applied.subtracting(known)
         if !unknown.isEmpty {
             throw SelfServeError.invalid("\(path) was written by a newer selfserve (schema \(unknown.sorted().joined(separator: ", "))); upgrade selfserve to open it")
         }
+        return known.isSubset(of: applied)
     }
 }
