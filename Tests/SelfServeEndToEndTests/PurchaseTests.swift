@@ -183,4 +183,23 @@ final class PurchaseTests: XCTestCase {
         }
         XCTAssertTrue(results.contains { $0?.code == 0 })
     }
+
+    func testAdminPurchasesStreamInEveryFormat() {
+        let s = Sandbox()
+        s.initialize()
+        _ = s.addCard(buyer)
+        for n in 1...3 { XCTAssertExit(s.run(["subscription", "buy", "power-bi-pro", "--licenses", "\(n)"], as: buyer), 0) }
+        let json = s.run(["admin", "purchases", "--json"], as: Sandbox.admin)
+        XCTAssertEqual(json.array.map { $0["licenses_total"] as? Int }, [1, 2, 3])
+        let nd = s.run(["admin", "purchases", "--format", "ndjson"], as: Sandbox.admin).out.split(separator: "\n")
+        XCTAssertEqual(nd.count, 3)
+        let csv = s.run(["admin", "purchases", "--format", "csv"], as: Sandbox.admin).out
+        XCTAssertTrue(csv.hasPrefix("subscription,product_name,buyer,buyer_name,licenses_total,"), csv)
+        XCTAssertEqual(csv.components(separatedBy: "\r\n").filter { !$0.isEmpty }.count, 4)
+        XCTAssertEqual(s.run(["admin", "purchases", "--json"], as: buyer).errorObject["code"] as? String, "forbidden")
+        XCTAssertEqual(s.run(["admin", "purchases", "--buyer", "nobody@contoso.com", "--json"], as: Sandbox.admin).out, "[]\n")
+        // ss.exec gets the rows as a value, not printed.
+        let script = s.write("count.lua", "print(#ss.exec('admin', 'purchases'))")
+        XCTAssertEqual(s.run(["run", script], as: Sandbox.admin).out, "3\n")
+    }
 }
