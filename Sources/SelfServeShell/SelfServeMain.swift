@@ -21,7 +21,7 @@ public enum SelfServeMain {
             }
         }
         do {
-            parsed = try SelfServeRoot.parseAsRoot(arguments)
+            parsed = try CommandParser.leafParse(arguments) ?? SelfServeRoot.parseAsRoot(arguments)
         } catch {
             if SelfServeRoot.exitCode(for: error) == .success {
                 out.writeLine(SelfServeRoot.fullMessage(for: error))

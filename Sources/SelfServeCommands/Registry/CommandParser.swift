@@ -12,6 +12,7 @@ public enum CommandParser {
     public static func parse(_ words: [String]) throws -> Parsed {
         if words.first == "help" { return .help(try helpText(Array(words.dropFirst()))) }
         if let help = try helpRequest(words) { return .help(help) }
+        if let command = leafParse(words) { return .command(command) }
         let parsed: ParsableCommand
         do {
             parsed = try SelfServeRoot.parseAsRoot(words)
@@ -26,6 +27,30 @@ public enum CommandParser {
             throw SelfServeError(.usage, "-f, --bail and --atomic apply to a whole run, not to one command")
         }
         throw SelfServeError(.usage, missingSubcommand(words))
+    }
+
+    /// Parses with the leaf command alone: ArgumentParser then builds one command's arguments instead
+    /// of the whole tree's, which is half of a one-shot command's start-up. Nil when the words do not
+    /// name a leaf or do not parse: the full parse then gives the proper message.
+    public static func leafParse(_ words: [String]) -> (any SelfServeCommand)? {
+        var type: ParsableCommand.Type = SelfServeRoot.self
+        var pathIndices: [Int] = []
+        var skip = false
+        for (i, w) in words.enumerated() {
+            if skip { skip = false; continue }
+            if w == "--" { return nil }
+            if w.hasPrefix("-") { skip = valuedOptions.contains(w); continue }
+            let children = subcommands(of: type)
+            if children.isEmpty { break }
+            guard let next = children.first(where: { $0._commandName == w }) else { return nil }
+            type = next
+            pathIndices.append(i)
+        }
+        guard let leaf = type as? any SelfServeCommand.Type, !pathIndices.isEmpty else { return nil }
+        var rest = words
+        for i in pathIndices.reversed() { rest.remove(at: i) }
+        if rest.contains(where: { $0 == "-f" || $0 == "--bail" || ($0 == "--atomic" && leaf != RunCommand.self) }) { return nil }
+        return (try? leaf.parse(rest)) as? any SelfServeCommand
     }
 
     /// `… --help` or `-h` anywhere: the help of the deepest command named before it.
