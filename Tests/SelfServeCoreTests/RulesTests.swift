@@ -13,6 +13,8 @@ final class RulesTests: XCTestCase {
         XCTAssertEqual(Day("2026-12-15")!.adding(months: 1).description, "2027-01-15")
         XCTAssertEqual(Day("2026-03-01")!.days(to: Day("2027-03-01")!), 365)
         XCTAssertEqual(Day("2026-03-01")!.adding(days: -1).description, "2026-02-28")
+        XCTAssertEqual(Day("2026-02-28")!.adding(months: 1, anchorDay: 31).description, "2026-03-31")
+        XCTAssertEqual(Day("2026-03-31")!.adding(months: 1, anchorDay: 31).description, "2026-04-30")
     }
 
     func testMoneyIsExact() {

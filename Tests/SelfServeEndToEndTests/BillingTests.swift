@@ -162,4 +162,16 @@ final class BillingTests: XCTestCase {
         let html = s.run(["invoice", "export", id, "--format", "html"], as: buyer).out
         XCTAssertTrue(html.contains("https://portal.partner.microsoftonline.cn"), html)
     }
+
+    func testRenewalsKeepTheAnchorDay() {
+        let s = Sandbox()
+        s.initialize()
+        s.env["SELFSERVE_NOW"] = "2026-01-31"
+        _ = s.addCard(buyer)
+        let sub = s.run(["subscription", "buy", "teams-premium", "--licenses", "1", "--json"], as: buyer).object["id"] as! String
+        XCTAssertExit(s.run(["billing", "run"], extraEnv: ["SELFSERVE_NOW": "2026-05-01"]), 0)
+        let dates = s.query("SELECT date FROM invoices ORDER BY date").split(separator: "\n").map(String.init)
+        XCTAssertEqual(dates, ["2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30"])
+        XCTAssertEqual(s.query("SELECT expires FROM subscriptions WHERE id = '\(sub)'"), "2026-05-31")
+    }
 }

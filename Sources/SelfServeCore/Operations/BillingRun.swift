@@ -102,8 +102,9 @@ extension CommandContext {
         // 2. The end of the term: renewal, trial end, or expiry.
         switch sub.status {
         case .active where sub.expires <= today:
+            let anchor = try anchorDay(of: sub)
             sub.periodStart = sub.expires
-            sub.expires = sub.expires.adding(months: sub.term.months)
+            sub.expires = sub.expires.adding(months: sub.term.months, anchorDay: anchor)
             try store.updateSubscription(sub)
             count("renewals")
             emitAsSystem("subscription.renewed", sub)
@@ -156,6 +157,13 @@ extension CommandContext {
               let pmId = sub.paymentMethod ?? profile.paymentMethod, let pm = try store.paymentMethod(id: pmId) else { return false }
         let end = sub.expires
         return pm.expYear > end.year || (pm.expYear == end.year && pm.expMonth >= end.month)
+    }
+
+    /// The day of the month its paid periods started on: the purchase (or trial conversion) day, which
+    /// is the last license change from zero.
+    private func anchorDay(of sub: Subscription) throws -> Int {
+        let changes = try store.licenseChanges(subscription: sub.id, from: Day(daysSinceEpoch: 0), to: sub.periodStart.adding(days: 1))
+        return changes.last(where: { $0.oldTotal == 0 })?.day.day ?? sub.periodStart.day
     }
 
     /// The licenses a subscription held on `day`, from its recorded changes.

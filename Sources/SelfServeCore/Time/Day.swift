@@ -79,6 +79,14 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible, Coda
         return Day(year: y, month: m, day: min(day, Day.daysIn(month: m, year: y)))!
     }
 
+    /// Adds calendar months keeping a billing anchor day: a subscription bought on the 31st renews on
+    /// Feb 28 and then on Mar 31 again, not on the 28th for ever.
+    public func adding(months: Int, anchorDay: Int) -> Day {
+        let index = year * 12 + (month - 1) + months
+        let y = index / 12, m = index % 12 + 1
+        return Day(year: y, month: m, day: min(max(1, anchorDay), Day.daysIn(month: m, year: y)))!
+    }
+
     /// Whole days from `self` to `other` (negative when `other` is earlier).
     public func days(to other: Day) -> Int { other.daysSinceEpoch - daysSinceEpoch }
 
