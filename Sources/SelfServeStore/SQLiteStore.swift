@@ -125,6 +125,12 @@ public final class SQLiteStore: Store, TransactionControl {
     }
 
     public func auditEntries(since: String?, actor: String?, action: String?) throws -> [AuditEntry] {
+        var out: [AuditEntry] = []
+        try auditEntries(since: since, actor: actor, action: action) { out.append($0) }
+        return out
+    }
+
+    public func auditEntries(since: String?, actor: String?, action: String?, each: (AuditEntry) throws -> Void) throws {
         var sql = "SELECT * FROM audit_log WHERE 1"
         var args = StatementArguments()
         if let since { sql += " AND at >= ?"; args += [since] }
@@ -135,9 +141,10 @@ public final class SQLiteStore: Store, TransactionControl {
             args += [action, action.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + ".%"]
         }
         sql += " ORDER BY id"
-        return try rows(sql, args).map {
-            AuditEntry(at: $0["at"], actor: $0["actor"], action: $0["action"], target: $0["target"],
-                       outcome: AuditEntry.Outcome(rawValue: $0["outcome"]) ?? .ok, details: $0["details"])
+        let cursor = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: args)
+        while let r = try cursor.next() {
+            try each(AuditEntry(at: r["at"], actor: r["actor"], action: r["action"], target: r["target"],
+                                outcome: AuditEntry.Outcome(rawValue: r["outcome"]) ?? .ok, details: r["details"]))
         }
     }
 }

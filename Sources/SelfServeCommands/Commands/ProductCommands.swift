@@ -66,6 +66,6 @@ struct AuditList: SelfServeCommand {
     @Option(help: ArgumentHelp("Only this actor's entries (or system).", valueName: "email")) var actor: String?
     @Option(help: ArgumentHelp("Only this action, or a prefix such as subscription.", valueName: "action")) var action: String?
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
-        .list(try ctx.auditList(since: try since.map { try Day.parse($0, option: "--since") }, actor: actor, action: action))
+        .streaming(try ctx.auditRows(since: try since.map { try Day.parse($0, option: "--since") }, actor: actor, action: action))
     }
 }

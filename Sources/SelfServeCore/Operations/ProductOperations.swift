@@ -84,8 +84,17 @@ extension CommandContext {
     }
 
     public func auditList(since: Day?, actor email: String?, action: String?) throws -> PlainValue {
+        var rows: [PlainValue] = []
+        try auditRows(since: since, actor: email, action: action)({ rows.append($0) })
+        return .array(rows)
+    }
+
+    /// Checks the request, then gives the audit log oldest first, one entry at a time (years of history
+    /// never sit in memory). Every error is raised here, before any row is written out.
+    public func auditRows(since: Day?, actor email: String?, action: String?) throws -> (((PlainValue) throws -> Void) throws -> Void) {
         try admin("read the audit log")
-        let entries = try store.auditEntries(since: since.map { $0.description }, actor: try email.map { $0 == "system" ? $0 : try Email.normalize($0) }, action: action)
-        return .array(entries.map(Shapes.audit))
+        let actor = try email.map { $0 == "system" ? $0 : try Email.normalize($0) }
+        let store = self.store
+        return { each in try store.auditEntries(since: since.map { $0.description }, actor: actor, action: action) { try each(Shapes.audit($0)) } }
     }
 }

@@ -293,18 +293,19 @@ extension CommandContext {
 
     public func adminPurchases(product: String?, buyer: String?, status: Subscription.Status?) throws -> PlainValue {
         var rows: [PlainValue] = []
-        try adminPurchases(product: product, buyer: buyer, status: status) { rows.append($0) }
+        try purchaseRows(product: product, buyer: buyer, status: status)({ rows.append($0) })
         return .array(rows)
     }
 
-    /// Every purchase, one at a time, in the order of `admin purchases`.
-    public func adminPurchases(product: String?, buyer: String?, status: Subscription.Status?, each: (PlainValue) throws -> Void) throws {
+    /// Checks the request, then gives every purchase one at a time, in the order of `admin purchases`.
+    /// Every error is raised here, before any row is written out.
+    public func purchaseRows(product: String?, buyer: String?, status: Subscription.Status?) throws -> (((PlainValue) throws -> Void) throws -> Void) {
         try admin("see every self-service purchase")
         let productId = try product.map { try self.product($0).id }
         let buyerEmail = try buyer.map(Email.normalize)
-        try store.subscriptionDetails(filter: SubscriptionFilter(buyer: buyerEmail, product: productId, statuses: status.map { [$0] })) {
-            try each(Shapes.purchase($0))
-        }
+        let store = self.store
+        let filter = SubscriptionFilter(buyer: buyerEmail, product: productId, statuses: status.map { [$0] })
+        return { each in try store.subscriptionDetails(filter: filter) { try each(Shapes.purchase($0)) } }
     }
 
     public func adminPurchase(_ id: String) throws -> PlainValue {

@@ -28,6 +28,8 @@ public protocol Store: AnyObject {
     // MARK: Audit log
     func appendAudit(_ entry: AuditEntry) throws
     func auditEntries(since: String?, actor: String?, action: String?) throws -> [AuditEntry]
+    /// The same entries one at a time, oldest first.
+    func auditEntries(since: String?, actor: String?, action: String?, each: (AuditEntry) throws -> Void) throws
 
     // MARK: Subscriptions and licenses
     func insertSubscription(_ subscription: Subscription) throws
