@@ -6,8 +6,11 @@ import XCTest
 final class ShellTerminalTests: XCTestCase {
     func tmux(_ args: [String]) -> String {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/tmux")
-        p.arguments = args
+        // Through bash (unlike dash, it redirects descriptors above 9), closing every inherited descriptor
+        // above 2: a tmux server started here would otherwise keep Foundation's child-watch socket open,
+        // and waiting for the tmux client would never end (seen when no tmux server was running yet, as in CI).
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = ["-c", "for fd in $(ls /proc/$$/fd); do [ \"$fd\" -gt 2 ] && eval \"exec $fd>&-\"; done; exec /usr/bin/tmux \"$@\"", "tmux"] + args
         p.standardError = FileHandle.nullDevice
         p.standardInput = FileHandle.nullDevice
         // Only capture-pane's output is read: a tmux server started by new-session would inherit a
