@@ -117,11 +117,15 @@ public final class LuaState {
     @discardableResult
     public func run(_ source: String, chunkName: String, arguments: [PlainValue] = [], results: Int32 = LUA_MULTRET, budget: Int64 = LuaState.defaultBudget) throws -> [PlainValue] {
         let base = lua_gettop(L)
-        guard ss_luaL_loadbuffer(L, source, source.utf8.count, chunkName, "t") == LUA_OK else {
-            let message = popString()
-            throw Failure.error(message: message, value: nil)
-        }
+        try load(source, chunkName: chunkName)
         return try callLoaded(base: base, arguments: arguments, results: results, budget: budget)
+    }
+
+    /// Pushes a compiled text chunk, or throws its syntax error.
+    private func load(_ source: String, chunkName: String) throws {
+        guard ss_luaL_loadbuffer(L, source, source.utf8.count, chunkName, "t") == LUA_OK else {
+            throw Failure.error(message: popString(), value: nil)
+        }
     }
 
     /// Calls the function on top of the stack (pushed by the caller above `base`) with `arguments`.
@@ -130,9 +134,17 @@ public final class LuaState {
         return try callPrepared(base: base, argumentCount: Int32(arguments.count), results: results, budget: budget)
     }
 
-    /// Calls the function at `base + 1` with the `argumentCount` values above it.
+    /// Calls the function at `base + 1` with the `argumentCount` values above it; returns its results.
     func callPrepared(base: Int32, argumentCount: Int32, results: Int32 = LUA_MULTRET, budget: Int64) throws -> [PlainValue] {
-        // The message handler goes below the function.
+        try protectedCall(base: base, argumentCount: argumentCount, results: results, budget: budget)
+        defer { lua_settop(L, base) }
+        return (base + 2 ..< lua_gettop(L) + 1).map { toValue($0) }
+    }
+
+    /// The one `lua_pcall` of this type: message handler below the function, instruction budget, memory
+    /// cap enforced only while Lua runs. On success the results are left above the handler (`base + 1`);
+    /// on failure the stack is back at `base` and the reason is thrown.
+    private func protectedCall(base: Int32, argumentCount: Int32, results: Int32, budget: Int64) throws {
         lua_rawgeti(L, ss_lua_registryindex(), lua_Integer(handlerRef))
         ss_lua_insert(L, base + 1)
         var stopReason: Int32 = 0
@@ -142,20 +154,17 @@ public final class LuaState {
         let status = ss_lua_pcall(L, argumentCount, results, base + 1)
         alloc.pointee.enforcing = 0
         ss_clear_budget(L)
+        guard status != LUA_OK else { return }
         defer { lua_settop(L, base) }
-        if status != LUA_OK {
-            if stopReason == 1 { throw Failure.budget(budget) }
-            if stopReason == 2 { throw Failure.interrupted }
-            if status == LUA_ERRMEM || alloc.pointee.exceeded != 0 { throw Failure.memory(memoryLimit) }
-            if ss_lua_istable(L, -1) != 0 {
-                let value = toValue(-1)
-                let where_ = value["where"]?.stringValue.map { $0 + ": " } ?? ""
-                throw Failure.error(message: where_ + (value["message"]?.stringValue ?? "error"), value: value)
-            }
-            throw Failure.error(message: ss_lua_tostring(L, -1).map { String(cString: $0) } ?? "error", value: nil)
+        if stopReason == 1 { throw Failure.budget(budget) }
+        if stopReason == 2 { throw Failure.interrupted }
+        if status == LUA_ERRMEM || alloc.pointee.exceeded != 0 { throw Failure.memory(memoryLimit) }
+        if ss_lua_istable(L, -1) != 0 {
+            let value = toValue(-1)
+            let where_ = value["where"]?.stringValue.map { $0 + ": " } ?? ""
+            throw Failure.error(message: where_ + (value["message"]?.stringValue ?? "error"), value: value)
         }
-        let top = lua_gettop(L)
-        return (base + 2 ..< top + 1).map { toValue($0) }
+        throw Failure.error(message: ss_lua_tostring(L, -1).map { String(cString: $0) } ?? "error", value: nil)
     }
 
     /// Calls `table[field]` (a function) with arguments, where `table` is a registry reference.
@@ -172,31 +181,13 @@ public final class LuaState {
     /// Runs the chunk and keeps its first result (a table) in the registry.
     public func loadTable(_ source: String, chunkName: String, budget: Int64 = LuaState.defaultBudget) throws -> Int32 {
         let base = lua_gettop(L)
-        guard ss_luaL_loadbuffer(L, source, source.utf8.count, chunkName, "t") == LUA_OK else {
-            throw Failure.error(message: popString(), value: nil)
-        }
-        lua_rawgeti(L, ss_lua_registryindex(), lua_Integer(handlerRef))
-        ss_lua_insert(L, base + 1)
-        var stopReason: Int32 = 0
-        ss_set_budget(L, budget, &stopReason)
-        alloc.pointee.enforcing = 1
-        let status = ss_lua_pcall(L, 0, 1, base + 1)
-        alloc.pointee.enforcing = 0
-        ss_clear_budget(L)
-        if status != LUA_OK {
-            defer { lua_settop(L, base) }
-            if stopReason == 1 { throw Failure.budget(budget) }
-            if status == LUA_ERRMEM { throw Failure.memory(memoryLimit) }
-            throw Failure.error(message: ss_lua_tostring(L, -1).map { String(cString: $0) } ?? "error", value: nil)
-        }
+        try load(source, chunkName: chunkName)
+        try protectedCall(base: base, argumentCount: 0, results: 1, budget: budget)
+        defer { lua_settop(L, base) }
         guard ss_lua_istable(L, -1) != 0 else {
-            let type = String(cString: ss_lua_typename_at(L, -1))
-            lua_settop(L, base)
-            throw Failure.error(message: "the file must return a table (it returned \(type))", value: nil)
+            throw Failure.error(message: "the file must return a table (it returned \(String(cString: ss_lua_typename_at(L, -1))))", value: nil)
         }
-        let ref = luaL_ref(L, ss_lua_registryindex())
-        lua_settop(L, base)
-        return ref
+        return luaL_ref(L, ss_lua_registryindex())
     }
 
     /// The keys of a referenced table with the type of each value ("function", "string", …).
@@ -375,18 +366,9 @@ extension LuaState {
     /// Runs a chunk with a referenced table and one more value as its arguments (`...`).
     func runWithTable(_ source: String, table: Int32, extra: PlainValue, budget: Int64 = LuaState.defaultBudget) throws -> [PlainValue] {
         let base = lua_gettop(L)
-        guard ss_luaL_loadbuffer(L, source, source.utf8.count, "=tests", "t") == LUA_OK else {
-            let m = ss_lua_tostring(L, -1).map { String(cString: $0) } ?? "error"
-            lua_settop(L, base)
-            throw Failure.error(message: m, value: nil)
-        }
+        try load(source, chunkName: "=tests")
+        // The table goes as a live Lua value, not a copy: the chunk calls its functions.
         lua_rawgeti(L, ss_lua_registryindex(), lua_Integer(table))
-        // The table is passed as a raw Lua value: push it below the plain arguments.
-        return try callLoadedKeepingFirst(base: base, extra: extra, budget: budget)
-    }
-
-    private func callLoadedKeepingFirst(base: Int32, extra: PlainValue, budget: Int64) throws -> [PlainValue] {
-        // Stack: function, table. Push extra, then call with 2 arguments through callLoaded's machinery.
         push(extra)
         return try callPrepared(base: base, argumentCount: 2, budget: budget)
     }

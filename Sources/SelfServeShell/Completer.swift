@@ -25,7 +25,7 @@ public struct Completer {
         let (commands, flags) = CommandParser.completions(after: words)
         if word.hasPrefix("-") { return filter(flags, word) }
         // Still choosing a command: only the words of the tree.
-        let path = commandPath(words)
+        let path = CommandParser.walk(words).path
         if path.count == words.count && !commands.isEmpty { return filter(commands, word) }
 
         let previous = words.last ?? ""
@@ -61,16 +61,6 @@ public struct Completer {
         default:
             return word.contains("@") ? emails(word) : []
         }
-    }
-
-    func commandPath(_ words: [String]) -> [String] {
-        var path: [String] = []
-        for w in words where !w.hasPrefix("-") {
-            let next = CommandParser.completions(after: path).commands
-            guard next.contains(w) else { break }
-            path.append(w)
-        }
-        return path
     }
 
     /// How many positional words follow the command path (option values are not counted).

@@ -96,7 +96,7 @@ public final class Interpreter {
             }
         } catch {
             let e = (error as? SelfServeError) ?? SelfServeError.invalid("\(error)")
-            return .failed(e, json: wantsJSON(words))
+            return .failed(e, json: ErrorReport.wantsJSON(words, otherwise: format == .json || format == .ndjson))
         }
     }
 
@@ -104,27 +104,23 @@ public final class Interpreter {
         if words.count > 1 { throw SelfServeError(.usage, "\(words[0]) takes no arguments") }
     }
 
-    func wantsJSON(_ words: [String]) -> Bool {
-        if words.contains("--json") { return true }
-        if let i = words.firstIndex(of: "--format"), i + 1 < words.count { return words[i + 1] == "json" || words[i + 1] == "ndjson" }
-        return format == .json || format == .ndjson
+    func runCommand(_ words: [String]) throws -> Outcome {
+        switch try CommandParser.parse(words) {
+        case .help(let text): out.write(Renderer(format: format).render(.text(text)))
+        case .command(let command): try execute(command)
+        }
+        return .ok
     }
 
-    func runCommand(_ words: [String]) throws -> Outcome {
+    /// Runs a parsed command and writes its result: stdout in its format, the note for people on stderr
+    /// (in table mode, and always for `--dry-run`), the time when `timing` is on.
+    public func execute(_ command: any SelfServeCommand) throws {
         let start = DispatchTime.now().uptimeNanoseconds
-        let result: CommandResult
-        let chosen: OutputFormat
-        switch try CommandParser.parse(words) {
-        case .help(let text):
-            result = .text(text)
-            chosen = format
-        case .command(let command):
-            chosen = command.globals.requestedFormat ?? format
-            result = try session.execute(command)
-        }
-        let renderer = Renderer(format: chosen, width: out.terminalWidth, prettyJSON: out.isTerminal)
-        out.write(renderer.render(result))
-        if let note = result.note, chosen == .table || command(words, isDryRun: true) {
+        let g = command.globals
+        let chosen = g.requestedFormat ?? format
+        let result = try session.execute(command)
+        out.write(Renderer(format: chosen, width: out.terminalWidth, prettyJSON: out.isTerminal).render(result))
+        if let note = result.note, chosen == .table || g.dryRun {
             out.flush()
             err.writeLine(Sanitize.forDisplayKeepingNewlines(note))
         }
@@ -132,8 +128,5 @@ public final class Interpreter {
             out.flush()
             err.writeLine(String(format: "Time: %.3f ms", Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6))
         }
-        return .ok
     }
-
-    func command(_ words: [String], isDryRun: Bool) -> Bool { words.contains("--dry-run") }
 }

@@ -81,13 +81,11 @@ private func completeLine(_ text: UnsafePointer<CChar>?, _ start: Int32, _ end: 
     for c in candidates.dropFirst() {
         while !c.hasPrefix(common) { common.removeLast() }
     }
-    let list = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: candidates.count + 2)
-    // malloc'd, since libedit frees it with free().
+    // malloc'd, since libedit frees it with free(): [common prefix, each candidate…, NULL]. A single
+    // match is [it, it, NULL]: libedit reads matches[2] to recognise it and append a space.
     let array = malloc(MemoryLayout<UnsafeMutablePointer<CChar>?>.stride * (candidates.count + 2))!.bindMemory(to: UnsafeMutablePointer<CChar>?.self, capacity: candidates.count + 2)
-    list.deallocate()
-    array[0] = strdup(candidates.count == 1 ? candidates[0] : common)
+    array[0] = strdup(common)
     for (i, c) in candidates.enumerated() { array[i + 1] = strdup(c) }
     array[candidates.count + 1] = nil
-    if candidates.count == 1 { array[1] = nil }
     return array
 }

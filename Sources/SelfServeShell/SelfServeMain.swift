@@ -8,7 +8,7 @@ public enum SelfServeMain {
     public static func run(_ arguments: [String]) -> Int32 {
         let out = OutputStream.standardOutput, err = OutputStream.standardError
         defer { out.flush(); err.flush() }
-        let wantsJSON = arguments.contains("--json") || zip(arguments, arguments.dropFirst()).contains { $0 == "--format" && ($1 == "json" || $1 == "ndjson") }
+        let wantsJSON = ErrorReport.wantsJSON(arguments)
         let parsed: ParsableCommand
         if let help = try? CommandParser.helpRequest(arguments) {
             out.writeLine(help)
@@ -36,20 +36,13 @@ public enum SelfServeMain {
             let session = makeSession(g, interactive: stdinIsTerminal)
             session.atomicRequested = arguments.contains("--atomic")
             let interpreter = Interpreter(session: session, format: g.requestedFormat ?? .table, interactive: stdinIsTerminal)
-            defer { _ = interpreter }
             do {
-                let result = try session.execute(command)
-                let format = g.requestedFormat ?? .table
-                out.write(Renderer(format: format, width: out.terminalWidth, prettyJSON: out.isTerminal).render(result))
-                if let note = result.note, format == .table || g.dryRun {
-                    out.flush()
-                    err.writeLine(Sanitize.forDisplayKeepingNewlines(note))
-                }
+                try interpreter.execute(command)
                 return 0
             } catch {
                 let e = (error as? SelfServeError) ?? .invalid("\(error)")
                 out.flush()
-                err.writeLine(ErrorReport.text(e, json: g.requestedFormat == .json || g.requestedFormat == .ndjson))
+                err.writeLine(ErrorReport.text(e, json: wantsJSON))
                 return e.exitCode
             }
         }
@@ -97,17 +90,11 @@ public enum SelfServeMain {
     }
 
     static func makeSession(_ g: GlobalOptions, interactive: Bool) -> Session {
-        let session = Session(databasePath: g.db, actingUser: g.actingUser, format: g.requestedFormat ?? .table, isInteractive: interactive)
+        let session = Session(databasePath: g.db, actingUser: g.actingUser, isInteractive: interactive)
         session.secretReader = { try Terminal.readSecret(prompt: $0) }
         session.confirmer = { Terminal.confirm($0) }
         session.output = { OutputStream.standardOutput.writeLine($0) }
         session.errorOutput = { OutputStream.standardOutput.flush(); OutputStream.standardError.writeLine($0); OutputStream.standardError.flush() }
-        SessionSetup.configure(session)
         return session
     }
-}
-
-/// Hooks the optional layers (Lua plugins and scripts) into a session.
-public enum SessionSetup {
-    nonisolated(unsafe) public static var configure: (Session) -> Void = { _ in }
 }

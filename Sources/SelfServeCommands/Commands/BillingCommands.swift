@@ -119,7 +119,7 @@ struct InvoiceExport: SelfServeCommand {
             var s = CSV.record(["invoice", "date", "description", "subscription", "quantity", "unit_price", "amount", "currency"]) + "\r\n"
             for l in inv["lines"]?.arrayValue ?? [] {
                 s += CSV.record([inv["id"]?.stringValue ?? "", inv["date"]?.stringValue ?? "", l["description"]?.stringValue ?? "",
-                                 l["subscription"]?.stringValue ?? "", l["quantity"].map { Renderer.cell($0) } ?? "",
+                                 l["subscription"]?.stringValue ?? "", l["quantity"].map { Renderer.plainText($0) } ?? "",
                                  l["unit_price"]?.stringValue ?? "", l["amount"]?.stringValue ?? "", inv["currency"]?.stringValue ?? ""]) + "\r\n"
             }
             s += CSV.record([inv["id"]?.stringValue ?? "", inv["date"]?.stringValue ?? "", "Total", "", "", "", inv["total"]?.stringValue ?? "", inv["currency"]?.stringValue ?? ""]) + "\r\n"

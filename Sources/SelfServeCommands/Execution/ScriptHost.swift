@@ -46,8 +46,8 @@ public final class ScriptHost {
             }
         }
         // `arg`, as the standalone interpreter sets it: arg[0] the script, arg[1…] its arguments.
-        try lua.run("arg = ...", chunkName: "=arg", arguments: [.object([("0", .string(scriptName))] + arguments.enumerated().map { ("\($0.offset + 1)", .string($0.element)) })])
-        try lua.run("local a = arg; local t = {}; for k, v in pairs(a) do t[tonumber(k)] = v end; arg = t", chunkName: "=arg")
+        try lua.run("local name, args = ...; arg = args; arg[0] = name", chunkName: "=arg",
+                    arguments: [.string(scriptName), .array(arguments.map { .string($0) })])
     }
 
     /// Runs a chunk; an uncaught error becomes `invalid_argument` with `FILE:LINE: message`, or keeps

@@ -28,7 +28,6 @@ public final class Session: CommandEnvironment {
     /// `--as` given to the whole session (a script cannot change it).
     public let sessionActor: String?
     public var isInteractive: Bool
-    public var format: OutputFormat
     /// Reads lines of stdin for `--card-stdin`; the batch runner replaces it so that card lines do
     /// not get mixed with command lines.
     public var stdinLines: () -> String? = { readLine(strippingNewline: true) }
@@ -52,8 +51,6 @@ public final class Session: CommandEnvironment {
     /// Writes streamed rows as they come, in the format of the command; set by the shell layer. Without
     /// one, streamed rows are collected into the result.
     public var streamRenderer: ((CommandResult, GlobalOptions) throws -> Void)?
-    /// Runs a Lua automation script (`run`); set by the Lua layer.
-    public var scriptRunner: ((Session, String, [String], Bool) throws -> PlainValue)?
 
     private var database: SQLiteDatabase?
     private var policy: SessionPolicy?
@@ -62,13 +59,12 @@ public final class Session: CommandEnvironment {
     private var pendingEvents: [PlainValue] = []
     private var savepointDepth = 0
 
-    public init(databasePath: String?, actingUser: String?, format: OutputFormat, isInteractive: Bool,
+    public init(databasePath: String?, actingUser: String?, isInteractive: Bool,
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.environment = environment
         self.databasePath = Paths.absolute(databasePath ?? environment["SELFSERVE_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? Paths.defaultDatabase(environment))
         self.logins = LoginStore(environment: environment)
         self.sessionActor = actingUser
-        self.format = format
         self.isInteractive = isInteractive
         self.ids = IdGenerator(seed: environment["SELFSERVE_ID_SEED"].flatMap { UInt64($0) })
     }

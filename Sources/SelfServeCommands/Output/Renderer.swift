@@ -97,10 +97,8 @@ public struct Renderer: Sendable {
         return columns
     }
 
-    public static func cell(_ v: PlainValue) -> String { plainText(v) }
-
     /// A cell's text: strings as they are, nested values as compact JSON.
-    static func plainText(_ v: PlainValue) -> String {
+    public static func plainText(_ v: PlainValue) -> String {
         switch v {
         case .null: return ""
         case .string(let s): return s
@@ -185,5 +183,13 @@ public enum ErrorReport {
         let message = Sanitize.forDisplayKeepingNewlines(e.message)
         if let file, let line { return "\(file):\(line): error: \(message)" }
         return "error: \(message)"
+    }
+
+    /// Whether the words ask for JSON output (`--json`, `--format json|ndjson`), for errors raised
+    /// before or instead of a parsed command.
+    public static func wantsJSON(_ words: [String], otherwise fallback: Bool = false) -> Bool {
+        if words.contains("--json") { return true }
+        if let i = words.firstIndex(of: "--format"), i + 1 < words.count { return words[i + 1] == "json" || words[i + 1] == "ndjson" }
+        return fallback
     }
 }

@@ -33,22 +33,10 @@ public enum CommandParser {
     /// of the whole tree's, which is half of a one-shot command's start-up. Nil when the words do not
     /// name a leaf or do not parse: the full parse then gives the proper message.
     public static func leafParse(_ words: [String]) -> (any SelfServeCommand)? {
-        var type: ParsableCommand.Type = SelfServeRoot.self
-        var pathIndices: [Int] = []
-        var skip = false
-        for (i, w) in words.enumerated() {
-            if skip { skip = false; continue }
-            if w == "--" { return nil }
-            if w.hasPrefix("-") { skip = valuedOptions.contains(w); continue }
-            let children = subcommands(of: type)
-            if children.isEmpty { break }
-            guard let next = children.first(where: { $0._commandName == w }) else { return nil }
-            type = next
-            pathIndices.append(i)
-        }
-        guard let leaf = type as? any SelfServeCommand.Type, !pathIndices.isEmpty else { return nil }
+        let walk = walk(words)
+        guard walk.unknown == nil, let leaf = walk.type as? any SelfServeCommand.Type, !walk.indices.isEmpty else { return nil }
         var rest = words
-        for i in pathIndices.reversed() { rest.remove(at: i) }
+        for i in walk.indices.reversed() { rest.remove(at: i) }
         if rest.contains(where: { $0 == "-f" || $0 == "--bail" || ($0 == "--atomic" && leaf != RunCommand.self) }) { return nil }
         return (try? leaf.parse(rest)) as? any SelfServeCommand
     }
@@ -56,31 +44,19 @@ public enum CommandParser {
     /// `… --help` or `-h` anywhere: the help of the deepest command named before it.
     public static func helpRequest(_ words: [String]) throws -> String? {
         guard let i = words.firstIndex(where: { $0 == "--help" || $0 == "-h" }) else { return nil }
-        var type: ParsableCommand.Type = SelfServeRoot.self
-        var path: [String] = []
-        for word in bareWords(Array(words[..<i])) {
-            guard let next = subcommands(of: type).first(where: { $0._commandName == word }) else { break }
-            type = next
-            path.append(word)
-        }
-        return try helpText(path)
+        return try helpText(walk(Array(words[..<i])).path)
     }
 
     /// `help user add`: the help of that command, as `--help` prints it.
     public static func helpText(_ path: [String]) throws -> String {
-        var type: ParsableCommand.Type = SelfServeRoot.self
-        var typed: [String] = []
-        for word in path {
-            typed.append(word)
-            let children = subcommands(of: type)
-            guard let next = children.first(where: { $0._commandName == word }) else {
-                let names = children.map { $0._commandName }
-                let shown = Sanitize.forDisplay(typed.joined(separator: " "))
-                throw SelfServeError(.usage, "no command '" + shown + "'" + suggestion(word, among: names))
-            }
-            type = next
+        let walk = walk(path)
+        let words = bareWords(path)
+        if walk.path.count < words.count {
+            let word = words[walk.path.count]
+            let shown = Sanitize.forDisplay((walk.path + [word]).joined(separator: " "))
+            throw SelfServeError(.usage, "no command '" + shown + "'" + suggestion(word, among: walk.unknown?.children ?? []))
         }
-        return SelfServeRoot.helpMessage(for: type)
+        return SelfServeRoot.helpMessage(for: walk.type)
     }
 
     public static func subcommands(of type: ParsableCommand.Type) -> [ParsableCommand.Type] {
@@ -89,11 +65,7 @@ public enum CommandParser {
 
     /// The command words and flags for completion: the children of the command path typed so far.
     public static func completions(after path: [String]) -> (commands: [String], flags: [String]) {
-        var type: ParsableCommand.Type = SelfServeRoot.self
-        for word in path where !word.hasPrefix("-") {
-            guard let next = subcommands(of: type).first(where: { $0._commandName == word }) else { break }
-            type = next
-        }
+        let type = walk(path).type
         let commands = subcommands(of: type).map { $0._commandName }
         var flags: [String] = []
         if commands.isEmpty || type != SelfServeRoot.self {
@@ -112,29 +84,56 @@ public enum CommandParser {
 
     /// The words that are neither options nor option values.
     public static func bareWords(_ words: [String]) -> [String] {
-        var out: [String] = [], skip = false
-        for w in words {
+        bareWordIndices(words, stoppingAtDoubleDash: false).map { words[$0] }
+    }
+
+    static func bareWordIndices(_ words: [String], stoppingAtDoubleDash: Bool) -> [Int] {
+        var out: [Int] = [], skip = false
+        for (i, w) in words.enumerated() {
             if skip { skip = false; continue }
+            if w == "--" && stoppingAtDoubleDash { break }  // nothing after it names a command
             if w.hasPrefix("-") { skip = valuedOptions.contains(w); continue }
-            out.append(w)
+            out.append(i)
         }
         return out
     }
 
-    public static func usageError(_ words: [String], _ error: Error) -> SelfServeError {
-        // Walk the words down the tree to find the first one that names no command.
-        var type: ParsableCommand.Type = SelfServeRoot.self
-        var path: [String] = []
-        for word in bareWords(words) {
-            let children = subcommands(of: type)
+    /// How far words go down the command tree.
+    public struct Walk {
+        /// The deepest command named.
+        public var type: ParsableCommand.Type = SelfServeRoot.self
+        /// The command words, and where they stand among the words given.
+        public var path: [String] = []
+        public var indices: [Int] = []
+        /// The first word that names no child of a group, with the names it could have been.
+        public var unknown: (word: String, children: [String])?
+    }
+
+    /// Follows the bare words (options and their values skipped) down the tree, stopping at a leaf
+    /// or at the first word that names no child: the one walk behind parsing, help, errors and completion.
+    public static func walk(_ words: [String]) -> Walk {
+        var walk = Walk()
+        for i in bareWordIndices(words, stoppingAtDoubleDash: true) {
+            let children = subcommands(of: walk.type)
             if children.isEmpty { break }
-            guard let next = children.first(where: { $0._commandName == word }) else {
-                let hint = suggestion(word, among: children.map { $0._commandName })
-                let prefix = path.isEmpty ? "" : path.joined(separator: " ") + " "
-                return SelfServeError(.usage, "unknown command '\(Sanitize.forDisplay(prefix + word))'\(hint)\nSee 'selfserve \(prefix)--help'.")
+            guard let next = children.first(where: { $0._commandName == words[i] }) else {
+                walk.unknown = (words[i], children.map { $0._commandName })
+                break
             }
-            type = next
-            path.append(word)
+            walk.type = next
+            walk.path.append(words[i])
+            walk.indices.append(i)
+        }
+        return walk
+    }
+
+    public static func usageError(_ words: [String], _ error: Error) -> SelfServeError {
+        let walk = walk(words)
+        let path = walk.path
+        if let (word, children) = walk.unknown {
+            let hint = suggestion(word, among: children)
+            let prefix = path.isEmpty ? "" : path.joined(separator: " ") + " "
+            return SelfServeError(.usage, "unknown command '\(Sanitize.forDisplay(prefix + word))'\(hint)\nSee 'selfserve \(prefix)--help'.")
         }
         var message = SelfServeRoot.message(for: error)
         if !path.isEmpty { message += "\nUsage: selfserve \(path.joined(separator: " ")) --help" }
@@ -145,14 +144,9 @@ public enum CommandParser {
     public static func hasStrayWords(_ words: [String]) -> Bool { !bareWords(words).isEmpty }
 
     static func missingSubcommand(_ words: [String]) -> String {
-        var type: ParsableCommand.Type = SelfServeRoot.self
-        var path: [String] = []
-        for word in bareWords(words) {
-            guard let next = subcommands(of: type).first(where: { $0._commandName == word }) else { break }
-            type = next
-            path.append(word)
-        }
-        let children = subcommands(of: type).map { $0._commandName }
+        let walk = walk(words)
+        let path = walk.path
+        let children = subcommands(of: walk.type).map { $0._commandName }
         if path.isEmpty { return "missing command; one of: \(children.joined(separator: ", ")). See 'selfserve --help'." }
         return "'\(path.joined(separator: " "))' needs a subcommand: \(children.joined(separator: ", "))"
     }

@@ -57,6 +57,10 @@ public struct PostalAddress: Hashable, Sendable, Codable {
     }
 }
 
+extension PaymentMethod {
+    public func hasExpired(on day: Day) -> Bool { CardValidator.hasExpired(month: expMonth, year: expYear, on: day) }
+}
+
 /// A card, as kept: never the number nor the security code, only what identifies it to a person
 /// (brand, last 4, expiry) and a keyed fingerprint that recognises the same card added twice.
 public struct PaymentMethod: Hashable, Sendable {

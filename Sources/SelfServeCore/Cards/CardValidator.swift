@@ -48,7 +48,7 @@ public enum CardValidator {
             throw declined("the card number is not valid (check digit mismatch); check for a typing error")
         }
         let (month, year) = try parseExpiry(input.expiry)
-        if year < today.year || (year == today.year && month < today.month) {
+        if hasExpired(month: month, year: year, on: today) {
             throw declined(String(format: "the card expired at the end of %02d/%04d", month, year))
         }
         try validateSecurityCode(input.securityCode, brand: brand)
@@ -61,6 +61,11 @@ public enum CardValidator {
         guard code.allSatisfy({ $0.isASCII && $0.isNumber }), code.count == brand.securityCodeLength else {
             throw declined("the security code of a \(brand.displayName) card has \(brand.securityCodeLength) digits")
         }
+    }
+
+    /// A card is valid through the last day of its expiry month.
+    public static func hasExpired(month: Int, year: Int, on day: Day) -> Bool {
+        year < day.year || (year == day.year && month < day.month)
     }
 
     /// The Luhn (mod 10) check.

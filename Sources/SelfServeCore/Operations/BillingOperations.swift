@@ -41,7 +41,7 @@ extension CommandContext {
     public func setProfilePaymentMethod(_ id: String, _ pmId: String) throws -> PlainValue {
         var p = try ownedProfile(id)
         let pm = try ownedPaymentMethod(pmId)
-        if pm.expYear < today.year || (pm.expYear == today.year && pm.expMonth < today.month) {
+        if pm.hasExpired(on: today) {
             throw SelfServeError(.paymentDeclined, "\(pm.id) has expired; edit its expiry first")
         }
         let old = p.paymentMethod

@@ -36,7 +36,8 @@ extension CommandContext {
         }
         // Credits waiting (cancellations within the grace period) go on today's invoice of their profile.
         var invoices: [PlainValue] = []
-        let profiles = Set(charges.lines.keys).union(try pendingCreditProfiles(charges))
+        // Profiles with credits but nothing else due still get a credit invoice.
+        let profiles = Set(charges.lines.keys).union(try store.allBillingProfileIdsWithCredits())
         for profile in profiles.sorted() {
             for credit in try store.pendingCredits(billingProfile: profile) { charges.add(profile, today, credit) }
             try store.clearPendingCredits(billingProfile: profile)
@@ -56,13 +57,6 @@ extension CommandContext {
             audit("billing.run", target: today.description, summary + [("invoices", PlainValue(invoices.count))])
         }
         return .object([("date", PlainValue(today)), ("invoices", .array(invoices))] + summary)
-    }
-
-    private func pendingCreditProfiles(_ charges: Charges) throws -> Set<String> {
-        // Profiles with credits but nothing else due still get a credit invoice.
-        var out = Set<String>()
-        for account in try store.allBillingProfileIdsWithCredits() { out.insert(account) }
-        return out
     }
 
     /// Moves one subscription one step; returns whether anything changed.
@@ -116,7 +110,7 @@ extension CommandContext {
                 let pm = sub.paymentMethod ?? profile.paymentMethod!
                 let converter = acting(as: sub.buyer, daysAgo: end.days(to: today))
                 try converter.convert(&sub, licenses: sub.licensesTotal, profile: profile, paymentMethod: pm)
-                absorbEvents(converter)
+                absorb(converter)
                 count("trials_converted")
             } else {
                 sub.status = .expired
@@ -155,8 +149,7 @@ extension CommandContext {
         guard sub.convertsAutomatically, let product = try store.product(idOrName: sub.product), product.selfService == .enabled,
               let profileId = sub.billingProfile, let profile = try store.billingProfile(id: profileId),
               let pmId = sub.paymentMethod ?? profile.paymentMethod, let pm = try store.paymentMethod(id: pmId) else { return false }
-        let end = sub.expires
-        return pm.expYear > end.year || (pm.expYear == end.year && pm.expMonth >= end.month)
+        return !pm.hasExpired(on: sub.expires)
     }
 
     /// The day of the month its paid periods started on: the purchase (or trial conversion) day, which
@@ -174,10 +167,6 @@ extension CommandContext {
 
     private func emitAsSystem(_ type: String, _ sub: Subscription) {
         emit(type, target: sub.id, [("status", .string(sub.status.rawValue)), ("buyer", .string(sub.buyer))])
-    }
-
-    private func absorbEvents(_ other: CommandContext) {
-        absorb(other)
     }
 
     /// The credit for the unused days of a period, for a cancellation within the grace period.

@@ -57,14 +57,13 @@ extension CommandContext {
             guard let s, !s.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
             return try Sanitize.name(s, field: field)
         }
-        var out = PostalAddress(line1: try clean(a.line1, "--address-line1"), line2: try clean(a.line2, "--address-line2"),
+        let out = PostalAddress(line1: try clean(a.line1, "--address-line1"), line2: try clean(a.line2, "--address-line2"),
                                 city: try clean(a.city, "--city"), postalCode: try clean(a.postalCode, "--postal-code"),
                                 country: try clean(a.country, "--country")?.uppercased())
         if let c = out.country, !(c.count == 2 && c.allSatisfy({ $0.isASCII && $0.isLetter })) {
             throw SelfServeError.invalid("--country must be a two-letter ISO code such as US or ES (got '\(c)')")
         }
         if let p = out.postalCode, p.count > 16 { throw SelfServeError.invalid("--postal-code is longer than 16 characters") }
-        out.line2 = out.line2 ?? nil
         return out
     }
 
@@ -90,7 +89,7 @@ extension CommandContext {
         var changed: [(String, PlainValue)] = []
         if let expiry {
             let (m, y) = try CardValidator.parseExpiry(expiry)
-            if y < today.year || (y == today.year && m < today.month) {
+            if CardValidator.hasExpired(month: m, year: y, on: today) {
                 throw SelfServeError(.paymentDeclined, String(format: "the new expiry %02d/%04d is in the past", m, y))
             }
             pm.expMonth = m

@@ -83,12 +83,6 @@ extension CommandContext {
                        trialLicenses: try count("trial_licenses", existing?.trialLicenses ?? 0), selfService: policy)
     }
 
-    public func auditList(since: Day?, actor email: String?, action: String?) throws -> PlainValue {
-        var rows: [PlainValue] = []
-        try auditRows(since: since, actor: email, action: action)({ rows.append($0) })
-        return .array(rows)
-    }
-
     /// Checks the request, then gives the audit log oldest first, one entry at a time (years of history
     /// never sit in memory). Every error is raised here, before any row is written out.
     public func auditRows(since: Day?, actor email: String?, action: String?) throws -> (((PlainValue) throws -> Void) throws -> Void) {

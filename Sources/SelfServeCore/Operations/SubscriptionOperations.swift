@@ -115,7 +115,7 @@ extension CommandContext {
         guard let id = chosen, let pm = try store.paymentMethod(id: id), pm.owner == me.email else {
             throw SelfServeError(.paymentDeclined, "\(what) needs a payment method: add a card with 'payment-method add', then pass --payment-method PM")
         }
-        if pm.expYear < today.year || (pm.expYear == today.year && pm.expMonth < today.month) {
+        if pm.hasExpired(on: today) {
             throw SelfServeError(.paymentDeclined, "payment method \(pm.id) (\(pm.brand.displayName) ending \(pm.last4)) has expired; edit it or choose another")
         }
         return pm.id
