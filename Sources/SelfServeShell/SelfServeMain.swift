@@ -47,8 +47,8 @@ public enum SelfServeMain {
             }
         }
         guard let root = parsed as? SelfServeRoot else {
-            // ArgumentParser's own `help` command and the like.
-            out.writeLine(SelfServeRoot.helpMessage())
+            // A group without its subcommand (`selfserve user`): that group's help, not the root's.
+            out.writeLine(SelfServeRoot.helpMessage(for: type(of: parsed)))
             return 0
         }
         if parsed is SelfServeRoot, CommandParser.hasStrayWords(arguments) {

@@ -236,5 +236,8 @@ final class FoundationTests: XCTestCase {
         let h = s.run(["help", "license", "assign"], useDB: false)
         XCTAssertExit(h, 0)
         XCTAssertTrue(h.out.contains("20"), h.out)
+        let group = s.run(["user"], useDB: false)
+        XCTAssertExit(group, 0)
+        XCTAssertTrue(group.out.hasPrefix("OVERVIEW: The organization's people."), group.out)
     }
 }
