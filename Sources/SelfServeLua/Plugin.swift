@@ -79,7 +79,7 @@ public final class Plugin {
         }
         self.reasons = reasons
         self.hooks = fields.filter { Self.hookNames.contains($0.0) }.map(\.0)
-        self.sha256 = SHA256.hash(data: Data(source.utf8)).map { String(format: "%02x", $0) }.joined()
+        self.sha256 = SHA256.hash(data: Data(source.utf8)).hexDigits
     }
 
     /// Calls a hook; nil when the plugin does not define it.

@@ -30,7 +30,21 @@ public final class SQLiteDatabase {
             try Self.checkHeader(path)
         }
         var config = Configuration()
-        config.journalMode = .wal
+        // WAL is a property of the file: it is set once, when a file is not yet in WAL mode (a new file).
+        // GRDB's `journalMode = .wal` would also write a dummy table whenever the WAL file is empty — and
+        // SQLite deletes it when the last connection closes, so every one-shot read became a write with
+        // three fsyncs. A queue (one connection) does not need that workaround, which is for pools.
+        config.journalMode = .default
+        config.prepareDatabase { db in
+            if try String.fetchOne(db, sql: "PRAGMA journal_mode") != "wal" {
+                guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
+                    throw SelfServeError.invalid("cannot switch \(path) to WAL mode")
+                }
+            }
+            // In WAL mode NORMAL keeps the file consistent after a crash; only the last commits before a
+            // power loss may be lost.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
         config.busyMode = .timeout(10)
         config.foreignKeysEnabled = true
         config.allowsUnsafeTransactions = true

@@ -49,7 +49,7 @@ public enum CardValidator {
         }
         let (month, year) = try parseExpiry(input.expiry)
         if hasExpired(month: month, year: year, on: today) {
-            throw declined(String(format: "the card expired at the end of %02d/%04d", month, year))
+            throw declined("the card expired at the end of \(month.zeroPadded(2))/\(year.zeroPadded(4))")
         }
         try validateSecurityCode(input.securityCode, brand: brand)
         return ValidatedCard(brand: brand, bin: String(compact.prefix(6)), last4: String(compact.suffix(4)),
@@ -57,7 +57,7 @@ public enum CardValidator {
     }
 
     public static func validateSecurityCode(_ code: String, brand: CardBrand) throws {
-        let code = code.trimmingCharacters(in: .whitespaces)
+        let code = code.trimmed
         guard code.allSatisfy({ $0.isASCII && $0.isNumber }), code.count == brand.securityCodeLength else {
             throw declined("the security code of a \(brand.displayName) card has \(brand.securityCodeLength) digits")
         }
@@ -81,7 +81,7 @@ public enum CardValidator {
 
     /// `MM/YY` or `MM/YYYY`.
     public static func parseExpiry(_ text: String) throws -> (month: Int, year: Int) {
-        let parts = text.trimmingCharacters(in: .whitespaces).split(separator: "/", omittingEmptySubsequences: false)
+        let parts = text.trimmed.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, parts[0].count <= 2, parts[1].count == 2 || parts[1].count == 4,
               parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }),
               let m = Int(parts[0]), let y = Int(parts[1]), (1...12).contains(m)
@@ -93,7 +93,7 @@ public enum CardValidator {
     /// without the key (kept per database) cannot be checked against guessed numbers.
     public static func fingerprint(_ number: String, key: [UInt8]) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Array(number.utf8), using: SymmetricKey(data: key))
-        return "fp_" + mac.prefix(12).map { String(format: "%02x", $0) }.joined()
+        return "fp_" + mac.prefix(12).hexDigits
     }
 
     static func declined(_ message: String) -> SelfServeError { SelfServeError(.paymentDeclined, message) }

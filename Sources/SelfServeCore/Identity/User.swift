@@ -33,7 +33,7 @@ public struct User: Hashable, Sendable, Codable {
 /// back into the shell (no spaces, no control characters).
 public enum Email {
     public static func normalize(_ raw: String) throws -> String {
-        let email = raw.trimmingCharacters(in: .whitespaces).lowercased()
+        let email = raw.trimmed.lowercased()
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
         guard email.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64,
               parts[1].count >= 1, !parts[1].hasPrefix("."), !parts[1].hasSuffix("."), !parts[1].contains(".."),
@@ -52,7 +52,7 @@ public enum Sanitize {
         out.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
         for s in text.unicodeScalars {
             if s.value < 0x20 || (0x7F...0x9F).contains(s.value) {
-                out += s == "\t" ? " " : String(format: "\\u{%X}", s.value)
+                out += s == "\t" ? " " : "\\u{" + String(s.value, radix: 16, uppercase: true) + "}"
             } else {
                 out.unicodeScalars.append(s)
             }
@@ -62,7 +62,7 @@ public enum Sanitize {
 
     /// A display name: trimmed, non-empty, without control characters, at most 200 characters.
     public static func name(_ raw: String, field: String = "name") throws -> String {
-        let name = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        let name = raw.trimmed
         guard !name.isEmpty else { throw SelfServeError.invalid("\(field) must not be empty") }
         guard name.count <= 200 else { throw SelfServeError.invalid("\(field) is longer than 200 characters") }
         guard !name.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) else {

@@ -11,7 +11,7 @@ public struct Money: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     /// Parses `14`, `14.5`, `14.00`, `-3.25`; at most two decimals.
     public init?(decimal text: String, currency: String = "USD") {
-        var s = Substring(text.trimmingCharacters(in: .whitespaces))
+        var s = Substring(text.trimmed)
         var negative = false
         if s.first == "-" { negative = true; s = s.dropFirst() }
         let parts = s.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)

@@ -11,7 +11,7 @@ extension CommandContext {
 
     public func ownedProfile(_ id: String) throws -> BillingProfile {
         let me = try actor()
-        let id = id.trimmingCharacters(in: .whitespaces)
+        let id = id.trimmed
         guard let p = try store.billingProfile(id: id), let a = try store.billingAccount(id: p.account), a.owner == me.email else {
             throw SelfServeError.notFound("no billing profile '\(Sanitize.forDisplay(id))'")
         }
@@ -77,7 +77,7 @@ extension CommandContext {
 
     public func ownedInvoice(_ id: String) throws -> Invoice {
         let me = try actor()
-        let id = id.trimmingCharacters(in: .whitespaces)
+        let id = id.trimmed
         guard let inv = try store.invoice(id: id), let p = try store.billingProfile(id: inv.billingProfile),
               let a = try store.billingAccount(id: p.account), a.owner == me.email else {
             throw SelfServeError.notFound("no invoice '\(Sanitize.forDisplay(id))'")

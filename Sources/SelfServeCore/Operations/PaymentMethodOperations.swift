@@ -54,7 +54,7 @@ extension CommandContext {
 
     static func checked(_ a: PostalAddress) throws -> PostalAddress {
         func clean(_ s: String?, _ field: String) throws -> String? {
-            guard let s, !s.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
+            guard let s, !s.trimmed.isEmpty else { return nil }
             return try Sanitize.name(s, field: field)
         }
         let out = PostalAddress(line1: try clean(a.line1, "--address-line1"), line2: try clean(a.line2, "--address-line2"),
@@ -90,11 +90,11 @@ extension CommandContext {
         if let expiry {
             let (m, y) = try CardValidator.parseExpiry(expiry)
             if CardValidator.hasExpired(month: m, year: y, on: today) {
-                throw SelfServeError(.paymentDeclined, String(format: "the new expiry %02d/%04d is in the past", m, y))
+                throw SelfServeError(.paymentDeclined, "the new expiry \(m.zeroPadded(2))/\(y.zeroPadded(4)) is in the past")
             }
             pm.expMonth = m
             pm.expYear = y
-            changed.append(("expiry", .string(String(format: "%02d/%04d", m, y))))
+            changed.append(("expiry", .string("\(m.zeroPadded(2))/\(y.zeroPadded(4))")))
         }
         if let h = details.holder { pm.holder = try Sanitize.name(h, field: "holder"); changed.append(("holder", .string(pm.holder))) }
         let a = details.address

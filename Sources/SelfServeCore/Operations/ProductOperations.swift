@@ -5,7 +5,7 @@ extension CommandContext {
     }
 
     public func product(_ idOrName: String) throws -> Product {
-        guard let p = try store.product(idOrName: idOrName.trimmingCharacters(in: .whitespaces)) else {
+        guard let p = try store.product(idOrName: idOrName.trimmed) else {
             throw SelfServeError.notFound("no product '\(Sanitize.forDisplay(idOrName))'; see 'product list'")
         }
         return p

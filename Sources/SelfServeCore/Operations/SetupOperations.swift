@@ -12,7 +12,7 @@ extension CommandContext {
         try store.saveOrganization(org)
         try store.insertUser(admin)
         for product in BuiltinCatalog.products { try store.upsertProduct(product) }
-        try store.setSetting("fingerprint_key", fingerprintKey.map { String(format: "%02x", $0) }.joined())
+        try store.setSetting("fingerprint_key", fingerprintKey.hexDigits)
         audit("org.init", target: name, [("admin", .string(email)), ("cloud", .string(cloud.rawValue)), ("products", PlainValue(BuiltinCatalog.products.count))])
         return try orgShow()
     }

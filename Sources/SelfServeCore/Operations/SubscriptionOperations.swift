@@ -13,7 +13,7 @@ extension CommandContext {
     /// are neither its buyer nor an admin; admins see everything and change nothing of others'.
     public func accessibleSubscription(_ id: String, _ access: Access) throws -> Subscription {
         let me = try actor()
-        let id = id.trimmingCharacters(in: .whitespaces)
+        let id = id.trimmed
         guard let sub = try store.subscription(id: id) else { throw SelfServeError.notFound("no subscription '\(Sanitize.forDisplay(id))'") }
         if sub.buyer == me.email { return sub }
         if me.isAdmin {
@@ -123,7 +123,7 @@ extension CommandContext {
 
     public func ownedPaymentMethod(_ id: String) throws -> PaymentMethod {
         let me = try actor()
-        guard let pm = try store.paymentMethod(id: id.trimmingCharacters(in: .whitespaces)), pm.owner == me.email else {
+        guard let pm = try store.paymentMethod(id: id.trimmed), pm.owner == me.email else {
             throw SelfServeError.notFound("no payment method '\(Sanitize.forDisplay(id))'")
         }
         return pm
@@ -188,7 +188,7 @@ extension CommandContext {
         guard let reason = reasons.first(where: { $0.code == code }) else {
             throw SelfServeError.invalid("unknown cancellation reason '\(Sanitize.forDisplay(code))'; one of: \(reasons.map(\.code).joined(separator: ", "))")
         }
-        let comment = comment?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let comment = comment?.trimmed
         if reason.commentRequired && (comment ?? "").isEmpty {
             throw SelfServeError.invalid("the reason '\(reason.code)' needs a comment: add --comment TEXT")
         }
@@ -310,7 +310,7 @@ extension CommandContext {
 
     public func adminPurchase(_ id: String) throws -> PlainValue {
         try admin("see every self-service purchase")
-        guard let d = try store.subscriptionDetails(id: id.trimmingCharacters(in: .whitespaces)) else {
+        guard let d = try store.subscriptionDetails(id: id.trimmed) else {
             throw SelfServeError.notFound("no subscription '\(Sanitize.forDisplay(id))'")
         }
         return Shapes.purchase(d, assigned: try store.assignments(subscription: d.subscription.id))

@@ -24,7 +24,7 @@ extension CommandContext {
     public func importUsers(csv text: String, file: String) throws -> PlainValue {
         try admin("import users")
         let rows = try CSV.parse(text)
-        guard let header = rows.first?.fields.map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) else {
+        guard let header = rows.first?.fields.map({ $0.trimmed.lowercased() }) else {
             throw SelfServeError.invalid("\(file): the file is empty; expected the header email,name,kind,role")
         }
         guard let ei = header.firstIndex(of: "email"), let ni = header.firstIndex(of: "name") else {
@@ -35,7 +35,7 @@ extension CommandContext {
         var users: [User] = []
         var seen: [String: Int] = [:]
         for row in rows.dropFirst() where !(row.fields.count == 1 && row.fields[0].isEmpty) {
-            func field(_ i: Int?) -> String? { i.flatMap { $0 < row.fields.count ? row.fields[$0].trimmingCharacters(in: .whitespaces) : nil } }
+            func field(_ i: Int?) -> String? { i.flatMap { $0 < row.fields.count ? row.fields[$0].trimmed : nil } }
             do {
                 guard row.fields.count == header.count else {
                     throw SelfServeError.invalid("has \(row.fields.count) fields, the header has \(header.count)")

@@ -34,7 +34,7 @@ public enum Timestamp {
         let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
         let day = Day(daysSinceEpoch: Int(floorDiv(seconds, 86_400)))
         let rest = Int(seconds - Int64(day.daysSinceEpoch) * 86_400)
-        return String(format: "%@T%02d:%02d:%02dZ", day.description, rest / 3600, rest / 60 % 60, rest % 60)
+        return "\(day)T\((rest / 3600).zeroPadded(2)):\((rest / 60 % 60).zeroPadded(2)):\((rest % 60).zeroPadded(2))Z"
     }
 
     /// Accepts `YYYY-MM-DDTHH:MM[:SS[.fff]][Z|±HH:MM]`; a time without offset is UTC.

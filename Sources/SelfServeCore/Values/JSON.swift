@@ -44,6 +44,12 @@ public enum JSON {
 
     static func writeString(_ s: String, into out: inout String) {
         out += "\""
+        // Most strings (ids, e-mails, dates, names) need no escaping: copy them whole.
+        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+            out += s
+            out += "\""
+            return
+        }
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
@@ -52,7 +58,7 @@ public enum JSON {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             case _ where scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value):
-                out += String(format: "\\u%04x", scalar.value)
+                out += "\\u" + scalar.value.zeroPadded(4, radix: 16)
             default: out.unicodeScalars.append(scalar)
             }
         }

@@ -1,0 +1,35 @@
+// Small text helpers in plain Swift.
+//
+// Foundation's `String(format:)` and `trimmingCharacters(in:)` are correct but expensive the first
+// time a process uses them: varargs formatting casts every argument to several protocols, and each
+// first-time protocol lookup scans every conformance record of the binary (~2.5M instructions in a
+// one-shot `selfserve` call); trimming bridges through NSString (~1M). A one-shot command pays that on
+// every run, so the code that every command reaches uses these instead.
+
+extension BinaryInteger {
+    /// The number's digits, left-padded with zeros to `width`: `7.zeroPadded(2)` is `"07"`, like
+    /// `String(format: "%02d", 7)`. A negative number keeps its sign in front of the padding.
+    public func zeroPadded(_ width: Int, radix: Int = 10, uppercase: Bool = false) -> String {
+        let digits = String(self.magnitude, radix: radix, uppercase: uppercase)
+        let padding = String(repeating: "0", count: Swift.max(0, width - digits.count))
+        return (self < 0 ? "-" : "") + padding + digits
+    }
+}
+
+extension Sequence where Element == UInt8 {
+    /// Lower-case hexadecimal, two digits per byte (key material, hashes, fingerprints).
+    public var hexDigits: String {
+        var out = ""
+        for byte in self { out += byte.zeroPadded(2, radix: 16) }
+        return out
+    }
+}
+
+extension StringProtocol {
+    /// Without leading and trailing white space, newlines included (`Character.isWhitespace`).
+    public var trimmed: String {
+        guard let first = firstIndex(where: { !$0.isWhitespace }) else { return "" }
+        let last = lastIndex(where: { !$0.isWhitespace })!
+        return String(self[first...last])
+    }
+}
