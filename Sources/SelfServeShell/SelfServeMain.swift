@@ -5,6 +5,8 @@ import SelfServeCore
 
 /// The process entry point: one-shot command, batch, or interactive shell.
 public enum SelfServeMain {
+    nonisolated(unsafe) private static var keptUntilExit: AnyObject?
+
     public static func run(_ arguments: [String]) -> Int32 {
         let out = OutputStream.standardOutput, err = OutputStream.standardError
         defer { out.flush(); err.flush() }
@@ -36,6 +38,12 @@ public enum SelfServeMain {
             let session = makeSession(g, interactive: stdinIsTerminal)
             session.atomicRequested = arguments.contains("--atomic")
             let interpreter = Interpreter(session: session, format: g.requestedFormat ?? .table, interactive: stdinIsTerminal)
+            // The process ends right after this command: close the database, but leave the objects to
+            // the exit — tearing GRDB's queue down would start a libdispatch thread just to free it.
+            defer {
+                session.closeDatabase()
+                keptUntilExit = interpreter
+            }
             do {
                 try interpreter.execute(command)
                 return 0

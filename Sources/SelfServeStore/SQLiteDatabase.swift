@@ -1,5 +1,8 @@
 import Foundation
 import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
 import SelfServeCore
 
 /// The selfserve database file: opened once per process, checked before anything is written to it.
@@ -51,11 +54,13 @@ public final class SQLiteDatabase {
         config.label = "selfserve"
         do {
             queue = try DatabaseQueue(path: path, configuration: config)
-            try queue.inDatabase { db in try Self.checkIdentity(db, path: path) }
             let migrator = Migrations.migrator
-            let upToDate = try migrator.checkNotNewer(queue, path: path)
+            let upToDate = try queue.inDatabase { db in
+                try Self.checkIdentity(db, path: path)
+                return try migrator.checkNotNewer(db, path: path)
+            }
             // SELFSERVE_SCHEMA_UPTO builds a database of an older schema, for upgrade tests.
-            if let target = ProcessInfo.processInfo.environment["SELFSERVE_SCHEMA_UPTO"], !target.isEmpty {
+            if let target = getenv("SELFSERVE_SCHEMA_UPTO").map({ String(cString: $0) }), !target.isEmpty {
                 try migrator.migrate(queue, upTo: target)
             } else if !upToDate {
                 // Only an old (or new) file takes the write lock to migrate; an up-to-date one is just read.
@@ -64,6 +69,12 @@ public final class SQLiteDatabase {
         } catch let error as DatabaseError {
             throw Self.describe(error, path: path)
         }
+    }
+
+    /// Closes the connection now (SQLite checkpoints the WAL and removes it when it is the last one).
+    /// The object is unusable afterwards; a one-shot command calls this just before the process exits.
+    public func close() throws {
+        do { try queue.close() } catch let error as DatabaseError { throw Self.describe(error, path: path) }
     }
 
     /// Runs `body` on the one connection. The shell and batch runs stay inside one call for their whole
@@ -85,16 +96,19 @@ public final class SQLiteDatabase {
         guard fd >= 0 else {
             throw SelfServeError.invalid("cannot create \(path): \(String(cString: strerror(errno)))")
         }
-        close(fd)
+        Glibc.close(fd)
     }
 
     static func checkHeader(_ path: String) throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
             throw SelfServeError.invalid("cannot read \(path): \(String(cString: strerror(errno)))")
         }
-        defer { try? handle.close() }
-        let header = (try? handle.read(upToCount: 16)) ?? Data()
-        if !header.isEmpty && header != Data("SQLite format 3\0".utf8) {
+        defer { Glibc.close(fd) }
+        var header = [UInt8](repeating: 0, count: 16)
+        let count = read(fd, &header, 16)
+        let magic = Array("SQLite format 3\0".utf8)
+        if count > 0 && Array(header[..<count]) != magic {
             throw SelfServeError.invalid("\(path) is not a selfserve database (not an SQLite file); it was left untouched")
         }
     }
@@ -134,9 +148,9 @@ extension DatabaseMigrator {
     /// A database migrated by a newer selfserve has migrations this one does not know: refuse it
     /// rather than run old code on a schema it does not understand.
     /// Returns whether every known migration is already applied.
-    func checkNotNewer(_ queue: DatabaseQueue, path: String) throws -> Bool {
+    func checkNotNewer(_ db: Database, path: String) throws -> Bool {
         let known = Set(migrations)
-        let applied = try queue.read { db in try appliedIdentifiers(db) }
+        let applied = try appliedIdentifiers(db)
         let unknown = applied.subtracting(known)
         if !unknown.isEmpty {
             throw SelfServeError.invalid("\(path) was written by a newer selfserve (schema \(unknown.sorted().joined(separator: ", "))); upgrade selfserve to open it")

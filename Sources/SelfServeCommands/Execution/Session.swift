@@ -60,7 +60,7 @@ public final class Session: CommandEnvironment {
     private var savepointDepth = 0
 
     public init(databasePath: String?, actingUser: String?, isInteractive: Bool,
-                environment: [String: String] = ProcessInfo.processInfo.environment) {
+                environment: [String: String] = ProcessEnvironment.current()) {
         self.environment = environment
         self.databasePath = Paths.absolute(databasePath ?? environment["SELFSERVE_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? Paths.defaultDatabase(environment))
         self.logins = LoginStore(environment: environment)
@@ -88,6 +88,12 @@ public final class Session: CommandEnvironment {
         let db = try SQLiteDatabase(path: databasePath, create: create)
         database = db
         return db
+    }
+
+    /// Closes the database, if open, at the end of a one-shot command (errors are moot by then: the
+    /// command's transaction has ended either way).
+    public func closeDatabase() {
+        try? database?.close()
     }
 
     /// The store of the open database, for a short read outside any command (completion, the prompt).
