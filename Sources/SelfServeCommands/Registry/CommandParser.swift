@@ -38,7 +38,7 @@ public enum CommandParser {
         var rest = words
         for i in walk.indices.reversed() { rest.remove(at: i) }
         if rest.contains(where: { $0 == "-f" || $0 == "--bail" || ($0 == "--atomic" && leaf != RunCommand.self) }) { return nil }
-        return (try? leaf.parse(rest)) as? any SelfServeCommand
+        return try? leaf.parse(rest)
     }
 
     /// `… --help` or `-h` anywhere: the help of the deepest command named before it.
