@@ -57,14 +57,11 @@ public final class BatchRunner {
             if words.isEmpty { continue }
             var outcome: Interpreter.Outcome
             if words == ["lua"] {
-                var chunk: [String] = []
-                var closed = false
-                while let l = physicalLine() {
-                    if l == "." { closed = true; break }
-                    chunk.append(l)
+                if let chunk = Interpreter.luaChunk(physicalLine) {
+                    outcome = interpreter.runLua(chunk)
+                } else {
+                    outcome = .failed(SelfServeError(.usage, "the lua chunk starting here has no closing '.' line"), json: interpreter.format == .json)
                 }
-                outcome = closed ? interpreter.runLua(chunk.joined(separator: "\n"))
-                                 : .failed(SelfServeError(.usage, "the lua chunk starting here has no closing '.' line"), json: interpreter.format == .json)
             } else {
                 outcome = interpreter.handle(words)
             }

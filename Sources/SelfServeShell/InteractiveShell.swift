@@ -49,17 +49,13 @@ public final class InteractiveShell {
             editor.add(text)
             var outcome: Interpreter.Outcome
             if words == ["lua"] {
-                var chunk: [String] = []
-                var abandoned = false
-                while true {
-                    let (l, int) = editor.readLine(prompt: "lua> ")
-                    if int || l == nil { abandoned = true; break }
-                    if l == "." { break }
-                    chunk.append(l!)
+                let chunk = Interpreter.luaChunk {
+                    let (line, interrupted) = editor.readLine(prompt: "lua> ")
+                    return interrupted ? nil : line
                 }
-                if abandoned { err.writeLine("^C"); continue }
-                editor.add(chunk.joined(separator: "\n"))
-                outcome = interpreter.runLua(chunk.joined(separator: "\n"))
+                guard let chunk else { err.writeLine("^C"); continue }
+                editor.add(chunk)
+                outcome = interpreter.runLua(chunk)
             } else {
                 outcome = interpreter.handle(words)
             }

@@ -24,6 +24,17 @@ public final class Interpreter {
     private var luaHost: ScriptHost?
     private var luaChunks = 0
 
+    /// The lines of a chunk that follows a `lua` line, up to the line holding only `.`; nil when
+    /// `nextLine` ends first (end of file, or Ctrl-C/Ctrl-D in the shell).
+    public static func luaChunk(_ nextLine: () -> String?) -> String? {
+        var lines: [String] = []
+        while let line = nextLine() {
+            if line == "." { return lines.joined(separator: "\n") }
+            lines.append(line)
+        }
+        return nil
+    }
+
     /// Runs a chunk typed after `lua` (up to a line holding only `.`).
     public func runLua(_ source: String) -> Outcome {
         do {

@@ -198,5 +198,10 @@ final class PluginTests: XCTestCase {
         let bad = s.run([], as: buyer, stdin: "lua\nerror('nope')\n.\n")
         XCTAssertExit(bad, 1)
         XCTAssertTrue(bad.err.contains("<stdin>:1: error: lua#1:1: nope"), bad.err)
+        // A chunk the input ends inside is not run: the line that opened it is named.
+        let open = s.run([], as: buyer, stdin: "whoami\nlua\nprint('never')\n")
+        XCTAssertExit(open, 1)  // a batch with a failed line exits 1, whatever the line's own code
+        XCTAssertFalse(open.out.contains("never"), open.out)
+        XCTAssertTrue(open.err.contains("<stdin>:2: error: the lua chunk starting here has no closing '.' line"), open.err)
     }
 }
