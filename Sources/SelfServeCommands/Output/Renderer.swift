@@ -97,16 +97,13 @@ public struct Renderer: Sendable {
         return columns
     }
 
-    /// A cell's text: strings as they are, nested values as compact JSON.
+    /// A cell's text: as Lua's `print` shows a value, except that null is empty and a list of strings
+    /// reads as "a, b".
     public static func plainText(_ v: PlainValue) -> String {
         switch v {
         case .null: return ""
-        case .string(let s): return s
-        case .bool(let b): return b ? "true" : "false"
-        case .int(let i): return String(i)
-        case .double(let d): return String(d)
         case .array(let items) where items.allSatisfy({ $0.stringValue != nil }): return items.compactMap(\.stringValue).joined(separator: ", ")
-        default: return JSON.write(v)
+        default: return v.printed
         }
     }
 

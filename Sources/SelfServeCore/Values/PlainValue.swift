@@ -67,3 +67,17 @@ extension PlainValue {
     public var objectValue: [(String, PlainValue)]? { if case .object(let o) = self { return o }; return nil }
     public var isNull: Bool { if case .null = self { return true }; return false }
 }
+
+extension PlainValue {
+    /// The value as Lua's `print` and `ss.log` show it: strings bare, `nil` for null, JSON for structures.
+    public var printed: String {
+        switch self {
+        case .null: return "nil"
+        case .string(let s): return s
+        case .bool(let b): return b ? "true" : "false"
+        case .int(let i): return String(i)
+        case .double(let d): return String(d)
+        default: return JSON.write(self)
+        }
+    }
+}

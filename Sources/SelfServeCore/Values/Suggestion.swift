@@ -22,17 +22,3 @@ public enum Suggestion {
         return lower.isEmpty ? nil : names.first { $0.hasPrefix(lower) }
     }
 }
-
-extension PlainValue {
-    /// The value as `print` and table cells show it: strings bare, `nil` for null, JSON for structures.
-    public var printed: String {
-        switch self {
-        case .null: return "nil"
-        case .string(let s): return s
-        case .bool(let b): return b ? "true" : "false"
-        case .int(let i): return String(i)
-        case .double(let d): return String(d)
-        default: return JSON.write(self)
-        }
-    }
-}
