@@ -51,7 +51,7 @@ final class BillingTests: XCTestCase {
         let accounts = s.run(["billing", "account", "list", "--json"], as: buyer).array
         XCTAssertEqual(accounts.count, 1)
         let bp = (accounts[0]["profiles"] as! [String])[0]
-        let sub = s.run(["subscription", "buy", "teams-premium", "--licenses", "2", "--json"], as: buyer).object["id"] as! String
+        let sub = s.buy(buyer, "teams-premium", licenses: 2)
         let profile = s.run(["billing", "profile", "show", bp, "--json"], as: buyer).object
         XCTAssertEqual(Set(profile.keys).isSuperset(of: ["id", "account", "name", "payment_method", "invoice_email", "subscriptions"]), true)
         XCTAssertEqual(profile["subscriptions"] as? [String], [sub])
@@ -70,7 +70,7 @@ final class BillingTests: XCTestCase {
         s.initialize()
         s.env["SELFSERVE_NOW"] = "2026-01-10"
         _ = s.addCard(buyer)
-        let sub = s.run(["subscription", "buy", "power-bi-pro", "--licenses", "10", "--json"], as: buyer).object["id"] as! String
+        let sub = s.buy(buyer, "power-bi-pro", licenses: 10)
         XCTAssertExit(s.run(["subscription", "set-licenses", sub, "15"], as: buyer, extraEnv: ["SELFSERVE_NOW": "2026-01-20"]), 0)
         XCTAssertExit(s.run(["subscription", "set-licenses", sub, "12"], as: buyer, extraEnv: ["SELFSERVE_NOW": "2026-02-25"]), 0)
         let run = s.run(["billing", "run", "--json"], extraEnv: ["SELFSERVE_NOW": "2026-12-31"])
@@ -119,7 +119,7 @@ final class BillingTests: XCTestCase {
         XCTAssertExit(s.run(["product", "policy", "power-apps-premium", "trials-only"], as: Sandbox.admin), 0)
         let converting = s.run(["trial", "start", "power-bi-pro", "--json"], as: buyer).object["id"] as! String
         let expiring = s.run(["trial", "start", "power-apps-premium", "--json"], as: buyer).object["id"] as! String
-        let canceled = s.run(["subscription", "buy", "visio-plan-1", "--licenses", "2", "--term", "monthly", "--json"], as: buyer).object["id"] as! String
+        let canceled = s.buy(buyer, "visio-plan-1", licenses: 2, "--term", "monthly")
         XCTAssertExit(s.run(["license", "assign", canceled, "user1@contoso.com"], as: buyer), 0)
         XCTAssertExit(s.run(["subscription", "cancel", canceled, "--reason", "no_longer_needed"], as: buyer, extraEnv: ["SELFSERVE_NOW": "2026-03-20"]), 0)
 
@@ -143,7 +143,7 @@ final class BillingTests: XCTestCase {
         let s = Sandbox()
         s.initialize()
         _ = s.addCard(buyer)
-        let sub = s.run(["subscription", "buy", "power-bi-pro", "--licenses", "10", "--json"], as: buyer).object["id"] as! String
+        let sub = s.buy(buyer, "power-bi-pro", licenses: 10)
         let c = s.run(["subscription", "cancel", sub, "--reason", "no_longer_needed", "--json"], as: buyer, extraEnv: ["SELFSERVE_NOW": "2026-03-05"])
         XCTAssertEqual(c.object["status"] as? String, "disabled")
         let run = s.run(["billing", "run", "--json"], extraEnv: ["SELFSERVE_NOW": "2026-03-06"])
@@ -168,7 +168,7 @@ final class BillingTests: XCTestCase {
         s.initialize()
         s.env["SELFSERVE_NOW"] = "2026-01-31"
         _ = s.addCard(buyer)
-        let sub = s.run(["subscription", "buy", "teams-premium", "--licenses", "1", "--json"], as: buyer).object["id"] as! String
+        let sub = s.buy(buyer, "teams-premium", licenses: 1)
         XCTAssertExit(s.run(["billing", "run"], extraEnv: ["SELFSERVE_NOW": "2026-05-01"]), 0)
         let dates = s.query("SELECT date FROM invoices ORDER BY date").split(separator: "\n").map(String.init)
         XCTAssertEqual(dates, ["2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30"])

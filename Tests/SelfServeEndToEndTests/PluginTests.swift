@@ -42,7 +42,7 @@ final class PluginTests: XCTestCase {
         XCTAssertExit(big, 77)
         XCTAssertEqual(big.errorObject["code"] as? String, "policy_denied")
         XCTAssertEqual(big.errorObject["plugin"] as? String, "license-limits")
-        let sub = s.run(["subscription", "buy", "power-bi-pro", "--licenses", "25", "--json"], as: buyer).object["id"] as! String
+        let sub = s.buy(buyer, "power-bi-pro", licenses: 25)
         XCTAssertExit(s.run(["subscription", "set-licenses", sub, "26"], as: buyer), 77)
 
         // Reasons: union, comment required, before_cancel.
@@ -90,7 +90,7 @@ final class PluginTests: XCTestCase {
         let s = Sandbox()
         s.initialize()
         _ = s.addCard(buyer)
-        let sub = s.run(["subscription", "buy", "power-bi-pro", "--licenses", "5", "--json"], as: buyer).object["id"] as! String
+        let sub = s.buy(buyer, "power-bi-pro", licenses: 5)
         let attempts: [(String, String)] = [
             ("os.execute", "os.execute('touch /tmp/pwned')"),
             ("io.open", "io.open('/etc/passwd')"),
@@ -151,7 +151,7 @@ final class PluginTests: XCTestCase {
         let s = Sandbox()
         s.initialize()
         _ = s.addCard(buyer)
-        let sub = s.run(["subscription", "buy", "power-bi-pro", "--licenses", "30", "--json"], as: buyer).object["id"] as! String
+        let sub = s.buy(buyer, "power-bi-pro", licenses: 30)
         let csv = s.write("people.csv", "email,name\n" + (1...25).map { "user\($0)@contoso.com,User \($0)" }.joined(separator: "\n") + "\n")
         let r = s.run(["run", example("bulk-assign.lua"), sub, csv], as: buyer)
         XCTAssertExit(r, 0)

@@ -99,7 +99,7 @@ final class PurchaseTests: XCTestCase {
         let s = Sandbox()
         s.initialize()
         _ = s.addCard(buyer)
-        let sub = s.run(["subscription", "buy", "visio-plan-2", "--licenses", "3", "--json"], as: buyer).object["id"] as! String
+        let sub = s.buy(buyer, "visio-plan-2", licenses: 3)
         let c = s.run(["subscription", "cancel", sub, "--reason", "no_longer_needed", "--json"], as: buyer, extraEnv: ["SELFSERVE_NOW": "2026-03-05"])
         XCTAssertEqual(c.object["status"] as? String, "disabled")
     }
@@ -165,7 +165,7 @@ final class PurchaseTests: XCTestCase {
         let s = Sandbox()
         s.initialize()
         _ = s.addCard(buyer)
-        let sub = s.run(["subscription", "buy", "power-bi-pro", "--licenses", "10", "--json"], as: buyer).object["id"] as! String
+        let sub = s.buy(buyer, "power-bi-pro", licenses: 10)
         // Eight processes race for 10 licenses, each wanting 4 different users.
         let groups = (0..<8).map { g in Array(users[(g * 3)..<(g * 3 + 4)].prefix(4)) }
         let box = Box([Int: Sandbox.Result]())

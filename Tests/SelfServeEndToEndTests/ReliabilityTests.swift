@@ -82,7 +82,7 @@ final class ReliabilityTests: XCTestCase {
         s.initialize()
         let buyer = "buyer@contoso.com"
         _ = s.addCard(buyer)
-        let sub = s.run(["subscription", "buy", "power-bi-pro", "--licenses", "12", "--json"], as: buyer).object["id"] as! String
+        let sub = s.buy(buyer, "power-bi-pro", licenses: 12)
         let users = (1...30).map { "user\($0)@contoso.com" }
         let script = s.write("churn.lua", """
             for i = 1, 15 do

@@ -96,6 +96,13 @@ final class Sandbox: @unchecked Sendable {
         return r.object["id"] as! String
     }
 
+    /// Buys `licenses` of `product` as `user` (who needs a card) and returns the subscription id.
+    func buy(_ user: String, _ product: String, licenses: Int, _ extra: String...) -> String {
+        let r = run(["subscription", "buy", product, "--licenses", String(licenses)] + extra + ["--json"], as: user)
+        precondition(r.code == 0, "purchase failed: \(r.err)")
+        return r.object["id"] as! String
+    }
+
     func query(_ sql: String) -> String {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
