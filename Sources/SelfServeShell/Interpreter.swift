@@ -139,5 +139,9 @@ public final class Interpreter {
             out.flush()
             err.writeLine(String(format: "Time: %.3f ms", Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6))
         }
+        if let failure = result.failure {
+            out.flush()
+            throw failure
+        }
     }
 }

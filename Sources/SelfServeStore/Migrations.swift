@@ -205,6 +205,92 @@ enum Migrations {
                 CREATE INDEX subscriptions_status_since ON subscriptions(status, status_since);
                 """)
         }
+        m.registerMigration("v6-calendar-billing") { db in
+            // Billing became a function of the calendar (charges are made when their event happens and
+            // wait in pending_charges for the run to invoice them), subscriptions can be past_due, and
+            // the day of each subscription's next lifecycle step is kept (by Core) for the run to find.
+            // SQLite cannot change a CHECK constraint in place: the table is rebuilt, the documented
+            // way (GRDB runs migrations with foreign keys checked at the end).
+            try db.execute(sql: """
+                CREATE TABLE subscriptions_v6 (
+                    id TEXT PRIMARY KEY,
+                    product TEXT NOT NULL REFERENCES products(id),
+                    buyer TEXT NOT NULL REFERENCES users(email),
+                    status TEXT NOT NULL CHECK (status IN ('trial', 'active', 'past_due', 'canceled', 'expired', 'disabled', 'deleted')),
+                    term TEXT NOT NULL CHECK (term IN ('monthly', 'annual')),
+                    licenses_total INTEGER NOT NULL CHECK (licenses_total >= 0),
+                    unit_price INTEGER NOT NULL,
+                    currency TEXT NOT NULL,
+                    started TEXT NOT NULL,
+                    period_start TEXT NOT NULL,
+                    expires TEXT NOT NULL,
+                    billing_profile TEXT REFERENCES billing_profiles(id),
+                    payment_method TEXT REFERENCES payment_methods(id),
+                    trial INTEGER NOT NULL,
+                    converts INTEGER NOT NULL,
+                    cancel_reason TEXT,
+                    cancel_comment TEXT,
+                    canceled_at TEXT,
+                    status_since TEXT NOT NULL,
+                    created_at TEXT NOT NULL,
+                    licenses_assigned INTEGER NOT NULL DEFAULT 0,
+                    next_step TEXT
+                ) WITHOUT ROWID;
+                INSERT INTO subscriptions_v6
+                    SELECT id, product, buyer, status, term, licenses_total, unit_price, currency, started, period_start, expires,
+                           billing_profile, payment_method, trial, converts, cancel_reason, cancel_comment, canceled_at, status_since,
+                           created_at, licenses_assigned,
+                           CASE WHEN status IN ('trial', 'active', 'canceled') THEN expires
+                                WHEN status = 'expired' THEN date(status_since, '+30 days')
+                                WHEN status = 'disabled' THEN date(status_since, '+90 days') END
+                    FROM subscriptions;
+                CREATE TABLE pending_charges (
+                    id INTEGER PRIMARY KEY,
+                    billing_profile TEXT NOT NULL REFERENCES billing_profiles(id),
+                    day TEXT NOT NULL,
+                    period_end TEXT NOT NULL,
+                    currency TEXT NOT NULL,
+                    description TEXT NOT NULL,
+                    subscription TEXT,
+                    quantity INTEGER NOT NULL,
+                    unit_price INTEGER NOT NULL,
+                    amount INTEGER NOT NULL,
+                    failed INTEGER NOT NULL DEFAULT 0
+                );
+                -- What the old run had not charged yet: credits waiting, and periods not invoiced.
+                INSERT INTO pending_charges (billing_profile, day, period_end, currency, description, subscription, quantity, unit_price, amount)
+                    SELECT p.billing_profile, date('now'), date('now'), coalesce(s.currency, 'USD'), p.description, p.subscription,
+                           p.quantity, p.unit_price, p.amount
+                    FROM pending_credits p LEFT JOIN subscriptions s ON s.id = p.subscription ORDER BY p.id;
+                INSERT INTO pending_charges (billing_profile, day, period_end, currency, description, subscription, quantity, unit_price, amount)
+                    SELECT s.billing_profile, s.period_start, s.expires, s.currency,
+                           pr.name || ', ' || s.term || ', ' || s.period_start || ' to ' || date(s.expires, '-1 day'), s.id, s.licenses_total,
+                           s.unit_price * CASE s.term WHEN 'annual' THEN 12 ELSE 1 END,
+                           s.unit_price * CASE s.term WHEN 'annual' THEN 12 ELSE 1 END * s.licenses_total
+                    FROM subscriptions s JOIN products pr ON pr.id = s.product
+                    WHERE s.trial = 0 AND s.billing_profile IS NOT NULL AND (s.billed_period IS NULL OR s.billed_period <> s.period_start);
+                DROP TABLE pending_credits;
+                -- The triggers on assignments name subscriptions: the rename checks them, so they go and come back.
+                DROP TRIGGER assignments_count_insert;
+                DROP TRIGGER assignments_count_delete;
+                DROP TABLE subscriptions;
+                ALTER TABLE subscriptions_v6 RENAME TO subscriptions;
+                CREATE INDEX subscriptions_buyer ON subscriptions(buyer, product);
+                CREATE INDEX subscriptions_product ON subscriptions(product, status);
+                CREATE INDEX subscriptions_status_expires ON subscriptions(status, expires);
+                CREATE INDEX subscriptions_profile ON subscriptions(billing_profile);
+                CREATE INDEX subscriptions_payment_method ON subscriptions(payment_method);
+                CREATE INDEX subscriptions_status_since ON subscriptions(status, status_since);
+                CREATE INDEX subscriptions_next_step ON subscriptions(next_step) WHERE next_step IS NOT NULL;
+                DROP INDEX IF EXISTS license_changes_unbilled;
+                CREATE TRIGGER assignments_count_insert AFTER INSERT ON assignments BEGIN
+                    UPDATE subscriptions SET licenses_assigned = licenses_assigned + 1 WHERE id = NEW.subscription;
+                END;
+                CREATE TRIGGER assignments_count_delete AFTER DELETE ON assignments BEGIN
+                    UPDATE subscriptions SET licenses_assigned = licenses_assigned - 1 WHERE id = OLD.subscription;
+                END;
+                """)
+        }
         return m
     }
 }

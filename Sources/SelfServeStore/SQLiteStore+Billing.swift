@@ -95,7 +95,7 @@ extension SQLiteStore {
     public func paymentMethodUsers(id: String) throws -> [String] {
         try String.fetchAll(db.cachedStatement(sql: """
             SELECT id FROM billing_profiles WHERE payment_method = ?
-            UNION ALL SELECT id FROM subscriptions WHERE payment_method = ? AND status IN ('trial', 'active', 'canceled')
+            UNION ALL SELECT id FROM subscriptions WHERE payment_method = ? AND status IN ('trial', 'active', 'past_due', 'canceled')
             ORDER BY 1
             """), arguments: [id, id])
     }
@@ -117,7 +117,7 @@ extension SQLiteStore {
     static func invoice(_ r: Row, lines: [InvoiceLine]) -> Invoice {
         Invoice(id: r["id"], billingProfile: r["billing_profile"], date: day(r, "date"), periodStart: day(r, "period_start"),
                 periodEnd: day(r, "period_end"), total: Money(minorUnits: r["total"], currency: r["currency"]),
-                status: Invoice.Status(rawValue: r["status"]) ?? .due, kind: r["kind"], lines: lines)
+                status: Invoice.Status(rawValue: r["status"]) ?? .pastDue, kind: r["kind"], lines: lines)
     }
 
     public func invoice(id: String) throws -> Invoice? {
@@ -142,63 +142,45 @@ extension SQLiteStore {
         return try rows(sql + " ORDER BY i.date DESC, i.id DESC", args).map { Self.invoice($0, lines: []) }
     }
 
-    public func invoiceExists(billingProfile: String, periodStart: Day, kind: String) throws -> Bool {
-        try int("SELECT count(*) FROM invoices WHERE billing_profile = ? AND period_start = ? AND kind = ?",
-                [billingProfile, periodStart.description, kind]) > 0
-    }
-
-    public func pendingCredits(billingProfile: String) throws -> [InvoiceLine] {
-        try rows("SELECT p.*, coalesce(s.currency, 'USD') AS cur FROM pending_credits p LEFT JOIN subscriptions s ON s.id = p.subscription WHERE p.billing_profile = ? ORDER BY p.id",
-                 [billingProfile]).map {
-            let currency: String = $0["cur"]
-            return InvoiceLine(description: $0["description"], subscription: $0["subscription"], quantity: $0["quantity"],
-                               unitPrice: Money(minorUnits: $0["unit_price"], currency: currency), amount: Money(minorUnits: $0["amount"], currency: currency))
-        }
-    }
-
-    public func addPendingCredit(billingProfile: String, line: InvoiceLine) throws {
-        try exec("INSERT INTO pending_credits (billing_profile, description, subscription, quantity, unit_price, amount) VALUES (?, ?, ?, ?, ?, ?)",
-                 [billingProfile, line.description, line.subscription, line.quantity, line.unitPrice.minorUnits, line.amount.minorUnits])
-    }
-
-    public func clearPendingCredits(billingProfile: String) throws {
-        try exec("DELETE FROM pending_credits WHERE billing_profile = ?", [billingProfile])
-    }
-
-    public func allBillingProfileIdsWithCredits() throws -> [String] {
-        try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT billing_profile FROM pending_credits ORDER BY 1"))
+    public func setInvoiceStatus(id: String, _ status: Invoice.Status) throws {
+        try exec("UPDATE invoices SET status = ? WHERE id = ?", [status.rawValue, id])
     }
 
     // MARK: Billing run
 
     public func subscriptionsForBilling(on day: Day) throws -> [Subscription] {
-        let d = day.description
-        return try rows("""
-            SELECT * FROM subscriptions WHERE status IN ('trial', 'active', 'canceled') AND expires <= ?
-            UNION SELECT * FROM subscriptions WHERE status = 'expired' AND status_since <= ?
-            UNION SELECT * FROM subscriptions WHERE status = 'disabled' AND status_since <= ?
-            UNION SELECT * FROM subscriptions WHERE trial = 0 AND (billed_period IS NULL OR billed_period <> period_start) AND period_start <= ?
-            UNION SELECT s.* FROM subscriptions s WHERE s.id IN (SELECT subscription FROM license_changes WHERE billed = 0)
-            ORDER BY period_start, id
-            """, [d, day.adding(days: -30).description, day.adding(days: -90).description, d]).map(Self.subscription)
+        try rows("SELECT * FROM subscriptions WHERE next_step <= ? ORDER BY next_step, id", [day.description]).map(Self.subscription)
     }
 
-    public func billedPeriod(subscription: String) throws -> Day? {
-        try String.fetchOne(db.cachedStatement(sql: "SELECT billed_period FROM subscriptions WHERE id = ?"), arguments: [subscription]).flatMap(Day.init)
+    public func subscriptionIds(paymentMethod: String) throws -> [String] {
+        try String.fetchAll(db.cachedStatement(sql: """
+            SELECT s.id FROM subscriptions s LEFT JOIN billing_profiles bp ON bp.id = s.billing_profile
+            WHERE coalesce(s.payment_method, bp.payment_method) = ? AND s.status <> 'deleted' ORDER BY s.id
+            """), arguments: [paymentMethod])
     }
 
-    public func setBilledPeriod(subscription: String, _ day: Day) throws {
-        try exec("UPDATE subscriptions SET billed_period = ? WHERE id = ?", [day.description, subscription])
-    }
-
-    public func unbilledLicenseChanges(subscription: String) throws -> [LicenseChange] {
-        try rows("SELECT * FROM license_changes WHERE subscription = ? AND billed = 0 ORDER BY id", [subscription]).map {
-            LicenseChange(subscription: $0["subscription"], day: Self.day($0, "day"), oldTotal: $0["old_total"], newTotal: $0["new_total"], at: $0["at"])
+    public func pendingCharges() throws -> [PendingCharge] {
+        try rows("SELECT * FROM pending_charges ORDER BY id").map {
+            let currency: String = $0["currency"]
+            return PendingCharge(
+                billingProfile: $0["billing_profile"], day: Self.day($0, "day"), periodEnd: Self.day($0, "period_end"),
+                line: InvoiceLine(description: $0["description"], subscription: $0["subscription"], quantity: $0["quantity"],
+                                  unitPrice: Money(minorUnits: $0["unit_price"], currency: currency),
+                                  amount: Money(minorUnits: $0["amount"], currency: currency)),
+                failed: $0["failed"])
         }
     }
 
-    public func markLicenseChangesBilled(subscription: String, before day: Day) throws {
-        try exec("UPDATE license_changes SET billed = 1 WHERE subscription = ? AND billed = 0 AND day < ?", [subscription, day.description])
+    public func addPendingCharge(_ c: PendingCharge) throws {
+        try exec("""
+            INSERT INTO pending_charges (billing_profile, day, period_end, currency, description, subscription, quantity, unit_price, amount, failed)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [c.billingProfile, c.day.description, c.periodEnd.description, c.line.amount.currency, c.line.description,
+                  c.line.subscription, c.line.quantity, c.line.unitPrice.minorUnits, c.line.amount.minorUnits, c.failed])
+    }
+
+    public func deletePendingCharges() throws {
+        try exec("DELETE FROM pending_charges")
     }
 
     public func invoiceCount(billingProfile: String, date: Day) throws -> Int {

@@ -31,22 +31,23 @@ extension SQLiteStore {
     public func insertSubscription(_ s: Subscription) throws {
         try exec("""
             INSERT INTO subscriptions (id, product, buyer, status, term, licenses_total, unit_price, currency, started, period_start,
-                expires, billing_profile, payment_method, trial, converts, cancel_reason, cancel_comment, canceled_at, status_since, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                expires, billing_profile, payment_method, trial, converts, cancel_reason, cancel_comment, canceled_at, status_since, next_step,
+                created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, Self.arguments(s) + [s.createdAt])
     }
 
     static func arguments(_ s: Subscription) -> StatementArguments {
         [s.id, s.product, s.buyer, s.status.rawValue, s.term.rawValue, s.licensesTotal, s.unitPrice.minorUnits, s.unitPrice.currency,
          s.started.description, s.periodStart.description, s.expires.description, s.billingProfile, s.paymentMethod, s.isTrial,
-         s.convertsAutomatically, s.cancelReason, s.cancelComment, s.canceledAt, s.statusSince.description]
+         s.convertsAutomatically, s.cancelReason, s.cancelComment, s.canceledAt, s.statusSince.description, s.nextStepDay?.description]
     }
 
     public func updateSubscription(_ s: Subscription) throws {
         try exec("""
             UPDATE subscriptions SET id = ?, product = ?, buyer = ?, status = ?, term = ?, licenses_total = ?, unit_price = ?, currency = ?,
                 started = ?, period_start = ?, expires = ?, billing_profile = ?, payment_method = ?, trial = ?, converts = ?,
-                cancel_reason = ?, cancel_comment = ?, canceled_at = ?, status_since = ?
+                cancel_reason = ?, cancel_comment = ?, canceled_at = ?, status_since = ?, next_step = ?
             WHERE id = ?
             """, Self.arguments(s) + [s.id])
     }
@@ -81,15 +82,6 @@ extension SQLiteStore {
     }
 
     public func subscriptionCount() throws -> Int { try int("SELECT count(*) FROM subscriptions WHERE status <> 'deleted'") }
-
-    public func subscriptionsDue(on day: Day) throws -> [Subscription] {
-        let d = day.description
-        return try rows("""
-            SELECT * FROM subscriptions WHERE status IN ('trial', 'active', 'canceled') AND expires <= ?
-            UNION ALL SELECT * FROM subscriptions WHERE status IN ('expired', 'disabled') AND status_since <= ?
-            ORDER BY expires, id
-            """, [d, d]).map(Self.subscription)
-    }
 
     public func hasTrial(buyer: String, product: String) throws -> Bool {
         try int("SELECT count(*) FROM trials_taken WHERE buyer = ? AND product = ?", [buyer, product]) > 0

@@ -30,6 +30,17 @@ public final class SQLiteStore: Store, TransactionControl {
     public func begin(write: Bool) throws { try db.beginTransaction(write ? .immediate : .deferred) }
     public func commit() throws { try db.commit() }
     public func rollback() throws { try db.rollback() }
+    public func isolated(_ body: () throws -> Void) throws {
+        try savepoint("ss_isolated")
+        do {
+            try body()
+            try releaseSavepoint("ss_isolated")
+        } catch {
+            try rollbackToSavepoint("ss_isolated")
+            throw error
+        }
+    }
+
     public func savepoint(_ name: String) throws { try db.execute(sql: "SAVEPOINT \(name)") }
     public func releaseSavepoint(_ name: String) throws { try db.execute(sql: "RELEASE SAVEPOINT \(name)") }
     public func rollbackToSavepoint(_ name: String) throws {

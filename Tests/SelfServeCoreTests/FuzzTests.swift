@@ -30,7 +30,7 @@ final class FuzzTests: XCTestCase {
         let db = dir.appendingPathComponent("f.sqlite").path
         let env = ["HOME": dir.path, "XDG_STATE_HOME": dir.path, "SELFSERVE_NOW": "2026-03-02"]
         let setup = Session(databasePath: db, actingUser: "admin@contoso.com", isInteractive: false, environment: env)
-        _ = try setup.run(words: ["init", "--org", "Fuzz", "--admin", "admin@contoso.com"])
+        _ = try setup.run(words: ["init", "--org", "Fuzz", "--admin", "admin@contoso.com", "--test-clock"])
         _ = try setup.run(words: ["user", "add", "user1@contoso.com", "--name", "U1"])
         let session = Session(databasePath: db, actingUser: "user1@contoso.com", isInteractive: false, environment: env)
         session.output = { _ in }

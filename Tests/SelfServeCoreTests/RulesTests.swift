@@ -17,16 +17,40 @@ final class RulesTests: XCTestCase {
         XCTAssertEqual(Day("2026-03-31")!.adding(months: 1, anchorDay: 31).description, "2026-04-30")
     }
 
-    func testMoneyIsExact() {
+    func testMoneyIsExact() throws {
         XCTAssertEqual(Money(decimal: "14.00")?.minorUnits, 1400)
         XCTAssertEqual(Money(decimal: "0.1")?.minorUnits, 10)
         XCTAssertNil(Money(decimal: "1.234"))
         XCTAssertNil(Money(decimal: "abc"))
         XCTAssertEqual(Money(minorUnits: -250).decimalString, "-2.50")
         // 14.00 for 10 of 31 days: 4.516… → 4.52; halves round away from zero.
-        XCTAssertEqual(Money(minorUnits: 1400).scaled(10, over: 31).minorUnits, 452)
-        XCTAssertEqual(Money(minorUnits: 1).scaled(1, over: 2).minorUnits, 1)
-        XCTAssertEqual(Money(minorUnits: -1).scaled(1, over: 2).minorUnits, -1)
+        XCTAssertEqual(try Money(minorUnits: 1400).scaled(10, over: 31).minorUnits, 452)
+        XCTAssertEqual(try Money(minorUnits: 1).scaled(1, over: 2).minorUnits, 1)
+        XCTAssertEqual(try Money(minorUnits: -1).scaled(1, over: 2).minorUnits, -1)
+    }
+
+    func testMoneyArithmeticIsCheckedNotTrapped() {
+        let huge = Money(minorUnits: 999_999_999_999_999)
+        for attempt in [{ try huge.times(100_000) }, { try huge.times(-100_000) }, { try huge.scaled(Int64.max / 2, over: 3) },
+                        { try Money(minorUnits: .max).adding(Money(minorUnits: 1)) }, { try Money(minorUnits: .min).times(-1) }] {
+            XCTAssertThrowsError(try attempt()) { XCTAssertEqual(($0 as? SelfServeError)?.code, .limitExceeded) }
+        }
+        // The largest amounts the bounds allow still fit: 100,000.00 × 100,000 licenses × 12 months.
+        XCTAssertEqual(try Money.maxUnitPrice.times(12).times(100_000).minorUnits, 12_000_000_000_000)
+    }
+
+    func testNextLifecycleStep() {
+        let day = Day("2027-01-15")!
+        var sub = Subscription(id: "sub_x", product: "p", buyer: "b", status: .active, term: .monthly, licensesTotal: 1,
+                               unitPrice: Money(minorUnits: 100), started: day, periodStart: day, expires: day.adding(months: 1),
+                               billingProfile: nil, paymentMethod: nil, isTrial: false, convertsAutomatically: false, statusSince: day, createdAt: "")
+        XCTAssertEqual(sub.nextStepDay, day.adding(months: 1))
+        for (status, days) in [(Subscription.Status.pastDue, 30), (.expired, 30), (.disabled, 90)] {
+            sub.status = status
+            XCTAssertEqual(sub.nextStepDay, day.adding(days: days), "\(status)")
+        }
+        sub.status = .deleted
+        XCTAssertNil(sub.nextStepDay)
     }
 
     func testCSVParsingKeepsLineNumbers() throws {

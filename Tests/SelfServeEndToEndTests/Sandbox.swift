@@ -77,30 +77,39 @@ final class Sandbox: @unchecked Sendable {
 
     static let admin = "admin@contoso.com"
 
-    /// A fresh organization with a few members and a guest.
-    func initialize(cloud: String = "global") {
-        let r = run(["init", "--org", "Contoso", "--admin", Self.admin, "--admin-name", "Ada Admin", "--cloud", cloud])
-        precondition(r.code == 0, "init failed: \(r.err)")
+    /// A fresh test-clock organization (SELFSERVE_NOW applies to its writes) with a few members and a guest.
+    /// A helper that fails records the failure at the caller's line and lets the run go on.
+    func initialize(cloud: String = "global", file: StaticString = #filePath, line: UInt = #line) {
+        let r = run(["init", "--org", "Contoso", "--admin", Self.admin, "--admin-name", "Ada Admin", "--cloud", cloud, "--test-clock"])
+        guard r.code == 0 else { return XCTFail("init failed: \(r.err)", file: file, line: line) }
         var batch = ""
         for i in 1...30 { batch += "user add user\(i)@contoso.com --name 'User \(i)'\n" }
         batch += "user add buyer@contoso.com --name 'Bea Buyer'\nuser add other@contoso.com --name 'Oscar Other'\n"
         batch += "user add guest@fabrikam.com --name 'Gus Guest' --guest\n"
         let b = run(["-f", "-"], as: Self.admin, stdin: batch)
-        precondition(b.code == 0, "users failed: \(b.err)")
+        if b.code != 0 { XCTFail("users failed: \(b.err)", file: file, line: line) }
     }
 
-    /// Adds a public test card for `user` and returns its id.
-    func addCard(_ user: String, number: String = "4242424242424242", expiry: String = "12/30", code: String = "123") -> String {
+    /// Adds a public test card for `user` and returns its id ("" after recording a failure).
+    func addCard(_ user: String, number: String = "4242424242424242", expiry: String = "12/30", code: String = "123",
+                 file: StaticString = #filePath, line: UInt = #line) -> String {
         let r = run(["payment-method", "add", "--card-stdin", "--holder", "Card Holder", "--json"], as: user, stdin: "\(number)\n\(expiry)\n\(code)\n")
-        precondition(r.code == 0, "card failed: \(r.err)")
-        return r.object["id"] as! String
+        guard r.code == 0, let id = r.object["id"] as? String else {
+            XCTFail("card failed: \(r.err)", file: file, line: line)
+            return ""
+        }
+        return id
     }
 
-    /// Buys `licenses` of `product` as `user` (who needs a card) and returns the subscription id.
-    func buy(_ user: String, _ product: String, licenses: Int, _ extra: String...) -> String {
+    /// Buys `licenses` of `product` as `user` (who needs a card) and returns the subscription id ("" after
+    /// recording a failure).
+    func buy(_ user: String, _ product: String, licenses: Int, _ extra: String..., file: StaticString = #filePath, line: UInt = #line) -> String {
         let r = run(["subscription", "buy", product, "--licenses", String(licenses)] + extra + ["--json"], as: user)
-        precondition(r.code == 0, "purchase failed: \(r.err)")
-        return r.object["id"] as! String
+        guard r.code == 0, let id = r.object["id"] as? String else {
+            XCTFail("purchase failed: \(r.err)", file: file, line: line)
+            return ""
+        }
+        return id
     }
 
     func query(_ sql: String) -> String {

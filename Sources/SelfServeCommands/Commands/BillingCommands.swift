@@ -66,13 +66,32 @@ struct BillingRun: SelfServeCommand {
         let r = try system.billingRun()
         ctx.absorb(system)
         let n = r["invoices"]?.arrayValue?.count ?? 0
-        return .init(r, .object, note: "billing run for \(r["date"]?.stringValue ?? ""): \(n) invoice\(n == 1 ? "" : "s")")
+        var result = CommandResult(r, .object, note: "billing run for \(r["date"]?.stringValue ?? ""): \(n) invoice\(n == 1 ? "" : "s")")
+        if let failed = r["failed"]?.arrayValue, !failed.isEmpty {
+            let each = failed.map { "\($0["subscription"]?.stringValue ?? "?"): \($0["error"]?.stringValue ?? "")" }
+            result.failure = .invalid("the billing run could not process \(failed.count) subscription\(failed.count == 1 ? "" : "s") (every other one was processed): \(each.joined(separator: "; "))")
+        }
+        return result
     }
 }
 
 struct InvoiceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "invoice", abstract: "Your invoices.",
-                                                    subcommands: [InvoiceList.self, InvoiceShow.self, InvoiceExport.self])
+                                                    subcommands: [InvoiceList.self, InvoiceShow.self, InvoicePay.self, InvoiceExport.self])
+}
+
+struct InvoicePay: SelfServeCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pay", abstract: "Pay a past_due invoice; its subscriptions are active again.",
+        discussion: "With the billing profile's card, or the one given (which then also pays what follows for subscriptions whose card cannot).")
+    static let access = DatabaseAccess.write
+    @OptionGroup var globals: GlobalOptions
+    @Argument(help: "Invoice id.") var invoice: String
+    @Option(name: .customLong("payment-method"), help: ArgumentHelp("Pay with this card of yours.", valueName: "pm")) var paymentMethod: String?
+    var auditSubject: (action: String, target: String)? { ("invoice.pay", invoice) }
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
+        .object(try ctx.payInvoice(invoice, paymentMethod: paymentMethod))
+    }
 }
 
 struct InvoiceList: SelfServeCommand {

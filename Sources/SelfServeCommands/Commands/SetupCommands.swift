@@ -14,9 +14,12 @@ struct InitCommand: SelfServeCommand {
     @Option(help: ArgumentHelp("The first admin's e-mail.", valueName: "email")) var admin: String
     @Option(name: .customLong("admin-name"), help: "The first admin's display name.") var adminName: String?
     @Option(help: "global, or china for an organization operated by 21Vianet.") var cloud: Organization.Cloud = .global
-    @Flag(help: "Add sample users, purchases, trials and invoices.") var demo = false
+    @Flag(help: "Add sample users, purchases, trials and invoices (a test-clock organization).") var demo = false
+    @Flag(name: .customLong("test-clock"), help: "A test organization: SELFSERVE_NOW applies to writes too, not only to reads and --dry-run.")
+    var testClock = false
 
     var auditSubject: (action: String, target: String)? { ("org.init", org) }
+    var createsTestClock: Bool { testClock || demo }
 
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
         var key = [UInt8](repeating: 0, count: 32)
@@ -24,7 +27,8 @@ struct InitCommand: SelfServeCommand {
         for i in key.indices { key[i] = rng.next() }
         // The first admin is the actor of everything init does, whoever runs it.
         let first = ctx.acting(as: try Email.normalize(admin))
-        var value = try first.initialize(orgName: org, adminEmail: admin, adminName: adminName, cloud: cloud, fingerprintKey: key)
+        var value = try first.initialize(orgName: org, adminEmail: admin, adminName: adminName, cloud: cloud, fingerprintKey: key,
+                                          testClock: createsTestClock)
         if demo {
             try DemoData.populate(first)
             value = try first.orgShow()

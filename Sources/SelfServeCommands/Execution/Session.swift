@@ -185,8 +185,24 @@ public final class Session: CommandEnvironment {
         let policy = try policyEngine()
         policy.attach(store)
         defer { policy.attach(nil) }
-        let ctx = CommandContext(store: store, policy: policy, clock: try clock(), actorEmail: actor(for: g), ids: ids)
+        var clock = try self.clock()
+        var refusal: SelfServeError?
+        if clock is FixedClock {
+            switch access {
+            case .create where !command.createsTestClock:
+                // A live organization starts on the real calendar.
+                clock = SystemClock()
+            case .write where !g.dryRun:
+                if try store.organization() != nil, try store.setting(CommandContext.testClockSetting) != "1" {
+                    refusal = .forbidden("SELFSERVE_NOW applies to writes only in a test-clock organization (init --test-clock); here it is for reads and --dry-run forecasts")
+                    clock = SystemClock()
+                }
+            default: break
+            }
+        }
+        let ctx = CommandContext(store: store, policy: policy, clock: clock, actorEmail: actor(for: g), ids: ids)
         do {
+            if let refusal { throw refusal }
             var result = try command.execute(ctx, self)
             if let stream = result.stream {
                 // Inside the transaction: the rows are read while they are written out.

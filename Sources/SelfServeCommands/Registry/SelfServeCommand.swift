@@ -26,10 +26,13 @@ public protocol SelfServeCommand: ParsableCommand {
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult
     /// Runs without a transaction (`none`, `script`).
     func execute(_ env: CommandEnvironment) throws -> CommandResult
+    /// `init --test-clock`: the organization it creates takes `SELFSERVE_NOW` for writes too.
+    var createsTestClock: Bool { get }
 }
 
 extension SelfServeCommand {
     public var auditSubject: (action: String, target: String)? { nil }
+    public var createsTestClock: Bool { false }
     public func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { try execute(env) }
     public func execute(_ env: CommandEnvironment) throws -> CommandResult {
         throw SelfServeError(.usage, "internal: \(Self._commandName) needs the database")
@@ -65,6 +68,9 @@ public struct CommandResult {
     public var stream: (((PlainValue) throws -> Void) throws -> Void)?
     /// Set when the rows were already written to the output while streaming.
     public var streamed = false
+    /// The command did its work and it was kept, but part of it failed (a billing run that could not
+    /// process some subscriptions): reported after the result, and the exit code is this error's.
+    public var failure: SelfServeError?
 
     public static func streaming(_ rows: @escaping ((PlainValue) throws -> Void) throws -> Void) -> CommandResult {
         var r = CommandResult(.array([]), .list)

@@ -1,6 +1,12 @@
 /// An invoice for one billing profile and one billing period.
 public struct Invoice: Hashable, Sendable {
-    public enum Status: String, Sendable, Codable { case paid, due, credit }
+    public enum Status: String, Sendable, Codable {
+        case paid
+        /// A charge on it failed; `invoice pay` settles it.
+        case pastDue = "past_due"
+        /// Its total is negative: money goes back to the buyer.
+        case credit
+    }
 
     public var id: String
     public var billingProfile: String

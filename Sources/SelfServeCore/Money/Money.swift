@@ -39,14 +39,32 @@ public struct Money: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     public static func < (a: Money, b: Money) -> Bool { a.minorUnits < b.minorUnits }
 
-    public static func + (a: Money, b: Money) -> Money { Money(minorUnits: a.minorUnits + b.minorUnits, currency: a.currency) }
+    /// The most a price may be: 100,000.00 per license and month (SPEC: `product import`).
+    public static let maxUnitPrice = Money(minorUnits: 10_000_000)
 
-    public func times(_ n: Int) -> Money { Money(minorUnits: minorUnits * Int64(n), currency: currency) }
+    /// Money arithmetic is checked: an amount that would not fit is `limit_exceeded` at the command
+    /// that would make it, never a trap that stops every later billing run.
+    static func overflow(_ what: String) -> SelfServeError {
+        SelfServeError(.limitExceeded, "\(what) is too large to compute")
+    }
+
+    public func adding(_ other: Money) throws -> Money {
+        let (sum, overflow) = minorUnits.addingReportingOverflow(other.minorUnits)
+        guard !overflow else { throw Self.overflow("an invoice total") }
+        return Money(minorUnits: sum, currency: currency)
+    }
+
+    public func times(_ n: Int) throws -> Money {
+        let (product, overflow) = minorUnits.multipliedReportingOverflow(by: Int64(n))
+        guard !overflow else { throw Self.overflow("an amount of \(decimalString) \(currency) × \(n)") }
+        return Money(minorUnits: product, currency: currency)
+    }
 
     /// `self × numerator / denominator`, rounded half away from zero to the cent.
-    public func scaled(_ numerator: Int64, over denominator: Int64) -> Money {
-        precondition(denominator > 0)
-        let product = minorUnits * numerator
+    public func scaled(_ numerator: Int64, over denominator: Int64) throws -> Money {
+        guard denominator > 0 else { throw SelfServeError.invalid("internal: a period of \(denominator) days") }
+        let (product, overflow) = minorUnits.multipliedReportingOverflow(by: numerator)
+        guard !overflow else { throw Self.overflow("a prorated amount") }
         let q = product / denominator, r = product % denominator
         var result = q
         if 2 * r.magnitude >= UInt64(denominator) { result += product < 0 ? -1 : 1 }

@@ -45,6 +45,7 @@ extension CommandContext {
             throw SelfServeError(.paymentDeclined, "\(pm.id) has expired; edit its expiry first")
         }
         let old = p.paymentMethod
+        try settle(subscriptions: try store.subscriptionIds(billingProfile: p.id))
         p.paymentMethod = pm.id
         try store.updateBillingProfile(p)
         audit("billing.profile.set_payment_method", target: p.id, [("from", PlainValue(old)), ("to", .string(pm.id))])
@@ -83,6 +84,41 @@ extension CommandContext {
             throw SelfServeError.notFound("no invoice '\(Sanitize.forDisplay(id))'")
         }
         return inv
+    }
+
+    /// `invoice pay`: pays a `past_due` invoice with the profile's card or the one given; its
+    /// past-due subscriptions are `active` again (and renew from their anchor day on).
+    public func payInvoice(_ id: String, paymentMethod: String?) throws -> PlainValue {
+        var invoice = try ownedInvoice(id)
+        guard invoice.status == .pastDue else {
+            throw SelfServeError.conflict("\(invoice.id) is \(invoice.status.rawValue); only a past_due invoice can be paid")
+        }
+        guard let profile = try store.billingProfile(id: invoice.billingProfile) else {
+            throw SelfServeError.notFound("no billing profile '\(invoice.billingProfile)'")
+        }
+        let subscriptions = Array(Set(invoice.lines.compactMap(\.subscription))).sorted()
+        try settle(subscriptions: subscriptions)
+        let pm = try payingMethod(explicit: paymentMethod, profile: profile, for: "paying \(invoice.id)")
+        invoice.status = .paid
+        try store.setInvoiceStatus(id: invoice.id, .paid)
+        var reactivated: [PlainValue] = []
+        for subId in subscriptions {
+            guard var sub = try store.subscription(id: subId), sub.status == .pastDue else { continue }
+            sub.status = .active
+            sub.statusSince = today
+            // The card that paid the debt pays what follows, unless the one in effect can pay.
+            if paymentMethod != nil, !(try paymentSucceeds(sub, on: today)) {
+                sub.paymentMethod = pm == profile.paymentMethod ? nil : pm
+            }
+            try store.updateSubscription(sub)
+            try settle(&sub)
+            reactivated.append(.string(sub.id))
+            emit("subscription.reactivated", target: sub.id, [("invoice", .string(invoice.id))])
+        }
+        audit("invoice.pay", target: invoice.id, [("payment_method", .string(pm)), ("total", PlainValue(invoice.total)),
+                                                  ("reactivated", .array(reactivated))])
+        emit("invoice.paid", target: invoice.id, [("total", PlainValue(invoice.total))])
+        return Shapes.invoice(invoice, lines: false)
     }
 
     public func showInvoice(_ id: String) throws -> PlainValue { Shapes.invoice(try ownedInvoice(id), lines: true) }

@@ -1,147 +1,213 @@
-/// `billing run`: everything due up to today, for the whole organization, idempotently.
+/// `billing run`, and the settlement that every change to a subscription does first.
 ///
-/// Money rule: a period's charge is unit price × licenses × months of the term. A license change
-/// inside a period is prorated by days: unit price × months × change × days left ÷ days in the period,
-/// rounded to the cent half away from zero, one line per change (negative for a decrease). A
-/// cancellation within 7 days of the period's start credits the unused days the same way.
+/// Billing is a function of the calendar, not of when the run happens:
+/// - every charge is made when its event happens and is dated the day it was due (a purchase or
+///   trial conversion charges its first period, a renewal its period, a license change its proration,
+///   an early cancellation its credit); the run only turns those charges into invoices;
+/// - a subscription's renewals, trial end and lifecycle steps are processed by `settle`, one step at
+///   a time, each decided as of its own day. Every command that changes a subscription, or anything
+///   a step depends on (its card, its billing profile's card, its product's policy), settles the
+///   subscriptions concerned first. So the state a step is decided on is the state that held on the
+///   day it was due, whether the run comes daily, weekly or after a year.
+///
+/// Money rule: a period's charge is unit price × months of the term × licenses. A license change is
+/// prorated by days: unit price × months × change × days left (the change day included) ÷ days of
+/// the period, rounded to the cent half away from zero, one line per change (negative for a
+/// decrease). A cancellation within 7 days of the period's start credits the unused days likewise.
 extension CommandContext {
-    /// Days after expiry until an expired subscription is disabled, and after that until it is deleted.
-    public static let daysUntilDisabled = 30
-    public static let daysUntilDeleted = 90
-
-    /// Invoice lines of one run, by billing profile and day.
-    struct Charges {
-        var lines: [String: [Day: [InvoiceLine]]] = [:]
-        var periodEnd: [String: [Day: Day]] = [:]
-        mutating func add(_ profile: String, _ day: Day, _ line: InvoiceLine, end: Day? = nil) {
-            lines[profile, default: [:]][day, default: []].append(line)
-            if let end { periodEnd[profile, default: [:]][day] = max(end, periodEnd[profile]?[day] ?? end) }
-        }
-    }
-
     public func billingRun() throws -> PlainValue {
-        var charges = Charges()
         var counts: [String: Int] = [:]
-        func count(_ key: String) { counts[key, default: 0] += 1 }
-        // Each pass moves every due subscription one step; a year without runs takes several passes.
-        var guardRail = 0
-        while true {
-            let due = try store.subscriptionsForBilling(on: today)
-            var progressed = false
-            for var sub in due {
-                if try step(&sub, &charges, count) { progressed = true }
-            }
-            guardRail += 1
-            if !progressed || guardRail > 10_000 { break }
-        }
-        // Credits waiting (cancellations within the grace period) go on today's invoice of their profile.
-        var invoices: [PlainValue] = []
-        // Profiles with credits but nothing else due still get a credit invoice.
-        let profiles = Set(charges.lines.keys).union(try store.allBillingProfileIdsWithCredits())
-        for profile in profiles.sorted() {
-            for credit in try store.pendingCredits(billingProfile: profile) { charges.add(profile, today, credit) }
-            try store.clearPendingCredits(billingProfile: profile)
-            for (day, lines) in (charges.lines[profile] ?? [:]).sorted(by: { $0.key < $1.key }) where !lines.isEmpty {
-                let currency = lines[0].amount.currency
-                let total = lines.reduce(Money(minorUnits: 0, currency: currency)) { $0 + $1.amount }
-                let n = try store.invoiceCount(billingProfile: profile, date: day)
-                let invoice = Invoice(id: ids.make(.invoice), billingProfile: profile, date: day, periodStart: day,
-                                      periodEnd: charges.periodEnd[profile]?[day] ?? day, total: total,
-                                      status: total.minorUnits < 0 ? .credit : .paid, kind: n == 0 ? "charge" : "charge-\(n + 1)", lines: lines)
-                try store.insertInvoice(invoice)
-                invoices.append(Shapes.invoice(invoice, lines: false))
+        var failed: [PlainValue] = []
+        for sub in try store.subscriptionsForBilling(on: today) {
+            // Isolated: a subscription that cannot be processed is reported, and every other one is
+            // still processed; its own changes are rolled back to before its first step.
+            do {
+                try store.isolated {
+                    var s = sub
+                    try settleSteps(&s) { counts[$0, default: 0] += 1 }
+                }
+            } catch {
+                let message = (error as? SelfServeError)?.message ?? "\(error)"
+                failed.append(.object([("subscription", .string(sub.id)), ("error", .string(message))]))
+                auditFailure("billing.settle", target: sub.id, [("message", .string(message))])
             }
         }
+        let invoices = try issueInvoices()
         let summary: [(String, PlainValue)] = counts.sorted { $0.key < $1.key }.map { ($0.key, PlainValue($0.value)) }
-        if !invoices.isEmpty || !counts.isEmpty {
-            audit("billing.run", target: today.description, summary + [("invoices", PlainValue(invoices.count))])
+        if !invoices.isEmpty || !counts.isEmpty || !failed.isEmpty {
+            audit("billing.run", target: today.description,
+                  summary + [("invoices", PlainValue(invoices.count)), ("failed", PlainValue(failed.count))])
         }
-        return .object([("date", PlainValue(today)), ("invoices", .array(invoices))] + summary)
+        var result: [(String, PlainValue)] = [("date", PlainValue(today)), ("invoices", .array(invoices.map { Shapes.invoice($0, lines: false) }))]
+        result += summary
+        if !failed.isEmpty { result.append(("failed", .array(failed))) }
+        return .object(result)
     }
 
-    /// Moves one subscription one step; returns whether anything changed.
-    private func step(_ sub: inout Subscription, _ charges: inout Charges, _ count: (String) -> Void) throws -> Bool {
-        var changed = false
-        // 1. Charge the current period and prorate license changes inside it.
-        if !sub.isTrial, sub.periodStart <= today, let profile = sub.billingProfile {
-            if try store.billedPeriod(subscription: sub.id) != sub.periodStart {
-                let product = try store.product(idOrName: sub.product)
-                let quantity = try licenses(of: sub, at: sub.periodStart)
-                let amount = sub.unitPrice.times(quantity).times(sub.term.months)
-                charges.add(profile, sub.periodStart, InvoiceLine(
-                    description: "\(product?.name ?? sub.product), \(sub.term.rawValue), \(sub.periodStart) to \(sub.expires.adding(days: -1))",
-                    subscription: sub.id, quantity: quantity, unitPrice: sub.unitPrice.times(sub.term.months), amount: amount), end: sub.expires)
-                try store.setBilledPeriod(subscription: sub.id, sub.periodStart)
-                count("periods_charged")
-                changed = true
-            }
-            let pending = try store.unbilledLicenseChanges(subscription: sub.id)
-            if pending.contains(where: { $0.day < sub.expires }) {
-                let periodDays = Int64(sub.periodStart.days(to: sub.expires))
-                for c in pending where c.oldTotal > 0 && c.day > sub.periodStart && c.day < sub.expires && c.day <= today {
-                    let daysLeft = Int64(c.day.days(to: sub.expires))
-                    let delta = c.newTotal - c.oldTotal
-                    let amount = sub.unitPrice.times(sub.term.months).times(delta).scaled(daysLeft, over: periodDays)
-                    charges.add(profile, c.day, InvoiceLine(
-                        description: "Proration: \(delta > 0 ? "+" : "")\(delta) licenses from \(c.day) (\(daysLeft) of \(periodDays) days)",
-                        subscription: sub.id, quantity: delta, unitPrice: sub.unitPrice.times(sub.term.months), amount: amount), end: sub.expires)
-                    count("prorations")
-                }
-                try store.markLicenseChangesBilled(subscription: sub.id, before: sub.expires)
-                changed = true
-            }
-        } else if sub.isTrial, !(try store.unbilledLicenseChanges(subscription: sub.id)).isEmpty {
-            try store.markLicenseChangesBilled(subscription: sub.id, before: Day(daysSinceEpoch: 1_000_000))
+    /// Every pending charge on an invoice: one per billing profile, day and currency. An issued
+    /// invoice is never changed; a charge that arrives later for a day already invoiced goes on a
+    /// supplementary invoice of that day.
+    func issueInvoices() throws -> [Invoice] {
+        struct Key: Hashable, Comparable {
+            var profile: String, day: Day, currency: String
+            static func < (a: Key, b: Key) -> Bool { (a.profile, a.day, a.currency) < (b.profile, b.day, b.currency) }
         }
-        // 2. The end of the term: renewal, trial end, or expiry.
+        var groups: [Key: [PendingCharge]] = [:]
+        for charge in try store.pendingCharges() {
+            groups[Key(profile: charge.billingProfile, day: charge.day, currency: charge.line.amount.currency), default: []].append(charge)
+        }
+        var invoices: [Invoice] = []
+        for key in groups.keys.sorted() {
+            let charges = groups[key]!
+            var total = Money(minorUnits: 0, currency: key.currency)
+            for c in charges { total = try total.adding(c.line.amount) }
+            let status: Invoice.Status = charges.contains(where: \.failed) ? .pastDue : total.minorUnits < 0 ? .credit : .paid
+            let n = try store.invoiceCount(billingProfile: key.profile, date: key.day)
+            let invoice = Invoice(id: ids.make(.invoice), billingProfile: key.profile, date: key.day, periodStart: key.day,
+                                  periodEnd: charges.map(\.periodEnd).max() ?? key.day, total: total, status: status,
+                                  kind: n == 0 ? "charge" : "charge-\(n + 1)", lines: charges.map(\.line))
+            try store.insertInvoice(invoice)
+            if status == .pastDue {
+                emit("invoice.past_due", target: invoice.id, [("billing_profile", .string(key.profile)), ("total", PlainValue(total))])
+            }
+            invoices.append(invoice)
+        }
+        try store.deletePendingCharges()
+        return invoices
+    }
+
+    // MARK: Settlement
+
+    /// Brings a subscription up to today before a command changes it or what it depends on. The
+    /// steps are the billing service's, so they are done (and audited) as `system`.
+    func settle(_ sub: inout Subscription) throws {
+        guard let next = sub.nextStepDay, next <= today else { return }
+        let system = acting(as: nil)
+        var steps: [String: Int] = [:]
+        try system.settleSteps(&sub) { steps[$0, default: 0] += 1 }
+        system.audit("billing.settle", target: sub.id, steps.sorted { $0.key < $1.key }.map { ($0.key, PlainValue($0.value)) })
+        absorb(system)
+    }
+
+    /// Settles every subscription in `ids` (those paying with a card about to change, say).
+    func settle(subscriptions ids: [String]) throws {
+        for id in ids {
+            guard var sub = try store.subscription(id: id) else { continue }
+            try settle(&sub)
+        }
+    }
+
+    /// Every step due on or before today, in order, each dated (and decided) as of its own day.
+    func settleSteps(_ sub: inout Subscription, _ count: (String) -> Void) throws {
+        while let day = sub.nextStepDay, day <= today {
+            try step(&sub, on: day, count)
+        }
+    }
+
+    private func step(_ sub: inout Subscription, on day: Day, _ count: (String) -> Void) throws {
         switch sub.status {
-        case .active where sub.expires <= today:
+        case .active:
             let anchor = try anchorDay(of: sub)
-            sub.periodStart = sub.expires
-            sub.expires = sub.expires.adding(months: sub.term.months, anchorDay: anchor)
+            sub.periodStart = day
+            sub.expires = day.adding(months: sub.term.months, anchorDay: anchor)
+            let paid = try chargePeriod(of: sub, on: day)
+            if !paid {
+                sub.status = .pastDue
+                sub.statusSince = day
+                count("past_due")
+            }
             try store.updateSubscription(sub)
             count("renewals")
             emitAsSystem("subscription.renewed", sub)
-            return true
-        case .trial where sub.expires <= today:
-            let end = sub.expires
+            if !paid { emitAsSystem("subscription.past_due", sub) }
+        case .trial:
             if try canConvertAtEnd(sub) {
                 let profile = try store.billingProfile(id: sub.billingProfile!)!
                 let pm = sub.paymentMethod ?? profile.paymentMethod!
-                let converter = acting(as: sub.buyer, daysAgo: end.days(to: today))
+                let converter = acting(as: sub.buyer, daysAgo: day.days(to: today))
                 try converter.convert(&sub, licenses: sub.licensesTotal, profile: profile, paymentMethod: pm)
                 absorb(converter)
                 count("trials_converted")
             } else {
-                sub.status = .expired
-                sub.statusSince = end
-                try store.updateSubscription(sub)
-                count("trials_expired")
-                emitAsSystem("trial.expired", sub)
+                try move(&sub, to: .expired, on: day, "trials_expired", event: "trial.expired", count)
             }
-            return true
-        case .canceled where sub.expires <= today:
-            try move(&sub, to: .expired, on: sub.expires, "expired", count)
-            return true
-        case .expired where sub.statusSince.adding(days: Self.daysUntilDisabled) <= today:
-            try move(&sub, to: .disabled, on: sub.statusSince.adding(days: Self.daysUntilDisabled), "disabled", count)
-            return true
-        case .disabled where sub.statusSince.adding(days: Self.daysUntilDeleted) <= today:
-            try move(&sub, to: .deleted, on: sub.statusSince.adding(days: Self.daysUntilDeleted), "deleted", count)
+        case .canceled:
+            try move(&sub, to: .expired, on: day, "expired", count)
+        case .pastDue, .expired:
+            try move(&sub, to: .disabled, on: day, "disabled", count)
+        case .disabled:
+            try move(&sub, to: .deleted, on: day, "deleted", count)
             try store.deleteAllAssignments(subscription: sub.id)
-            return true
-        default:
-            return changed
+        case .deleted:
+            return
         }
     }
 
-    /// One lifecycle step, dated when it was due (not when the run noticed it).
-    private func move(_ sub: inout Subscription, to status: Subscription.Status, on day: Day, _ counter: String, _ count: (String) -> Void) throws {
+    /// One lifecycle step, dated when it was due (not when it was noticed).
+    private func move(_ sub: inout Subscription, to status: Subscription.Status, on day: Day, _ counter: String,
+                      event: String? = nil, _ count: (String) -> Void) throws {
         sub.status = status
         sub.statusSince = day
         try store.updateSubscription(sub)
         count(counter)
-        emitAsSystem("subscription.\(status.rawValue)", sub)
+        emitAsSystem(event ?? "subscription.\(status.rawValue)", sub)
+    }
+
+    // MARK: Charges
+
+    /// Charges the period that starts on `day` for the licenses held then. Returns false when the
+    /// payment failed: no usable payment method on that day (expired, or removed).
+    @discardableResult
+    func chargePeriod(of sub: Subscription, on day: Day) throws -> Bool {
+        guard let profile = sub.billingProfile else { return true }
+        let perLicense = try sub.periodPrice()
+        let product = try store.product(idOrName: sub.product)
+        let paid = try paymentSucceeds(sub, on: day)
+        try store.addPendingCharge(PendingCharge(
+            billingProfile: profile, day: day, periodEnd: sub.expires,
+            line: InvoiceLine(description: "\(product?.name ?? sub.product), \(sub.term.rawValue), \(day) to \(sub.expires.adding(days: -1))",
+                              subscription: sub.id, quantity: sub.licensesTotal, unitPrice: perLicense,
+                              amount: try perLicense.times(sub.licensesTotal)),
+            failed: !paid))
+        return paid
+    }
+
+    /// Prorates a change of the license total made today, over the current (settled) period.
+    func chargeLicenseChange(of sub: Subscription, from old: Int, to new: Int) throws {
+        guard let profile = sub.billingProfile, new != old else { return }
+        let periodDays = Int64(sub.periodStart.days(to: sub.expires))
+        let daysLeft = Int64(today.days(to: sub.expires))
+        guard periodDays > 0, daysLeft > 0 else { return }
+        let perLicense = try sub.periodPrice()
+        let delta = new - old
+        try store.addPendingCharge(PendingCharge(
+            billingProfile: profile, day: today, periodEnd: sub.expires,
+            line: InvoiceLine(description: "Proration: \(delta > 0 ? "+" : "")\(delta) licenses from \(today) (\(daysLeft) of \(periodDays) days)",
+                              subscription: sub.id, quantity: delta, unitPrice: perLicense,
+                              amount: try perLicense.times(delta).scaled(daysLeft, over: periodDays))))
+    }
+
+    /// The credit for the unused days of a period (today included), for a cancellation within the
+    /// grace period; it goes on the next run's invoices, dated today.
+    func graceCredit(for sub: Subscription) throws {
+        guard let profile = sub.billingProfile else { return }
+        let periodDays = Int64(sub.periodStart.days(to: sub.expires))
+        let unused = Int64(today.days(to: sub.expires))
+        guard periodDays > 0, unused > 0 else { return }
+        let perLicense = try sub.periodPrice()
+        try store.addPendingCharge(PendingCharge(
+            billingProfile: profile, day: today, periodEnd: sub.expires,
+            line: InvoiceLine(description: "Credit: canceled \(sub.id) within \(Self.cancellationGraceDays) days, \(unused) of \(periodDays) days unused",
+                              subscription: sub.id, quantity: -sub.licensesTotal, unitPrice: perLicense,
+                              amount: try perLicense.times(-sub.licensesTotal).scaled(unused, over: periodDays))))
+    }
+
+    /// Whether the payment method in effect for `sub` could pay on `day`: it exists and has not expired.
+    func paymentSucceeds(_ sub: Subscription, on day: Day) throws -> Bool {
+        var id = sub.paymentMethod
+        if id == nil, let profileId = sub.billingProfile { id = try store.billingProfile(id: profileId)?.paymentMethod }
+        guard let id, let pm = try store.paymentMethod(id: id) else { return false }
+        return !pm.hasExpired(on: day)
     }
 
     /// A trial converts at its end when its product is still `enabled` and its card is still valid.
@@ -159,26 +225,7 @@ extension CommandContext {
         return changes.last(where: { $0.oldTotal == 0 })?.day.day ?? sub.periodStart.day
     }
 
-    /// The licenses a subscription held on `day`, from its recorded changes.
-    private func licenses(of sub: Subscription, at day: Day) throws -> Int {
-        let changes = try store.licenseChanges(subscription: sub.id, from: Day(daysSinceEpoch: 0), to: day.adding(days: 1))
-        return changes.last?.newTotal ?? sub.licensesTotal
-    }
-
     private func emitAsSystem(_ type: String, _ sub: Subscription) {
         emit(type, target: sub.id, [("status", .string(sub.status.rawValue)), ("buyer", .string(sub.buyer))])
-    }
-
-    /// The credit for the unused days of a period, for a cancellation within the grace period.
-    func graceCredit(for sub: Subscription) throws {
-        guard let profile = sub.billingProfile else { return }
-        let periodDays = Int64(sub.periodStart.days(to: sub.expires))
-        let unused = Int64(today.days(to: sub.expires))
-        guard periodDays > 0, unused > 0 else { return }
-        let perLicense = sub.unitPrice.times(sub.term.months)
-        let amount = perLicense.times(-sub.licensesTotal).scaled(unused, over: periodDays)
-        try store.addPendingCredit(billingProfile: profile, line: InvoiceLine(
-            description: "Credit: canceled \(sub.id) within \(Self.cancellationGraceDays) days, \(unused) of \(periodDays) days unused",
-            subscription: sub.id, quantity: -sub.licensesTotal, unitPrice: perLicense, amount: amount))
     }
 }

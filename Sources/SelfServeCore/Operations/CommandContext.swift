@@ -78,6 +78,13 @@ public final class CommandContext {
                                      details: JSON.write(.object(details))))
     }
 
+    /// Records a step that could not be done, kept even though the command as a whole succeeds
+    /// (a billing run reports the subscriptions it could not process and goes on with the others).
+    public func auditFailure(_ action: String, target: String, _ details: [(String, PlainValue)] = []) {
+        auditTrail.append(AuditEntry(at: timestamp, actor: auditActor, action: action, target: target, outcome: .failed,
+                                     details: JSON.write(.object(details))))
+    }
+
     /// Queues an event for plugins' `on_event`, delivered only after the change is committed.
     public func emit(_ type: String, target: String, _ details: [(String, PlainValue)] = []) {
         events.append(.object([("type", .string(type)), ("actor", .string(auditActor)), ("target", .string(target)), ("details", .object(details))]))

@@ -86,6 +86,8 @@ extension CommandContext {
     public func editPaymentMethod(_ id: String, expiry: String?, securityCode: String, _ details: CardDetails) throws -> PlainValue {
         var pm = try ownedPaymentMethod(id)
         try CardValidator.validateSecurityCode(securityCode, brand: pm.brand)
+        // Renewals and trial ends due before today were decided with the card as it was.
+        try settle(subscriptions: try store.subscriptionIds(paymentMethod: pm.id))
         var changed: [(String, PlainValue)] = []
         if let expiry {
             let (m, y) = try CardValidator.parseExpiry(expiry)
@@ -113,6 +115,7 @@ extension CommandContext {
 
     public func removePaymentMethod(_ id: String) throws -> PlainValue {
         let pm = try ownedPaymentMethod(id)
+        try settle(subscriptions: try store.subscriptionIds(paymentMethod: pm.id))
         let users = try store.paymentMethodUsers(id: pm.id)
         if !users.isEmpty {
             throw SelfServeError.conflict("\(pm.id) pays for \(users.joined(separator: ", ")); set another payment method there first")

@@ -15,10 +15,18 @@ extension CommandContext {
         try admin("change product policies")
         var p = try product(idOrName)
         let old = p.selfService
+        try settleTrials(of: p.id)
         p.selfService = policy
         try store.upsertProduct(p)
         audit("product.policy", target: p.id, [("from", .string(old.rawValue)), ("to", .string(policy.rawValue))])
         return Shapes.product(p)
+    }
+
+    /// Trials that ended before today are judged by the policy of their end day, not by the one about
+    /// to be set.
+    func settleTrials(of product: String) throws {
+        let trials = try store.subscriptionDetails(filter: SubscriptionFilter(product: product, statuses: [.trial]))
+        try settle(subscriptions: trials.map(\.subscription.id))
     }
 
     /// Adds or updates products from a JSON array (or `{"products": [...]}`) of product objects.
@@ -37,6 +45,7 @@ extension CommandContext {
         var added = 0
         for p in products {
             if try store.product(idOrName: p.id) == nil { added += 1 }
+            try settleTrials(of: p.id)
             try store.upsertProduct(p)
         }
         audit("product.import", target: file, [("added", PlainValue(added)), ("updated", PlainValue(products.count - added))])
@@ -55,6 +64,9 @@ extension CommandContext {
             let text: String? = raw.stringValue ?? raw.intValue.map { String($0) }
             guard let t = text, let m = Money(decimal: t), m.minorUnits >= 0 else {
                 throw SelfServeError.invalid("unit_price must be a decimal string such as \"14.00\"")
+            }
+            guard m <= Money.maxUnitPrice else {
+                throw SelfServeError.invalid("unit_price must be from 0.00 to \(Money.maxUnitPrice.decimalString) (got \(m.decimalString))")
             }
             price = m
         }

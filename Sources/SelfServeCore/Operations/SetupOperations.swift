@@ -1,6 +1,7 @@
 /// `init`, `org show`.
 extension CommandContext {
-    public func initialize(orgName: String, adminEmail: String, adminName: String?, cloud: Organization.Cloud, fingerprintKey: [UInt8]) throws -> PlainValue {
+    public func initialize(orgName: String, adminEmail: String, adminName: String?, cloud: Organization.Cloud, fingerprintKey: [UInt8],
+                           testClock: Bool = false) throws -> PlainValue {
         if try store.organization() != nil {
             throw SelfServeError.conflict("this database is already initialized; use another --db to create a new organization")
         }
@@ -13,9 +14,18 @@ extension CommandContext {
         try store.insertUser(admin)
         for product in BuiltinCatalog.products { try store.upsertProduct(product) }
         try store.setSetting("fingerprint_key", fingerprintKey.hexDigits)
-        audit("org.init", target: name, [("admin", .string(email)), ("cloud", .string(cloud.rawValue)), ("products", PlainValue(BuiltinCatalog.products.count))])
+        if testClock { try store.setSetting(Self.testClockSetting, "1") }
+        audit("org.init", target: name, [("admin", .string(email)), ("cloud", .string(cloud.rawValue)), ("test_clock", .bool(testClock)), ("products", PlainValue(BuiltinCatalog.products.count))])
         return try orgShow()
     }
+
+    /// The setting that makes a test-clock organization (`init --test-clock`).
+    public static let testClockSetting = "test_clock"
+
+    /// Whether this organization takes a simulated clock (`SELFSERVE_NOW`) for writes. What-if time
+    /// is not a write path in a live organization: it would let anyone backdate a cancellation for
+    /// a refund, or run billing years ahead.
+    public func hasTestClock() throws -> Bool { try store.setting(Self.testClockSetting) == "1" }
 
     public func organizationOrFail() throws -> Organization {
         guard let org = try store.organization() else {

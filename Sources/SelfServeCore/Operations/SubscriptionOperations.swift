@@ -14,8 +14,13 @@ extension CommandContext {
     public func accessibleSubscription(_ id: String, _ access: Access) throws -> Subscription {
         let me = try actor()
         let id = id.trimmed
-        guard let sub = try store.subscription(id: id) else { throw SelfServeError.notFound("no subscription '\(Sanitize.forDisplay(id))'") }
-        if sub.buyer == me.email { return sub }
+        guard var sub = try store.subscription(id: id) else { throw SelfServeError.notFound("no subscription '\(Sanitize.forDisplay(id))'") }
+        if sub.buyer == me.email {
+            // A change judges the subscription by its calendar period today, whether or not a
+            // billing run has processed the renewals and lifecycle steps since.
+            if access == .change { try settle(&sub) }
+            return sub
+        }
         if me.isAdmin {
             if access == .read { return sub }
             throw SelfServeError.forbidden("\(sub.id) was bought by \(sub.buyer); admins have a read-only view of others' purchases")
@@ -29,6 +34,9 @@ extension CommandContext {
     }
 
     func requireChangeable(_ sub: Subscription) throws {
+        if sub.status == .pastDue {
+            throw SelfServeError.conflict("\(sub.id) is past_due: pay its unpaid invoice first ('invoice list', then 'invoice pay INV')")
+        }
         guard sub.isChangeable else {
             throw SelfServeError.conflict("\(sub.id) is \(sub.status.rawValue) and takes no more changes")
         }
@@ -57,6 +65,7 @@ extension CommandContext {
                                statusSince: today, createdAt: timestamp)
         try store.insertSubscription(sub)
         try store.recordLicenseChange(LicenseChange(subscription: sub.id, day: today, oldTotal: 0, newTotal: licenses, at: timestamp))
+        try chargePeriod(of: sub, on: today)
         audit("subscription.buy", target: sub.id, [("product", .string(product.id)), ("licenses", PlainValue(licenses)), ("term", .string(term.rawValue)),
                                                     ("unit_price", PlainValue(product.unitPrice)), ("payment_method", PlainValue(pm))])
         emit("subscription.purchased", target: sub.id, [("product", .string(product.id)), ("licenses", PlainValue(licenses))])
@@ -163,10 +172,16 @@ extension CommandContext {
         guard total <= Self.maxLicenses else { throw SelfServeError(.limitExceeded, "at most \(Self.maxLicenses) licenses per subscription") }
         let old = sub.licensesTotal
         if total != old {
+            // An increase is a charge the buyer makes now: declined now, like a purchase, when no
+            // usable card pays for it.
+            if total > old, !(try paymentSucceeds(sub, on: today)) {
+                throw SelfServeError(.paymentDeclined, "\(sub.id) has no usable payment method (expired or removed); edit the card or set another with 'billing profile set-payment-method'")
+            }
             try policy.check(.beforeSetLicenses, [Shapes.subscription(try details(sub.id)), PlainValue(total)])
             sub.licensesTotal = total
             try store.updateSubscription(sub)
             try store.recordLicenseChange(LicenseChange(subscription: sub.id, day: today, oldTotal: old, newTotal: total, at: timestamp))
+            try chargeLicenseChange(of: sub, from: old, to: total)
             audit("subscription.set_licenses", target: sub.id, [("from", PlainValue(old)), ("to", PlainValue(total))])
             emit("subscription.licenses_changed", target: sub.id, [("from", PlainValue(old)), ("to", PlainValue(total))])
         }
@@ -181,6 +196,7 @@ extension CommandContext {
 
     public func cancel(_ id: String, reason code: String, comment: String?) throws -> PlainValue {
         var sub = try accessibleSubscription(id, .change)
+        if sub.status == .pastDue { try requireChangeable(sub) }
         guard sub.isChangeable else {
             throw SelfServeError.conflict("\(sub.id) is already \(sub.status.rawValue)")
         }
@@ -286,6 +302,7 @@ extension CommandContext {
         sub.statusSince = today
         try store.updateSubscription(sub)
         try store.recordLicenseChange(LicenseChange(subscription: sub.id, day: today, oldTotal: 0, newTotal: licenses, at: timestamp))
+        try chargePeriod(of: sub, on: today)
         emit("trial.converted", target: sub.id, [("licenses", PlainValue(licenses)), ("from_trial_licenses", PlainValue(old))])
     }
 

@@ -40,8 +40,6 @@ public protocol Store: AnyObject {
     /// The same rows, one at a time, for output that streams.
     func subscriptionDetails(filter: SubscriptionFilter, each: (SubscriptionDetails) throws -> Void) throws
     func subscriptionCount() throws -> Int
-    /// Subscriptions whose lifecycle or billing has something due on or before `day`.
-    func subscriptionsDue(on day: Day) throws -> [Subscription]
     func hasTrial(buyer: String, product: String) throws -> Bool
     func recordTrial(buyer: String, product: String, subscription: String) throws
     func subscriptionIds(prefix: String, buyer: String?, limit: Int) throws -> [String]
@@ -79,25 +77,24 @@ public protocol Store: AnyObject {
     func insertInvoice(_ invoice: Invoice) throws
     func invoice(id: String) throws -> Invoice?
     func invoices(owner: String, profile: String?, from: Day?, to: Day?) throws -> [Invoice]
-    func invoiceExists(billingProfile: String, periodStart: Day, kind: String) throws -> Bool
-    /// Credits waiting for a billing profile's next invoice; taken (marked used) by the caller.
-    func pendingCredits(billingProfile: String) throws -> [InvoiceLine]
-    func addPendingCredit(billingProfile: String, line: InvoiceLine) throws
-    func clearPendingCredits(billingProfile: String) throws
-    func allBillingProfileIdsWithCredits() throws -> [String]
+    /// An invoice's status changes (`invoice pay`); its lines and amounts never do.
+    func setInvoiceStatus(id: String, _ status: Invoice.Status) throws
 
     // MARK: Billing run
-    /// Subscriptions with something due for the billing run on `day`: a period to charge, a license
-    /// change to prorate, a renewal, a trial end or a lifecycle step.
+    /// Subscriptions whose next lifecycle step (`Subscription.nextStepDay`) is on or before `day`.
     func subscriptionsForBilling(on day: Day) throws -> [Subscription]
-    /// The start of the last period charged, nil when none was.
-    func billedPeriod(subscription: String) throws -> Day?
-    func setBilledPeriod(subscription: String, _ day: Day) throws
-    func unbilledLicenseChanges(subscription: String) throws -> [LicenseChange]
-    /// Marks the changes dated before `day` as charged.
-    func markLicenseChangesBilled(subscription: String, before day: Day) throws
+    /// Subscriptions paid by this method, directly or through their billing profile, not deleted.
+    func subscriptionIds(paymentMethod: String) throws -> [String]
+    /// Charges made but not yet invoiced, oldest first.
+    func pendingCharges() throws -> [PendingCharge]
+    func addPendingCharge(_ charge: PendingCharge) throws
+    /// Removes every pending charge (the billing run has just invoiced them all).
+    func deletePendingCharges() throws
     /// How many invoices a profile has dated `date` (a later run on the same day adds another).
     func invoiceCount(billingProfile: String, date: Day) throws -> Int
+    /// Runs `body` so that, when it throws, only its own changes are undone (a savepoint inside the
+    /// command's transaction); the error is rethrown.
+    func isolated(_ body: () throws -> Void) throws
 
     // MARK: Plugins
     func plugins() throws -> [PluginRecord]

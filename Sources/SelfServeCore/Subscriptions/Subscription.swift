@@ -1,7 +1,11 @@
 /// A self-service purchase (or trial) of licenses of one product by one buyer.
 public struct Subscription: Hashable, Sendable {
     public enum Status: String, Sendable, Codable, CaseIterable {
-        case trial, active, canceled, expired, disabled, deleted
+        case trial, active
+        /// A renewal could not be charged (the card had expired or was removed on the charge day):
+        /// licenses keep working, it does not renew, and it waits for `invoice pay`.
+        case pastDue = "past_due"
+        case canceled, expired, disabled, deleted
     }
 
     public var id: String
@@ -57,6 +61,28 @@ public struct Subscription: Hashable, Sendable {
 
     /// Whether the subscription still takes changes (licenses, assignments, cancellation).
     public var isChangeable: Bool { status == .active || status == .trial }
+
+    /// Days after expiry until an expired subscription is disabled, and after that until it is deleted.
+    public static let daysUntilDisabled = 30
+    public static let daysUntilDeleted = 90
+    /// A past-due subscription still unpaid this many days after the failed charge is disabled.
+    public static let daysPastDueUntilDisabled = 30
+
+    /// The day of its next lifecycle step (renewal, trial end, expiry, disabling, deletion), nil when
+    /// none is left. Settlement processes every step whose day has come; the store indexes this day
+    /// so that a billing run finds what is due without knowing the rules.
+    public var nextStepDay: Day? {
+        switch status {
+        case .active, .trial, .canceled: return expires
+        case .pastDue: return statusSince.adding(days: Self.daysPastDueUntilDisabled)
+        case .expired: return statusSince.adding(days: Self.daysUntilDisabled)
+        case .disabled: return statusSince.adding(days: Self.daysUntilDeleted)
+        case .deleted: return nil
+        }
+    }
+
+    /// What one license costs for one whole period of the term.
+    public func periodPrice() throws -> Money { try unitPrice.times(term.months) }
 }
 
 /// A subscription together with what its JSON shows from other tables, read in one query.
