@@ -5,17 +5,48 @@ import XCTest
 final class ReliabilityTests: XCTestCase {
     func testOldSchemaIsUpgradedInPlace() {
         let s = Sandbox()
-        let old = s.run(["init", "--org", "Old Co", "--admin", Sandbox.admin], extraEnv: ["SELFSERVE_SCHEMA_UPTO": "v2-subscriptions"])
+        let old = s.run(["init", "--org", "Old Co", "--admin", Sandbox.admin, "--test-clock"], extraEnv: ["SELFSERVE_SCHEMA_UPTO": "v2-subscriptions"])
         XCTAssertExit(old, 0)
         XCTAssertExit(s.run(["user", "add", "bea@contoso.com", "--name", "Bea"], as: Sandbox.admin, extraEnv: ["SELFSERVE_SCHEMA_UPTO": "v2-subscriptions"]), 0)
         XCTAssertEqual(s.query("SELECT count(*) FROM sqlite_master WHERE name = 'invoices'"), "0")
         // The current binary upgrades it and everything is still there.
         XCTAssertEqual(s.run(["org", "show", "--json"], as: Sandbox.admin).object["name"] as? String, "Old Co")
-        XCTAssertEqual(s.query("SELECT count(*) FROM grdb_migrations"), "5")
+        XCTAssertEqual(s.query("SELECT count(*) FROM grdb_migrations"), "6")
         XCTAssertEqual(s.run(["user", "show", "bea@contoso.com", "--json"], as: Sandbox.admin).object["name"] as? String, "Bea")
         _ = s.addCard("bea@contoso.com")
         XCTAssertExit(s.run(["subscription", "buy", "power-bi-pro", "--licenses", "2"], as: "bea@contoso.com"), 0)
         XCTAssertEqual(s.query("PRAGMA integrity_check"), "ok")
+    }
+
+    /// A purchase and an early cancellation made by the old billing run's schema are charged and credited
+    /// once after the upgrade to calendar billing.
+    func testUpgradeKeepsWhatTheOldRunHadNotInvoiced() {
+        let s = Sandbox()
+        let v5 = ["SELFSERVE_SCHEMA_UPTO": "v5-billing-run"]
+        XCTAssertExit(s.run(["init", "--org", "Old Co", "--admin", Sandbox.admin, "--test-clock"], extraEnv: v5), 0)
+        XCTAssertExit(s.run(["user", "add", "bea@contoso.com", "--name", "Bea"], as: Sandbox.admin, extraEnv: v5), 0)
+        s.env["SELFSERVE_SCHEMA_UPTO"] = "v5-billing-run"
+        _ = s.addCard("bea@contoso.com")
+        s.env["SELFSERVE_SCHEMA_UPTO"] = nil
+        // Written as the old code would have left them: a period not yet charged, a credit waiting.
+        XCTAssertEqual(s.query("""
+            INSERT INTO billing_accounts VALUES ('ba_1', 'Bea', 'bea@contoso.com', '2026-03-01T00:00:00Z');
+            INSERT INTO billing_profiles VALUES ('bp_1', 'ba_1', 'Bea', (SELECT id FROM payment_methods), 'bea@contoso.com', 1, '2026-03-01T00:00:00Z');
+            INSERT INTO subscriptions (id, product, buyer, status, term, licenses_total, unit_price, currency, started, period_start, expires,
+                billing_profile, trial, converts, status_since, created_at)
+                VALUES ('sub_1', 'power-bi-pro', 'bea@contoso.com', 'active', 'monthly', 3, 1400, 'USD', '2026-03-02', '2026-03-02', '2026-04-02',
+                'bp_1', 0, 0, '2026-03-02', '2026-03-02T00:00:00Z');
+            INSERT INTO pending_credits (billing_profile, description, subscription, quantity, unit_price, amount)
+                VALUES ('bp_1', 'Credit', 'sub_1', -1, 1400, -500);
+            SELECT 'ok';
+            """), "ok")
+        let run = s.run(["billing", "run", "--json"])
+        XCTAssertExit(run, 0)
+        XCTAssertEqual(s.query("SELECT count(*) FROM grdb_migrations"), "6")
+        XCTAssertEqual(s.query("SELECT sum(amount) FROM invoice_lines"), "3700")
+        XCTAssertEqual(s.query("SELECT next_step FROM subscriptions"), "2026-04-02")
+        XCTAssertExit(s.run(["billing", "run", "--json"]), 0)
+        XCTAssertEqual(s.query("SELECT sum(amount) FROM invoice_lines"), "3700", "a second run charges nothing again")
     }
 
     func testInjectionAttemptsDoNothing() {

@@ -22,7 +22,9 @@ extension LuaPolicyEngine: SessionPolicy {}
 /// (or a savepoint inside `begin`/`--atomic`), writes the audit log, rolls back on error and on
 /// `--dry-run`, and delivers plugin events after commit. Commands never do any of this themselves.
 public final class Session: CommandEnvironment {
-    public let environment: [String: String]
+    /// The variables it runs with (`SELFSERVE_NOW`, `SELFSERVE_USER`, …), read per command: a test
+    /// may move the simulated clock between commands.
+    public var environment: [String: String]
     public let databasePath: String
     public let logins: LoginStore
     /// `--as` given to the whole session (a script cannot change it).
