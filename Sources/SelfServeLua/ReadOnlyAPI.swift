@@ -62,7 +62,7 @@ public final class ReadOnlyAPI {
             let q = l.argument(1)
             return guarded(l) { store in
                 let filter = SubscriptionFilter(buyer: q["buyer"]?.stringValue.map { $0.lowercased() }, product: q["product"]?.stringValue,
-                                                statuses: [.trial, .active, .canceled, .expired])
+                                                statuses: [.trial, .active, .pastDue, .canceled, .expired])
                 return PlainValue(try store.subscriptionDetails(filter: filter).reduce(0) { $0 + $1.licensesAssigned })
             }
         }

@@ -17,6 +17,15 @@ final class RulesTests: XCTestCase {
         XCTAssertEqual(Day("2026-03-31")!.adding(months: 1, anchorDay: 31).description, "2026-04-30")
     }
 
+    func testDayArithmeticClampsInsteadOfTrapping() {
+        XCTAssertEqual(Day("9999-12-15")!.adding(months: 1), Day.last)
+        XCTAssertEqual(Day("0001-01-01")!.adding(months: -6), Day.first)
+        XCTAssertEqual(Day("9999-11-30")!.adding(months: 1, anchorDay: 31).description, "9999-12-31")
+        XCTAssertThrowsError(try FixedClock(parsing: "9999-12-15"))
+        XCTAssertThrowsError(try FixedClock(parsing: "0001-01-01T00:00:00Z"))
+        XCTAssertNoThrow(try FixedClock(parsing: "2028-02-29"))
+    }
+
     func testMoneyIsExact() throws {
         XCTAssertEqual(Money(decimal: "14.00")?.minorUnits, 1400)
         XCTAssertEqual(Money(decimal: "0.1")?.minorUnits, 10)

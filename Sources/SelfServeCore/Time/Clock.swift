@@ -25,6 +25,10 @@ public struct FixedClock: Clock {
             throw SelfServeError.invalid(
                 "SELFSERVE_NOW '\(text)' is not an ISO 8601 date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM:SSZ)")
         }
+        // Terms, trials and lifecycle steps reach years ahead and invoice filters years back.
+        guard (1970...9000).contains(Day(now).year) else {
+            throw SelfServeError.invalid("SELFSERVE_NOW '\(text)' is out of range: use a date from 1970 to 9000")
+        }
     }
 }
 

@@ -73,18 +73,21 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible, Coda
     public func adding(days: Int) -> Day { Day(daysSinceEpoch: daysSinceEpoch + days) }
 
     /// Adds calendar months, clamping to the month's last day (Jan 31 + 1 month = Feb 28/29).
-    public func adding(months: Int) -> Day {
-        let index = year * 12 + (month - 1) + months
-        let y = index / 12, m = index % 12 + 1
-        return Day(year: y, month: m, day: min(day, Day.daysIn(month: m, year: y)))!
-    }
+    public func adding(months: Int) -> Day { adding(months: months, anchorDay: day) }
+
+    /// The earliest and latest days that arithmetic stays within: a date past them is clamped, never
+    /// a trap (`SELFSERVE_NOW` itself is kept well inside).
+    public static let first = Day(year: 1, month: 1, day: 1)!
+    public static let last = Day(year: 9999, month: 12, day: 31)!
 
     /// Adds calendar months keeping a billing anchor day: a subscription bought on the 31st renews on
     /// Feb 28 and then on Mar 31 again, not on the 28th for ever.
     public func adding(months: Int, anchorDay: Int) -> Day {
         let index = year * 12 + (month - 1) + months
+        guard index >= 12 else { return .first }
+        guard index < 10_000 * 12 else { return .last }
         let y = index / 12, m = index % 12 + 1
-        return Day(year: y, month: m, day: min(max(1, anchorDay), Day.daysIn(month: m, year: y)))!
+        return Day(year: y, month: m, day: min(max(1, anchorDay), Day.daysIn(month: m, year: y))) ?? .last
     }
 
     /// Whole days from `self` to `other` (negative when `other` is earlier).
