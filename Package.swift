@@ -71,7 +71,7 @@ let package = Package(
 
         .testTarget(
             name: "SelfServeCoreTests",
-            dependencies: ["SelfServeCore", "SelfServeShell", "SelfServeCommands", "SelfServeLua", "SelfServeStore"]
+            dependencies: ["SelfServeCore", "SelfServeShell", "SelfServeCommands", "SelfServeLua", "SelfServeStore", "CLua", "CSupport"]
         ),
         .testTarget(
             name: "SelfServeEndToEndTests",

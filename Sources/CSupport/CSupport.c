@@ -3,6 +3,7 @@
 #include <lua5.4/lauxlib.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int ss_trampoline(lua_State *L) {
     ss_swift_function fn = (ss_swift_function)lua_touserdata(L, lua_upvalueindex(1));
@@ -43,34 +44,46 @@ lua_State *ss_new_state(ss_alloc_state *alloc) {
     return lua_newstate(ss_alloc, alloc);
 }
 
-typedef struct ss_budget {
-    long long remaining;
-    int *stop_reason;
-} ss_budget;
-
 static volatile sig_atomic_t ss_sigint_flag = 0;
 
-static void ss_count_hook(lua_State *L, lua_Debug *ar) {
-    (void)ar;
-    ss_budget *b = NULL;
+static unsigned long long ss_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+}
+
+ss_budget *ss_current_budget(lua_State *L) {
     lua_getfield(L, LUA_REGISTRYINDEX, "selfserve.budget");
-    b = (ss_budget *)lua_touserdata(L, -1);
+    ss_budget *b = (ss_budget *)lua_touserdata(L, -1);
     lua_pop(L, 1);
+    return b;
+}
+
+/* Once a call is stopped it stays stopped: every later check raises again, so no plugin code (a
+   message handler, a __close metamethod) can run long after its limit. */
+void ss_charge(lua_State *L, ss_budget *b, long long steps) {
     if (!b) return;
-    if (ss_sigint_flag) {
-        *b->stop_reason = 2;
-        luaL_error(L, "interrupted");
+    if (!b->stopped) {
+        if (ss_sigint_flag) b->stopped = 2;
+        else if ((b->remaining -= steps) <= 0) b->stopped = 1;
+        else if (b->deadline_ns && ss_now_ns() >= b->deadline_ns) b->stopped = 3;
     }
-    b->remaining -= 1000;
-    if (b->remaining <= 0) {
-        *b->stop_reason = 1;
-        luaL_error(L, "instruction budget exceeded");
+    if (b->stopped) {
+        *b->stop_reason = b->stopped;
+        luaL_error(L, b->stopped == 1 ? "instruction budget exceeded" : b->stopped == 2 ? "interrupted" : "wall-clock limit exceeded");
     }
 }
 
-void ss_set_budget(lua_State *L, long long budget, int *stop_reason) {
+static void ss_count_hook(lua_State *L, lua_Debug *ar) {
+    (void)ar;
+    ss_charge(L, ss_current_budget(L), 1000);
+}
+
+void ss_set_budget(lua_State *L, long long budget, long long time_limit_ms, int *stop_reason) {
     ss_budget *b = (ss_budget *)lua_newuserdatauv(L, sizeof(ss_budget), 0);
     b->remaining = budget;
+    b->deadline_ns = time_limit_ms > 0 ? ss_now_ns() + (unsigned long long)time_limit_ms * 1000000ull : 0;
+    b->stopped = 0;
     b->stop_reason = stop_reason;
     *stop_reason = 0;
     lua_setfield(L, LUA_REGISTRYINDEX, "selfserve.budget");

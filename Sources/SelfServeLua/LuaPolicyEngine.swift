@@ -7,8 +7,7 @@ import SelfServeCore
 /// a plugin does wrong (an error, a limit, a malformed answer) denies with `policy_error`: fail closed.
 public final class LuaPolicyEngine: PolicyEngine {
     public let api = ReadOnlyAPI()
-    public var budget: Int64
-    public var memoryLimit: Int
+    public var limits: LuaLimits
     /// Who decided what in the current command ("plugin: hook → allowed"), for `--dry-run`.
     public private(set) var decisions: [String] = []
     private var store: Store?
@@ -16,9 +15,8 @@ public final class LuaPolicyEngine: PolicyEngine {
     private var active: [Plugin] = []
     private var reconciled = false
 
-    public init(budget: Int64 = LuaState.defaultBudget, memoryLimit: Int = LuaState.defaultMemoryLimit) {
-        self.budget = budget
-        self.memoryLimit = memoryLimit
+    public init(limits: LuaLimits = LuaLimits()) {
+        self.limits = limits
         api.store = { [unowned self] in self.store }
     }
 
@@ -43,7 +41,7 @@ public final class LuaPolicyEngine: PolicyEngine {
         for record in records {
             if let p = loaded[record.name], p.sha256 == record.sha256 { next.append(p); continue }
             do {
-                let p = try Plugin(source: record.source, file: record.name + ".lua", api: api, budget: budget, memoryLimit: memoryLimit)
+                let p = try Plugin(source: record.source, file: record.name + ".lua", api: api, limits: limits)
                 loaded[record.name] = p
                 next.append(p)
             } catch let e as SelfServeError {
@@ -57,7 +55,7 @@ public final class LuaPolicyEngine: PolicyEngine {
 
     public func check(_ hook: PolicyHook, _ arguments: [PlainValue]) throws {
         for p in try plugins() where p.hooks.contains(hook.rawValue) {
-            guard let results = try p.call(hook.rawValue, arguments, budget: budget) else { continue }
+            guard let results = try p.call(hook.rawValue, arguments) else { continue }
             let first = results.first ?? .null
             switch first {
             case .null, .bool(true):
@@ -75,7 +73,7 @@ public final class LuaPolicyEngine: PolicyEngine {
     public func licenseLimit(_ context: PlainValue) throws -> (limit: Int, plugin: String)? {
         var best: (Int, String)?
         for p in try plugins() where p.hooks.contains("license_limit") {
-            guard let results = try p.call("license_limit", [context], budget: budget) else { continue }
+            guard let results = try p.call("license_limit", [context]) else { continue }
             switch results.first ?? .null {
             case .null: continue
             case let v where v.intValue != nil && v.intValue! >= 0:
@@ -96,7 +94,7 @@ public final class LuaPolicyEngine: PolicyEngine {
     public func notify(_ event: PlainValue) -> [String] {
         var problems: [String] = []
         for p in active where p.hooks.contains("on_event") {
-            do { _ = try p.call("on_event", [event], budget: budget) } catch let e as SelfServeError {
+            do { _ = try p.call("on_event", [event]) } catch let e as SelfServeError {
                 problems.append("\(e.message) (the change was kept)")
             } catch {
                 problems.append("\(p.name): on_event failed: \(error)")

@@ -13,16 +13,30 @@ public final class LuaState {
     public enum Flavor { case plugin, script }
 
     /// Why a call stopped, as the caller must report it.
-    public enum Failure: Error {
+    public enum Failure: Error, CustomStringConvertible {
         case error(message: String, value: PlainValue?)
         case budget(Int64)
         case memory(Int)
         case interrupted
+        /// The call ran past its wall-clock limit (milliseconds).
+        case timeout(Int)
+
+        public var description: String {
+            switch self {
+            case .error(let message, _): return message
+            case .budget(let n): return "stopped after its instruction budget of \(n) VM instructions"
+            case .memory(let n): return "stopped at its memory cap of \(n >> 20) MiB"
+            case .interrupted: return "interrupted"
+            case .timeout(let ms): return "stopped at its wall-clock limit of \(ms) ms"
+            }
+        }
     }
 
     let L: OpaquePointer
     private var alloc: UnsafeMutablePointer<ss_alloc_state>
     public let memoryLimit: Int
+    /// The wall-clock limit of each call, in milliseconds; nil for none (scripts, which Ctrl-C stops).
+    public var timeLimitMilliseconds: Int?
     /// Swift functions reachable from Lua by index, so that the trampoline's context stays a plain integer.
     private var functions: [(OpaquePointer) -> Int32] = []
     private var handlerRef: Int32 = 0
@@ -55,10 +69,24 @@ public final class LuaState {
             luaL_requiref(L, name, open, 1)
             ss_lua_pop(L, 1)
         }
+        // Pattern matching that counts its steps: Lua's own runs unbounded in C.
+        ss_open_bounded_patterns(L)
         // Trim what must not be there, keeping private references the sandbox code needs.
         let prelude = """
             local getinfo, rawload, cg, open, lines, type, tostring, error = debug.getinfo, load, collectgarbage, io.open, io.lines, type, tostring, error
+            local rawget, setmt = rawget, setmetatable
             local script = ...
+            -- Finalizers run with hooks off, where no limit can stop them: none may be set. Lua marks an
+            -- object for finalization only when setmetatable sees __gc, so checking here is enough.
+            setmetatable = function(t, mt)
+              if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
+                error("setmetatable: __gc finalizers are not allowed", 2)
+              end
+              return setmt(t, mt)
+            end
+            -- Every string shares one metatable; nobody may change it (a __tostring there would run
+            -- whenever an error message is made).
+            getmetatable("").__metatable = false
             dofile, loadfile, debug, package, require = nil, nil, nil, nil, nil
             string.dump = nil
             os = { time = os.time, date = os.date, clock = os.clock }
@@ -89,18 +117,24 @@ public final class LuaState {
               io = nil
             end
             -- The message handler: tables raised by ss.exec get the position of the Lua line that raised.
+            -- It never calls a metamethod of the error value: it runs after a limit has stopped the call.
             return function(e)
-              if type(e) == "table" then
+              local t = type(e)
+              if t == "string" then return e end
+              if t == "table" then
+                local code, message = rawget(e, "code"), rawget(e, "message")
+                if type(message) ~= "string" then return "(error object is a table value)" end
                 for level = 2, 30 do
                   local info = getinfo(level, "Sl")
                   if not info then break end
                   if info.what ~= "C" and (info.currentline or 0) > 0 then
-                    return { code = e.code, message = e.message, where = info.short_src .. ":" .. info.currentline }
+                    return { code = code, message = message, where = info.short_src .. ":" .. info.currentline }
                   end
                 end
-                return e
+                return { code = code, message = message }
               end
-              return tostring(e)
+              if t == "number" or t == "boolean" or t == "nil" then return tostring(e) end
+              return "(error object is a " .. t .. " value)"
             end
             """
         guard ss_luaL_loadbuffer(L, prelude, prelude.utf8.count, "=sandbox", "t") == LUA_OK else {
@@ -138,7 +172,11 @@ public final class LuaState {
     func callPrepared(base: Int32, argumentCount: Int32, results: Int32 = LUA_MULTRET, budget: Int64) throws -> [PlainValue] {
         try protectedCall(base: base, argumentCount: argumentCount, results: results, budget: budget)
         defer { lua_settop(L, base) }
-        return (base + 2 ..< lua_gettop(L) + 1).map { toValue($0) }
+        do {
+            return try (base + 2 ..< lua_gettop(L) + 1).map { try convert($0) }
+        } catch let e as ConversionError {
+            throw Failure.error(message: "returned \(e), which is refused", value: nil)
+        }
     }
 
     /// The one `lua_pcall` of this type: message handler below the function, instruction budget, memory
@@ -148,7 +186,7 @@ public final class LuaState {
         lua_rawgeti(L, ss_lua_registryindex(), lua_Integer(handlerRef))
         ss_lua_insert(L, base + 1)
         var stopReason: Int32 = 0
-        ss_set_budget(L, budget, &stopReason)
+        ss_set_budget(L, budget, Int64(timeLimitMilliseconds ?? 0), &stopReason)
         alloc.pointee.exceeded = 0
         alloc.pointee.enforcing = 1
         let status = ss_lua_pcall(L, argumentCount, results, base + 1)
@@ -158,6 +196,7 @@ public final class LuaState {
         defer { lua_settop(L, base) }
         if stopReason == 1 { throw Failure.budget(budget) }
         if stopReason == 2 { throw Failure.interrupted }
+        if stopReason == 3 { throw Failure.timeout(timeLimitMilliseconds ?? 0) }
         if status == LUA_ERRMEM || alloc.pointee.exceeded != 0 { throw Failure.memory(memoryLimit) }
         if ss_lua_istable(L, -1) != 0 {
             let value = toValue(-1)
@@ -311,9 +350,37 @@ public final class LuaState {
         }
     }
 
-    /// Reads the value at `index` without calling metamethods (no Lua error can be raised here).
-    public func toValue(_ index: Int32, depth: Int = 0) -> PlainValue {
-        let i = lua_absindex(L, index)
+    /// The most values (tables, strings, numbers, …) one conversion reads, and how deep tables may nest.
+    public static let maxConvertedValues = 100_000
+    public static let maxConvertedDepth = 64
+
+    /// Why a Lua value could not become a plain value.
+    public enum ConversionError: Error, CustomStringConvertible {
+        case cycle, tooLarge, tooDeep
+        public var description: String {
+            switch self {
+            case .cycle: return "a table that contains itself"
+            case .tooLarge: return "more than \(LuaState.maxConvertedValues) values"
+            case .tooDeep: return "tables nested deeper than \(LuaState.maxConvertedDepth)"
+            }
+        }
+    }
+
+    /// Reads the value at `index`, or nil when it cannot be converted (see `convert`).
+    public func toValue(_ index: Int32) -> PlainValue { (try? convert(index)) ?? .null }
+
+    /// Reads the value at `index` without calling metamethods (no Lua error can be raised here). Cycles,
+    /// more than `maxConvertedValues` values and deep nesting are refused, never walked: a table that
+    /// refers to itself twice would otherwise be walked 2^depth times.
+    public func convert(_ index: Int32) throws -> PlainValue {
+        var remaining = Self.maxConvertedValues
+        var path = Set<UnsafeRawPointer>()
+        return try convert(lua_absindex(L, index), depth: 0, remaining: &remaining, path: &path)
+    }
+
+    private func convert(_ i: Int32, depth: Int, remaining: inout Int, path: inout Set<UnsafeRawPointer>) throws -> PlainValue {
+        remaining -= 1
+        guard remaining >= 0 else { throw ConversionError.tooLarge }
         switch lua_type(L, i) {
         case LUA_TNIL, LUA_TNONE: return .null
         case LUA_TBOOLEAN: return .bool(lua_toboolean(L, i) != 0)
@@ -325,17 +392,21 @@ public final class LuaState {
             let p = lua_tolstring(L, i, &len)!
             return .string(String(decoding: UnsafeRawBufferPointer(start: p, count: len), as: UTF8.self))
         case LUA_TTABLE:
-            guard depth < 64 else { return .null }
+            guard depth < Self.maxConvertedDepth else { throw ConversionError.tooDeep }
+            guard let identity = lua_topointer(L, i), path.insert(identity).inserted else { throw ConversionError.cycle }
+            defer { path.remove(identity) }
+            let base = lua_gettop(L)
+            defer { lua_settop(L, base) }
             var pairs: [(PlainValue, PlainValue)] = []
             lua_pushnil(L)
             while lua_next(L, i) != 0 {
                 let key: PlainValue
                 switch lua_type(L, -2) {
-                case LUA_TSTRING: key = .string(String(cString: ss_lua_tostring(L, -2)))
+                case LUA_TSTRING: key = try convert(lua_absindex(L, -2), depth: depth + 1, remaining: &remaining, path: &path)
                 case LUA_TNUMBER where lua_isinteger(L, -2) != 0: key = .int(Int64(ss_lua_tointeger(L, -2)))
                 default: key = .null
                 }
-                if !key.isNull { pairs.append((key, toValue(-1, depth: depth + 1))) }
+                if !key.isNull { pairs.append((key, try convert(lua_absindex(L, -1), depth: depth + 1, remaining: &remaining, path: &path))) }
                 ss_lua_pop(L, 1)
             }
             let ints = pairs.compactMap { $0.0.intValue }.sorted()

@@ -14,14 +14,22 @@ public final class Plugin {
     let table: Int32
     /// Kept alive with the state: its Swift functions refer to it.
     let api: ReadOnlyAPI
+    let limits: LuaLimits
+    /// Loading is parsing in C, which no limit stops: the source is kept small instead.
+    public static let maxSourceBytes = 1 << 20
 
     public static let hookNames = ["before_purchase", "before_set_licenses", "before_assign", "before_cancel",
                                    "validate_payment_method", "license_limit", "on_event"]
     static let knownFields = Set(hookNames + ["name", "version", "description", "cancellation_reasons", "tests"])
 
     /// Loads and validates a plugin's source. Every problem is an `invalid_argument` naming what is wrong.
-    public init(source: String, file: String, api: ReadOnlyAPI, budget: Int64 = LuaState.defaultBudget, memoryLimit: Int = LuaState.defaultMemoryLimit) throws {
-        lua = try LuaState(flavor: .plugin, memoryLimit: memoryLimit)
+    public init(source: String, file: String, api: ReadOnlyAPI, limits: LuaLimits = LuaLimits()) throws {
+        guard source.utf8.count <= Self.maxSourceBytes else {
+            throw SelfServeError.invalid("\(file): a plugin is at most \(Self.maxSourceBytes >> 10) KiB of Lua")
+        }
+        lua = try LuaState(flavor: .plugin, memoryLimit: limits.memoryLimit)
+        lua.timeLimitMilliseconds = limits.timeLimitMilliseconds
+        self.limits = limits
         self.api = api
         api.install(in: lua)
         // Plugins have no stdout: what they print goes to the audit details, like ss.log.
@@ -31,7 +39,7 @@ public final class Plugin {
         }
         let chunk = "@" + (file as NSString).lastPathComponent
         do {
-            table = try lua.loadTable(source, chunkName: chunk, budget: budget)
+            table = try lua.loadTable(source, chunkName: chunk, budget: limits.budget)
         } catch let f as LuaState.Failure {
             throw SelfServeError.invalid("\(file): \(Plugin.describe(f))")
         }
@@ -83,22 +91,15 @@ public final class Plugin {
     }
 
     /// Calls a hook; nil when the plugin does not define it.
-    func call(_ hook: String, _ arguments: [PlainValue], budget: Int64) throws -> [PlainValue]? {
+    func call(_ hook: String, _ arguments: [PlainValue]) throws -> [PlainValue]? {
         do {
-            return try lua.callField(table, hook, arguments, budget: budget)
+            return try lua.callField(table, hook, arguments, budget: limits.budget)
         } catch let f as LuaState.Failure {
             throw SelfServeError(.policyError, "\(name): \(hook) failed: \(Plugin.describe(f))", plugin: name)
         }
     }
 
-    static func describe(_ f: LuaState.Failure) -> String {
-        switch f {
-        case .error(let message, _): return message
-        case .budget(let n): return "stopped after its instruction budget of \(n) VM instructions"
-        case .memory(let n): return "stopped at its memory cap of \(n >> 20) MiB"
-        case .interrupted: return "interrupted"
-        }
-    }
+    static func describe(_ f: LuaState.Failure) -> String { f.description }
 
     /// Runs the plugin's `tests`: each gets `t` with `eq`, `ok`, `match` and `t.plugin` (the plugin table).
     public func runTests() -> [(name: String, passed: Bool, message: String)] {
@@ -114,7 +115,7 @@ public final class Plugin {
             """
         for n in names {
             do {
-                _ = try lua.runWithTable(harness, table: table, extra: .string(n))
+                _ = try lua.runWithTable(harness, table: table, extra: .string(n), budget: limits.budget)
                 results.append((n, true, ""))
             } catch let f as LuaState.Failure {
                 results.append((n, false, Plugin.describe(f)))

@@ -29,10 +29,28 @@ typedef struct ss_alloc_state {
 } ss_alloc_state;
 lua_State *ss_new_state(ss_alloc_state *alloc);
 
+/// The limits of one protected call: VM instructions left, a wall-clock deadline, and why it stopped.
+typedef struct ss_budget {
+    long long remaining;
+    unsigned long long deadline_ns; /* CLOCK_MONOTONIC; 0 for none */
+    int stopped;                    /* 0 running, 1 budget, 2 interrupt, 3 wall clock */
+    int *stop_reason;
+} ss_budget;
+
 /// Installs a count hook that stops the running chunk after `budget` VM instructions (checked every
-/// 1000) or when SIGINT was received. The reason is stored in `*stop_reason` (1 budget, 2 interrupt).
-void ss_set_budget(lua_State *L, long long budget, int *stop_reason);
+/// 1000), after `time_limit_ms` milliseconds of wall-clock time (0: none) or when SIGINT was
+/// received. The reason is stored in `*stop_reason` (1 budget, 2 interrupt, 3 wall clock).
+void ss_set_budget(lua_State *L, long long budget, long long time_limit_ms, int *stop_reason);
 void ss_clear_budget(lua_State *L);
+/// The limits of the call running on `L`, or NULL outside a budgeted call.
+ss_budget *ss_current_budget(lua_State *L);
+/// Counts `steps` of work done in C against the call's limits; raises (from C) once one is passed.
+void ss_charge(lua_State *L, ss_budget *b, long long steps);
+
+/// Replaces string.find, string.match, string.gmatch and string.gsub of the state with versions whose
+/// matching counts its steps against the call's limits: Lua's own matcher backtracks without bound
+/// and runs in C, where no hook can stop it.
+void ss_open_bounded_patterns(lua_State *L);
 
 /// SIGINT handling without SA_RESTART: the handler only sets a flag.
 void ss_install_sigint_handler(void);

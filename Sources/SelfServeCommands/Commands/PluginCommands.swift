@@ -41,13 +41,13 @@ struct PluginInstall: SelfServeCommand {
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
         let me = try ctx.admin("install plugins")
         let source = try env.readTextFile(file)
-        let plugin = try Plugin(source: source, file: file, api: ReadOnlyAPI())
+        let plugin = try Plugin(source: source, file: file, api: ReadOnlyAPI(), limits: env.luaLimits)
         if try ctx.store.plugin(name: plugin.name) != nil {
             throw SelfServeError.conflict("a plugin named '\(plugin.name)' is already installed; 'plugin remove \(plugin.name)' first")
         }
         var taken: [String: String] = Dictionary(uniqueKeysWithValues: CancellationReason.builtin.map { ($0.code, "builtin") })
         for other in try ctx.store.plugins() {
-            if let p = try? Plugin(source: other.source, file: other.name, api: ReadOnlyAPI()) {
+            if let p = try? Plugin(source: other.source, file: other.name, api: ReadOnlyAPI(), limits: env.luaLimits) {
                 for r in p.reasons { taken[r.code] = other.name }
             }
         }
@@ -140,7 +140,7 @@ struct PluginTest: SelfServeCommand {
     @Argument(help: "The plugin's .lua file.") var file: String
 
     func execute(_ env: CommandEnvironment) throws -> CommandResult {
-        let plugin = try Plugin(source: try env.readTextFile(file), file: file, api: ReadOnlyAPI())
+        let plugin = try Plugin(source: try env.readTextFile(file), file: file, api: ReadOnlyAPI(), limits: env.luaLimits)
         let results = plugin.runTests()
         let failed = results.filter { !$0.passed }
         let rows: [PlainValue] = results.map {

@@ -1,4 +1,5 @@
 import SelfServeCore
+import SelfServeLua
 
 /// What commands may ask of the process they run in, beyond the store: files, the terminal, stdin.
 /// The session implements it; commands stay free of global state.
@@ -15,6 +16,8 @@ public protocol CommandEnvironment: AnyObject {
     func readSecret(prompt: String) throws -> String
     /// Asks a yes/no question on the terminal.
     func confirm(_ question: String) -> Bool
+    /// The limits of every plugin call (`SELFSERVE_LUA_TIMEOUT_MS`, …).
+    var luaLimits: LuaLimits { get }
     /// Saved sign-ins (`login`/`logout`).
     var logins: LoginStore { get }
     /// Runs one command given as words, as `ss.exec` does, and returns its result value.

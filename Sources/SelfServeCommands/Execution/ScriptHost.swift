@@ -62,9 +62,7 @@ public final class ScriptHost {
             case .error(let message, let value):
                 let code = value?["code"]?.stringValue.flatMap(SelfServeError.Code.init(rawValue:)) ?? .invalidArgument
                 throw SelfServeError(code, message, plugin: value?["plugin"]?.stringValue)
-            case .budget(let n): throw SelfServeError.invalid("\(chunkName.dropFirst()): stopped after its instruction budget of \(n)")
-            case .memory(let n): throw SelfServeError.invalid("\(chunkName.dropFirst()): stopped at its memory cap of \(n >> 20) MiB")
-            case .interrupted: throw SelfServeError.invalid("\(chunkName.dropFirst()): interrupted")
+            case .budget, .memory, .interrupted, .timeout: throw SelfServeError.invalid("\(chunkName.dropFirst()): \(f)")
             }
         }
     }

@@ -39,9 +39,7 @@ public final class Session: CommandEnvironment {
     public var errorOutput: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
     /// Makes the policy engine the first time a command needs one (plugins load once per process).
     public var policyFactory: (Session) throws -> SessionPolicy = { session in
-        let env = session.environment
-        let engine = LuaPolicyEngine(budget: env["SELFSERVE_LUA_BUDGET"].flatMap { Int64($0) } ?? LuaState.defaultBudget,
-                                     memoryLimit: env["SELFSERVE_LUA_MEMORY_MB"].flatMap { Int($0) }.map { $0 << 20 } ?? LuaState.defaultMemoryLimit)
+        let engine = LuaPolicyEngine(limits: session.luaLimits)
         // Weak: the session owns the engine.
         engine.api.clock = { [weak session] in (try? session?.clock()) ?? SystemClock() }
         engine.api.withStore = { [weak session] body in
@@ -310,6 +308,7 @@ public final class Session: CommandEnvironment {
     }
 
     public func readStdinLine() -> String? { stdinLines() }
+    public var luaLimits: LuaLimits { LuaLimits(environment: environment) }
     public func readSecret(prompt: String) throws -> String { try secretReader(prompt) }
     public func confirm(_ question: String) -> Bool { confirmer(question) }
     public func printLine(_ text: String) { output(text) }
