@@ -52,6 +52,8 @@ static unsigned long long ss_now_ns(void) {
     return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
 }
 
+static void ss_count_hook(lua_State *L, lua_Debug *ar);
+
 ss_budget *ss_current_budget(lua_State *L) {
     lua_getfield(L, LUA_REGISTRYINDEX, "selfserve.budget");
     ss_budget *b = (ss_budget *)lua_touserdata(L, -1);
@@ -70,6 +72,9 @@ void ss_charge(lua_State *L, ss_budget *b, long long steps) {
     }
     if (b->stopped) {
         *b->stop_reason = b->stopped;
+        /* From now on at every instruction: a pcall inside the plugin that catches this error cannot
+           keep a loop around it going for another thousand instructions at a time. */
+        lua_sethook(L, ss_count_hook, LUA_MASKCOUNT, 1);
         luaL_error(L, b->stopped == 1 ? "instruction budget exceeded" : b->stopped == 2 ? "interrupted" : "wall-clock limit exceeded");
     }
 }

@@ -92,6 +92,7 @@ public final class Plugin {
 
     /// Calls a hook; nil when the plugin does not define it.
     func call(_ hook: String, _ arguments: [PlainValue]) throws -> [PlainValue]? {
+        api.beginCall()
         do {
             return try lua.callField(table, hook, arguments, budget: limits.budget)
         } catch let f as LuaState.Failure {

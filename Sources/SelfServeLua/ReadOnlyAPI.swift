@@ -15,12 +15,26 @@ public final class ReadOnlyAPI {
 
     public init() {}
 
+    /// What `ss.log` (and a plugin's `print`) keeps of one hook call: PLUGINS.md's 20 lines of 500
+    /// characters; the rest is dropped and counted.
+    public static let maxLinesPerCall = 20
+    public static let maxLineCharacters = 500
+    private var linesThisCall = 0
+    private var dropped = 0
+
+    /// A hook call starts: it has its own 20 lines.
+    public func beginCall() { linesThisCall = 0 }
+
     public func takeLogs() -> [String] {
-        defer { logs = [] }
-        return logs
+        defer { logs = []; dropped = 0 }
+        return dropped == 0 ? logs : logs + ["(\(dropped) more log line\(dropped == 1 ? "" : "s") dropped)"]
     }
 
-    public func log(_ message: String) { logs.append(String(message.prefix(2000))) }
+    public func log(_ message: String) {
+        guard linesThisCall < Self.maxLinesPerCall else { dropped += 1; return }
+        linesThisCall += 1
+        logs.append(message.count > Self.maxLineCharacters ? String(message.prefix(Self.maxLineCharacters)) + "…" : message)
+    }
 
     func read(_ body: (Store) throws -> PlainValue) throws -> PlainValue {
         if let s = store() { return try body(s) }

@@ -253,7 +253,7 @@ public final class Session: CommandEnvironment {
         var details: [(String, PlainValue)] = [("code", .string(error.code.rawValue)), ("message", .string(error.message))]
         if let p = error.plugin { details.append(("plugin", .string(p))) }
         let entry = AuditEntry(at: ctx.timestamp, actor: ctx.auditActor, action: subject.action, target: subject.target,
-                               outcome: error.isDenial ? .denied : .failed, details: JSON.write(.object(details)))
+                               outcome: error.isDenial ? .denied : .failed, details: .object(details))
         do {
             if nested { try store.appendAudit(entry); return }
             try store.begin(write: true)
@@ -280,7 +280,7 @@ public final class Session: CommandEnvironment {
             if !problems.isEmpty { details.append(("errors", .array(problems.map { .string($0) }))) }
             let entry = AuditEntry(at: Timestamp.format((try? clock().now) ?? Date()), actor: event["actor"]?.stringValue ?? "system",
                                    action: "plugin.on_event", target: event["target"]?.stringValue ?? "",
-                                   outcome: problems.isEmpty ? .ok : .failed, details: JSON.write(.object(details)))
+                                   outcome: problems.isEmpty ? .ok : .failed, details: .object(details))
             do {
                 try store.begin(write: true)
                 try store.appendAudit(entry)

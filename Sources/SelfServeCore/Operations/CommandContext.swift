@@ -75,14 +75,14 @@ public final class CommandContext {
         let logs = policy.takeLogMessages()
         if !logs.isEmpty { details.append(("plugin_log", .array(logs.map { .string($0) }))) }
         auditTrail.append(AuditEntry(at: timestamp, actor: auditActor, action: action, target: target, outcome: .ok,
-                                     details: JSON.write(.object(details))))
+                                     details: .object(details)))
     }
 
     /// Records a step that could not be done, kept even though the command as a whole succeeds
     /// (a billing run reports the subscriptions it could not process and goes on with the others).
     public func auditFailure(_ action: String, target: String, _ details: [(String, PlainValue)] = []) {
         auditTrail.append(AuditEntry(at: timestamp, actor: auditActor, action: action, target: target, outcome: .failed,
-                                     details: JSON.write(.object(details))))
+                                     details: .object(details)))
     }
 
     /// Queues an event for plugins' `on_event`, delivered only after the change is committed.
