@@ -61,7 +61,12 @@ public final class LuaPolicyEngine: PolicyEngine {
             case .null, .bool(true):
                 decisions.append("\(p.name): \(hook.rawValue) allowed")
             case .bool(false):
-                let message = results.count > 1 ? (results[1].stringValue ?? JSON.write(results[1])) : "denied"
+                let second = results.count > 1 ? results[1] : .null
+                guard second.isNull || second.stringValue != nil else {
+                    throw SelfServeError(.policyError, "\(p.name): \(hook.rawValue) denied with \(JSON.write(second).prefix(80)) instead of a message", plugin: p.name)
+                }
+                // A plugin's words reach terminals and logs: no control characters, no novels.
+                let message = Sanitize.forDisplay(String((second.stringValue ?? "denied").prefix(500)))
                 decisions.append("\(p.name): \(hook.rawValue) denied: \(message)")
                 throw SelfServeError(.policyDenied, "\(p.name): \(message)", plugin: p.name)
             default:

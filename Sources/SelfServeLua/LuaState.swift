@@ -84,6 +84,15 @@ public final class LuaState {
               end
               return setmt(t, mt)
             end
+            -- Lua calls a message handler from inside the error it handles; when that error came from
+            -- the limits' hook, hooks are off and nothing could stop the handler. So xpcall calls its
+            -- handler after the protected call has returned, where the limits hold.
+            local pcall, pack, unpack = pcall, table.pack, table.unpack
+            xpcall = function(f, handler, ...)
+              local r = pack(pcall(f, ...))
+              if r[1] then return unpack(r, 1, r.n) end
+              return false, handler(r[2])
+            end
             -- Every string shares one metatable; nobody may change it (a __tostring there would run
             -- whenever an error message is made).
             getmetatable("").__metatable = false
@@ -244,14 +253,14 @@ public final class LuaState {
         return out.sorted { $0.0 < $1.0 }
     }
 
-    /// A field of a referenced table as a plain value (functions become nil).
-    public func field(_ ref: Int32, _ name: String) -> PlainValue {
+    /// A field of a referenced table as a plain value, read raw (no metamethod runs).
+    public func field(_ ref: Int32, _ name: String) throws -> PlainValue {
         let base = lua_gettop(L)
         defer { lua_settop(L, base) }
         lua_rawgeti(L, ss_lua_registryindex(), lua_Integer(ref))
         lua_pushstring(L, name)
         lua_rawget(L, -2)
-        return toValue(-1)
+        return try convert(-1)
     }
 
     /// The names of the functions in a table field (`tests`).

@@ -43,7 +43,7 @@ public final class Plugin {
         } catch let f as LuaState.Failure {
             throw SelfServeError.invalid("\(file): \(Plugin.describe(f))")
         }
-        let fields = lua.fieldTypes(table)
+        let fields = self.lua.fieldTypes(self.table)
         var problems: [String] = []
         for (key, type) in fields where !Self.knownFields.contains(key) {
             let suggestion = Suggestion.closest(key, among: Self.knownFields.sorted()).map { " (did you mean '\($0)'?)" } ?? ""
@@ -52,7 +52,13 @@ public final class Plugin {
         for (key, type) in fields where Self.hookNames.contains(key) && type != "function" {
             problems.append("'\(key)' must be a function, not a \(type)")
         }
-        let nameValue = lua.field(table, "name")
+        let lua = self.lua, table = self.table
+        let field = { (key: String) throws -> PlainValue in
+            do { return try lua.field(table, key) } catch {
+                throw SelfServeError.invalid("\(file): '\(key)' holds \(error), which is refused")
+            }
+        }
+        let nameValue = try field("name")
         guard let name = nameValue.stringValue, !name.isEmpty else {
             throw SelfServeError.invalid("\(file): the plugin table needs a name = \"…\" ([a-z0-9_-]+)")
         }
@@ -60,11 +66,11 @@ public final class Plugin {
             problems.append("name '\(Sanitize.forDisplay(name))' must match [a-z0-9_-]+ (at most 64 characters)")
         }
         self.name = name
-        let version = lua.field(table, "version")
+        let version = try field("version")
         self.version = version.stringValue ?? version.intValue.map(String.init) ?? ""
-        self.description = lua.field(table, "description").stringValue ?? ""
+        self.description = try field("description").stringValue ?? ""
         var reasons: [CancellationReason] = []
-        let rawReasons = lua.field(table, "cancellation_reasons")
+        let rawReasons = try field("cancellation_reasons")
         if !rawReasons.isNull {
             if let items = rawReasons.arrayValue {
                 for (i, r) in items.enumerated() {
@@ -72,8 +78,11 @@ public final class Plugin {
                           code.allSatisfy({ ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "_" }) else {
                         problems.append("cancellation_reasons[\(i + 1)] needs a code of [a-z0-9_]+"); continue
                     }
-                    guard let label = r["label"]?.stringValue, !label.isEmpty else {
+                    guard let raw = r["label"]?.stringValue, !raw.isEmpty else {
                         problems.append("cancellation_reasons[\(i + 1)] (\(code)) needs a label"); continue
+                    }
+                    guard let label = try? Sanitize.name(raw, field: "label") else {
+                        problems.append("cancellation_reasons[\(i + 1)] (\(code)): a label is one line of at most 200 characters without control characters"); continue
                     }
                     if reasons.contains(where: { $0.code == code }) { problems.append("cancellation reason '\(code)' appears twice") }
                     reasons.append(CancellationReason(code: code, label: label, commentRequired: r["comment_required"] == .bool(true), source: name))
