@@ -11,6 +11,45 @@ public final class ReadOnlyAPI {
     /// Runs a body with a store when none is attached (scripts, between `ss.exec` calls).
     public var withStore: ((Store) throws -> PlainValue) throws -> PlainValue = { _ in .null }
     public var clock: () -> Clock = { SystemClock() }
+
+    /// Whose view the helpers give. Plugins are the admins' policy code and see the whole organization;
+    /// a script acts as a user and sees what that user may see, as the commands would show it.
+    public enum Audience {
+        case organization
+        /// The acting user's e-mail, asked at each call (nil: nobody is signed in).
+        case actingUser(() -> String?)
+    }
+    public var audience: Audience = .organization
+
+    /// Who looks: nil for the whole organization; a user who may see nothing when nobody (or a blocked
+    /// or unknown user) acts.
+    struct Viewer {
+        var email: String
+        var isAdmin: Bool
+        var isUser: Bool
+        static let nobody = Viewer(email: "", isAdmin: false, isUser: false)
+
+        func maySee(_ s: Subscription) -> Bool { isUser && (isAdmin || s.buyer == email) }
+    }
+
+    func viewer(_ store: Store) throws -> Viewer? {
+        guard case .actingUser(let who) = audience else { return nil }
+        guard let raw = who(), let email = try? Email.normalize(raw), let user = try store.user(email: email), user.status == .active else {
+            return .nobody
+        }
+        return Viewer(email: user.email, isAdmin: user.isAdmin, isUser: true)
+    }
+
+    /// A subscription filter narrowed to what the viewer may see.
+    func narrowed(_ filter: SubscriptionFilter, for viewer: Viewer?) -> SubscriptionFilter? {
+        guard let viewer else { return filter }
+        guard viewer.isUser else { return nil }
+        if viewer.isAdmin { return filter }
+        if let b = filter.buyer, b != viewer.email { return nil }
+        var f = filter
+        f.buyer = viewer.email
+        return f
+    }
     public private(set) var logs: [String] = []
 
     public init() {}
@@ -51,6 +90,8 @@ public final class ReadOnlyAPI {
         lua.register("ss", "user") { [unowned self] l in
             guard let email = l.argument(1).stringValue else { return l.raise(.string("ss.user: pass an e-mail")) }
             return guarded(l) { store in
+                // Members see the organization's people (as `user show` does); nobody else does.
+                if let viewer = try viewer(store), !viewer.isUser { return .null }
                 guard let e = try? Email.normalize(email), let u = try store.user(email: e) else { return .null }
                 return Shapes.user(u)
             }
@@ -59,6 +100,8 @@ public final class ReadOnlyAPI {
             guard let id = l.argument(1).stringValue else { return l.raise(.string("ss.subscription: pass an id")) }
             return guarded(l) { store in
                 guard let d = try store.subscriptionDetails(id: id) else { return .null }
+                // Someone else's subscription is nil, as `not_found` would say.
+                if let viewer = try viewer(store), !viewer.maySee(d.subscription) { return .null }
                 return Shapes.subscription(d, assigned: try store.assignments(subscription: id))
             }
         }
@@ -67,16 +110,18 @@ public final class ReadOnlyAPI {
             let status = q["status"]?.stringValue.flatMap(Subscription.Status.init(rawValue:))
             if q["status"]?.stringValue != nil && status == nil { return l.raise(.string("ss.subscriptions: unknown status")) }
             return guarded(l) { store in
-                let filter = SubscriptionFilter(buyer: q["buyer"]?.stringValue.map { $0.lowercased() }, product: q["product"]?.stringValue,
-                                                statuses: status.map { [$0] })
+                let asked = SubscriptionFilter(buyer: q["buyer"]?.stringValue.map { $0.lowercased() }, product: q["product"]?.stringValue,
+                                               statuses: status.map { [$0] })
+                guard let filter = narrowed(asked, for: try viewer(store)) else { return .array([]) }
                 return .array(try store.subscriptionDetails(filter: filter).map { Shapes.subscription($0) })
             }
         }
         lua.register("ss", "assigned_count") { [unowned self] l in
             let q = l.argument(1)
             return guarded(l) { store in
-                let filter = SubscriptionFilter(buyer: q["buyer"]?.stringValue.map { $0.lowercased() }, product: q["product"]?.stringValue,
-                                                statuses: [.trial, .active, .pastDue, .canceled, .expired])
+                let asked = SubscriptionFilter(buyer: q["buyer"]?.stringValue.map { $0.lowercased() }, product: q["product"]?.stringValue,
+                                               statuses: [.trial, .active, .pastDue, .canceled, .expired])
+                guard let filter = narrowed(asked, for: try viewer(store)) else { return PlainValue(0) }
                 return PlainValue(try store.subscriptionDetails(filter: filter).reduce(0) { $0 + $1.licensesAssigned })
             }
         }

@@ -54,6 +54,7 @@ struct LoginCommand: SelfServeCommand {
         commandName: "login", abstract: "Remember who you act as for this database.",
         discussion: "This asserts an identity; it is not authentication. --as and SELFSERVE_USER still take precedence.")
     static let access = DatabaseAccess.read
+    static let changesActingUser = true
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "A user of the organization.") var email: String
 
@@ -68,6 +69,7 @@ struct LoginCommand: SelfServeCommand {
 struct LogoutCommand: SelfServeCommand {
     static let configuration = CommandConfiguration(commandName: "logout", abstract: "Forget the user saved by login for this database.")
     static let access = DatabaseAccess.none
+    static let changesActingUser = true
     @OptionGroup var globals: GlobalOptions
 
     func execute(_ env: CommandEnvironment) throws -> CommandResult {

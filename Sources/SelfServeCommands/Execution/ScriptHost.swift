@@ -18,6 +18,9 @@ public final class ScriptHost {
         if let session {
             api.withStore = { body in try session.withStore(body) }
             api.clock = { (try? session.clock()) ?? SystemClock() }
+            api.audience = .actingUser { [weak session] in session?.actor(for: nil) }
+        } else {
+            api.audience = .actingUser { nil }
         }
         api.install(in: lua)
         lua.register(nil, "print") { [unowned env] l in

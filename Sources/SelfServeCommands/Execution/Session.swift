@@ -160,6 +160,9 @@ public final class Session: CommandEnvironment {
         if scriptRunning, let a = g.actingUser, a.lowercased() != (actor(for: nil) ?? "").lowercased() {
             throw SelfServeError.forbidden("a script cannot change who it acts as (\(actor(for: nil) ?? "nobody"))")
         }
+        if scriptRunning, type(of: command).changesActingUser {
+            throw SelfServeError.forbidden("a script acts as \(actor(for: nil) ?? "nobody") to its end: \(type(of: command)._commandName) is refused inside it")
+        }
         if g.format == .html && !(command is InvoiceExport) {
             throw SelfServeError(.usage, "--format html is for 'invoice export'; use table, json, ndjson or csv")
         }

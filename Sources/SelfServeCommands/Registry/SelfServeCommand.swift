@@ -28,11 +28,14 @@ public protocol SelfServeCommand: ParsableCommand {
     func execute(_ env: CommandEnvironment) throws -> CommandResult
     /// `init --test-clock`: the organization it creates takes `SELFSERVE_NOW` for writes too.
     var createsTestClock: Bool { get }
+    /// `login`, `logout`: they change who acts, which a script may never do.
+    static var changesActingUser: Bool { get }
 }
 
 extension SelfServeCommand {
     public var auditSubject: (action: String, target: String)? { nil }
     public var createsTestClock: Bool { false }
+    public static var changesActingUser: Bool { false }
     public func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { try execute(env) }
     public func execute(_ env: CommandEnvironment) throws -> CommandResult {
         throw SelfServeError(.usage, "internal: \(Self._commandName) needs the database")
