@@ -12,6 +12,8 @@ public final class BatchRunner {
     let atomic: Bool
     private var next: () -> String?
     private var lineNumber = 0
+    /// A line read for a card that turned out to be a command: it runs next.
+    private var pushedBack: String?
 
     public init(interpreter: Interpreter, name: String, bail: Bool, atomic: Bool, lines: @escaping () -> String?) {
         self.interpreter = interpreter
@@ -23,15 +25,38 @@ public final class BatchRunner {
 
     /// The next physical line, counted; `--card-stdin` of a command in a stdin batch reads from here too.
     func physicalLine() -> String? {
+        if let l = pushedBack {
+            pushedBack = nil
+            lineNumber += 1
+            return l
+        }
         guard let l = next() else { return nil }
         lineNumber += 1
         return l
     }
 
+    /// A line of a `--card-stdin` command's card: only while the next line is card data. A command
+    /// where a card line should be leaves the card short (an error of that command) and runs next.
+    func cardLine() -> String? {
+        guard let l = physicalLine() else { return nil }
+        if Self.isCardData(l) { return l }
+        pushedBack = l
+        lineNumber -= 1
+        return nil
+    }
+
+    /// Digits, spaces, dashes and slashes only: a card number, an expiry or a security code. No
+    /// command looks like this, so such a line is never run or echoed as one.
+    static func isCardData(_ line: String) -> Bool {
+        let t = line.utf8.filter { $0 != 13 }
+        return t.contains { $0 >= 48 && $0 <= 57 } && t.allSatisfy { ($0 >= 48 && $0 <= 57) || $0 == 32 || $0 == 9 || $0 == 45 || $0 == 47 }
+    }
+
     /// Runs everything; returns the process exit code (0 when every command succeeded, else 1).
     public func run() -> Int32 {
         let session = interpreter.session
-        if name == "-" { session.stdinLines = { [unowned self] in self.physicalLine() } }
+        // The lines after a `--card-stdin` command are its card, in a file as on stdin.
+        session.stdinLines = { [unowned self] in self.cardLine() }
         var failures = 0
         if atomic {
             do { try session.begin() } catch {
@@ -41,6 +66,20 @@ public final class BatchRunner {
         }
         loop: while let first = physicalLine() {
             let start = lineNumber
+            if Self.isCardData(first) {
+                // Card lines no command asked for (a short card block, a command that failed to
+                // parse): skipped with the ones that follow, and never shown.
+                while let more = physicalLine() {
+                    if !Self.isCardData(more) { pushedBack = more; lineNumber -= 1; break }
+                }
+                let lines = lineNumber > start ? "lines \(start)-\(lineNumber)" : "line \(start)"
+                if case .exit = finish(.failed(SelfServeError(.usage, "card data outside a --card-stdin command (\(lines)); skipped, not shown"),
+                                               json: interpreter.format == .json), line: start, failures: &failures) {
+                    return 1
+                }
+                if bail && failures > 0 { break loop }
+                continue
+            }
             var text = first
             var words: [String] = []
             while true {
@@ -65,20 +104,9 @@ public final class BatchRunner {
             } else {
                 outcome = interpreter.handle(words)
             }
-            switch outcome {
-            case .ok: continue
-            case .exit: break loop
-            case .failed(let e, let json):
-                failures += 1
-                report(e, json: json, line: start)
-                if atomic {
-                    try? session.rollback()
-                    interpreter.err.writeLine("\(name): rolled back: the batch is atomic and line \(start) failed")
-                    interpreter.out.flush()
-                    return 1
-                }
-                if bail { break loop }
-            }
+            if case .exit = outcome { break loop }
+            if case .exit = finish(outcome, line: start, failures: &failures) { return 1 }
+            if bail && failures > 0 { break loop }
         }
         if atomic && session.inTransaction {
             do { try session.commit() } catch {
@@ -92,6 +120,18 @@ public final class BatchRunner {
         }
         interpreter.out.flush()
         return failures == 0 ? 0 : 1
+    }
+
+    /// Reports a failed line; in an atomic batch rolls everything back and says so (`.exit`: stop now).
+    private func finish(_ outcome: Interpreter.Outcome, line: Int, failures: inout Int) -> Interpreter.Outcome {
+        guard case .failed(let e, let json) = outcome else { return .ok }
+        failures += 1
+        report(e, json: json, line: line)
+        guard atomic else { return .ok }
+        try? interpreter.session.rollback()
+        interpreter.err.writeLine("\(name): rolled back: the batch is atomic and line \(line) failed")
+        interpreter.out.flush()
+        return .exit
     }
 
     func report(_ e: SelfServeError, json: Bool, line: Int) {

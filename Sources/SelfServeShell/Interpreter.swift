@@ -106,7 +106,8 @@ public final class Interpreter {
                 return try runCommand(words)
             }
         } catch {
-            let e = (error as? SelfServeError) ?? SelfServeError.invalid("\(error)")
+            var e = (error as? SelfServeError) ?? SelfServeError.invalid("\(error)")
+            e.message = CardData.masked(e.message, words: words)
             return .failed(e, json: ErrorReport.wantsJSON(words, otherwise: format == .json || format == .ndjson))
         }
     }

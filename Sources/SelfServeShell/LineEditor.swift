@@ -1,6 +1,7 @@
 @preconcurrency import CEditline
 import CSupport
 import Foundation
+import SelfServeCore
 
 /// libedit's readline interface: prompt, history file, Tab completion, `~/.editrc`.
 ///
@@ -37,7 +38,9 @@ final class LineEditor {
         return (String(cString: raw), interrupted)
     }
 
+    /// Adds a line to the history, unless it holds a card number: such a line is never written.
     func add(_ entry: String) {
+        guard !CardData.containsCardNumber(entry) else { return }
         _ = add_history(entry)
         _ = write_history(historyFile)
         chmod(historyFile, 0o600)

@@ -18,7 +18,7 @@ public enum SelfServeMain {
         }
         if arguments.first == "help" {
             do { out.writeLine(try CommandParser.helpText(Array(arguments.dropFirst()))); return 0 } catch {
-                err.writeLine(ErrorReport.text((error as? SelfServeError) ?? .invalid("\(error)"), json: wantsJSON))
+                err.writeLine(ErrorReport.text((error as? SelfServeError) ?? .invalid("\(error)"), json: wantsJSON, words: arguments))
                 return 64
             }
         }
@@ -29,7 +29,7 @@ public enum SelfServeMain {
                 out.writeLine(SelfServeRoot.fullMessage(for: error))
                 return 0
             }
-            err.writeLine(ErrorReport.text(CommandParser.usageError(arguments, error), json: wantsJSON))
+            err.writeLine(ErrorReport.text(CommandParser.usageError(arguments, error), json: wantsJSON, words: arguments))
             return 64
         }
         let stdinIsTerminal = Terminal.stdinIsTerminal
@@ -50,7 +50,7 @@ public enum SelfServeMain {
             } catch {
                 let e = (error as? SelfServeError) ?? .invalid("\(error)")
                 out.flush()
-                err.writeLine(ErrorReport.text(e, json: wantsJSON))
+                err.writeLine(ErrorReport.text(e, json: wantsJSON, words: arguments))
                 return e.exitCode
             }
         }
@@ -60,7 +60,7 @@ public enum SelfServeMain {
             return 0
         }
         if parsed is SelfServeRoot, CommandParser.hasStrayWords(arguments) {
-            err.writeLine(ErrorReport.text(SelfServeError(.usage, "unexpected arguments"), json: wantsJSON))
+            err.writeLine(ErrorReport.text(SelfServeError(.usage, "unexpected arguments"), json: wantsJSON, words: arguments))
             return 64
         }
         let g = root.globals
@@ -74,7 +74,7 @@ public enum SelfServeMain {
             } else {
                 guard let data = FileManager.default.contents(atPath: name), let text = String(data: data, encoding: .utf8) else {
                     let reason = FileManager.default.fileExists(atPath: name) ? "cannot read it (permission denied or not UTF-8)" : "no such file"
-                    err.writeLine(ErrorReport.text(SelfServeError.notFound("\(name): \(reason)"), json: wantsJSON))
+                    err.writeLine(ErrorReport.text(SelfServeError.notFound("\(name): \(reason)"), json: wantsJSON, words: arguments))
                     return 1
                 }
                 var all = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -89,7 +89,7 @@ public enum SelfServeMain {
             return BatchRunner(interpreter: interpreter, name: name, bail: root.bail, atomic: root.atomic, lines: lines).run()
         }
         if root.bail || root.atomic {
-            err.writeLine(ErrorReport.text(SelfServeError(.usage, "--bail and --atomic apply to batches: give -f FILE or commands on stdin"), json: wantsJSON))
+            err.writeLine(ErrorReport.text(SelfServeError(.usage, "--bail and --atomic apply to batches: give -f FILE or commands on stdin"), json: wantsJSON, words: arguments))
             return 64
         }
         let session = makeSession(g, interactive: true)
@@ -101,6 +101,8 @@ public enum SelfServeMain {
         let session = Session(databasePath: g.db, actingUser: g.actingUser, isInteractive: interactive)
         session.secretReader = { try Terminal.readSecret(prompt: $0) }
         session.confirmer = { Terminal.confirm($0) }
+        // `--card-stdin` typed on a terminal: the lines are secrets, read without echo.
+        if Terminal.stdinIsTerminal { session.stdinLines = { try? Terminal.readSecret(prompt: "") } }
         session.output = { OutputStream.standardOutput.writeLine($0) }
         session.errorOutput = { OutputStream.standardOutput.flush(); OutputStream.standardError.writeLine($0); OutputStream.standardError.flush() }
         return session

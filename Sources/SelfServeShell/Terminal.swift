@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import CSupport
 import SelfServeCore
 
 /// Terminal input outside libedit: secrets without echo, yes/no questions.
@@ -27,7 +28,10 @@ public enum Terminal {
         }
         OutputStream.standardError.write(prompt)
         OutputStream.standardError.flush()
-        guard let line = readRawLine() else { throw SelfServeError(.usage, "no input") }
+        guard let line = readRawLine() else {
+            if ss_sigint_received() != 0 { throw SelfServeError(.usage, "canceled (Ctrl-C); nothing was changed") }
+            throw SelfServeError(.usage, "no input")
+        }
         return line
     }
 

@@ -101,6 +101,21 @@ final class ShellTerminalTests: XCTestCase {
         _ = tmux(["send-keys", "-t", name, "C-u", "history", "Enter"])
         let screen = waitFor(name, "user show megan.bowen@contoso.com")
         XCTAssertTrue(screen.contains("subscription bye"), screen)
+
+        // A card typed where it does not belong: the error masks it and the line never reaches history.
+        _ = tmux(["send-keys", "-t", name, "C-l", "payment-method add 5425 2334 3010 9903 04/28 836", "Enter"])
+        let masked = waitFor(name, "unexpected arguments")
+        XCTAssertTrue(masked.contains("9903"), masked)
+        XCTAssertFalse(masked.split(separator: "\n").contains { $0.contains("error") && ($0.contains("3010") || $0.contains("836")) }, masked)
+        // --card-stdin on a terminal reads without echo.
+        _ = tmux(["send-keys", "-t", name, "C-l", "payment-method add --card-stdin", "Enter"])
+        usleep(300_000)
+        for secret in ["4000056655665556", "12/30", "123"] { _ = tmux(["send-keys", "-t", name, secret, "Enter"]) }
+        let added = waitFor(name, "ending 5556")
+        XCTAssertFalse(added.contains("4000056655665556"), added)
+        let later = try String(contentsOfFile: history, encoding: .utf8)
+        XCTAssertFalse(later.contains("3010") || later.contains("4000056655665556"), later)
+        XCTAssertTrue(later.contains("--card-stdin"), later)  // libedit stores spaces as \\040
         _ = tmux(["send-keys", "-t", name, "C-d"])
     }
 }

@@ -32,7 +32,8 @@ struct PaymentMethodAdd: SelfServeCommand {
     var auditSubject: (action: String, target: String)? { ("payment_method.add", "card") }
 
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
-        _ = try ctx.actor()
+        // The card lines are read first, whatever happens next: in a batch they must never be left
+        // behind to be read as commands.
         let card: CardInput
         if cardStdin {
             guard let n = env.readStdinLine(), let e = env.readStdinLine(), let c = env.readStdinLine() else {
@@ -41,9 +42,11 @@ struct PaymentMethodAdd: SelfServeCommand {
             card = CardInput(number: n, expiry: e, securityCode: c)
         } else {
             guard env.isInteractive else { throw SelfServeError(.usage, "no terminal to ask for the card on; pass --card-stdin") }
+            _ = try ctx.actor()
             card = CardInput(number: try env.readSecret(prompt: "Card number: "), expiry: try env.readSecret(prompt: "Expiry (MM/YY): "),
                              securityCode: try env.readSecret(prompt: "Security code: "))
         }
+        _ = try ctx.actor()
         let pm = try ctx.addPaymentMethod(card, address.details)
         let id = pm["id"]?.stringValue ?? ""
         return .created(pm, id: id, note: "added \(pm["brand"]?.stringValue ?? "card") ending \(pm["last4"]?.stringValue ?? ""): \(id)")
@@ -78,12 +81,13 @@ struct PaymentMethodEdit: SelfServeCommand {
     var auditSubject: (action: String, target: String)? { ("payment_method.edit", paymentMethod) }
 
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
-        _ = try ctx.ownedPaymentMethod(paymentMethod)
         let code: String
         if cardStdin {
             guard let c = env.readStdinLine() else { throw SelfServeError(.usage, "--card-stdin needs the security code on stdin") }
             code = c
+            _ = try ctx.ownedPaymentMethod(paymentMethod)
         } else {
+            _ = try ctx.ownedPaymentMethod(paymentMethod)
             guard env.isInteractive else { throw SelfServeError(.usage, "no terminal to ask for the security code on; pass --card-stdin") }
             code = try env.readSecret(prompt: "Security code: ")
         }

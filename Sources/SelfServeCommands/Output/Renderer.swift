@@ -170,7 +170,10 @@ public struct Renderer: Sendable {
 /// How errors are printed on stderr (SPEC.md section 2).
 public enum ErrorReport {
     /// `error: …`, `FILE:LINE: error: …`, or the JSON error object with `--json`.
-    public static func text(_ e: SelfServeError, json: Bool, file: String? = nil, line: Int? = nil) -> String {
+    /// Card numbers in a message (a card typed where a command was expected, say) are masked.
+    public static func text(_ e: SelfServeError, json: Bool, file: String? = nil, line: Int? = nil, words: [String] = []) -> String {
+        var e = e
+        e.message = CardData.masked(e.message, words: words)
         if json {
             var pairs: [(String, PlainValue)] = [("code", .string(e.code.rawValue)), ("message", .string(e.message))]
             if let p = e.plugin { pairs.append(("plugin", .string(p))) }

@@ -20,8 +20,10 @@ public struct AuditEntry: Hashable, Sendable {
         self.at = Self.cut(at)
         self.actor = Self.cut(actor)
         self.action = Self.cut(action)
-        self.target = Self.cut(target)
+        self.target = Self.cut(CardData.masked(target))
         self.outcome = outcome
+        // No card number reaches the log, whatever a command's arguments or a plugin's messages held.
+        let details = CardData.masked(details)
         self.details = details.utf8.count <= Self.maxDetailsBytes
             ? details : JSON.write(.object([("truncated", .bool(true)), ("bytes", PlainValue(details.utf8.count))]))
     }
