@@ -16,22 +16,46 @@ public final class SQLiteDatabase {
 
     public let path: String
     let queue: DatabaseQueue
+    /// What the file was before this process opened it: `init` that fails or is a dry run puts it back.
+    public enum Origin { case existing, created, empty }
+    public let origin: Origin
+    /// The file opened (device and inode), to notice it being deleted or replaced under a long session.
+    private let identity: (dev_t, ino_t)
 
-    /// Opens `path`. With `create`, a missing file is created (for `init`); otherwise it must exist.
+    /// Opens `path`. With `create`, a missing (or empty) file is made a database (for `init`); otherwise
+    /// it must be a selfserve database. Directories, FIFOs, devices and sockets are refused before
+    /// anything opens them (opening a FIFO would wait for a writer for ever).
     public init(path: String, create: Bool) throws {
         self.path = path
-        let fm = FileManager.default
-        var isDir: ObjCBool = false
-        let exists = fm.fileExists(atPath: path, isDirectory: &isDir)
-        if isDir.boolValue { throw SelfServeError.invalid("\(path) is a directory, not a database file") }
-        if !exists {
+        var st = stat()
+        if stat(path, &st) == 0 {
+            switch st.st_mode & S_IFMT {
+            case S_IFREG: break
+            case S_IFDIR: throw SelfServeError.invalid("\(path) is a directory, not a database file")
+            case S_IFIFO: throw SelfServeError.invalid("\(path) is a FIFO, not a database file")
+            case S_IFCHR, S_IFBLK: throw SelfServeError.invalid("\(path) is a device, not a database file")
+            default: throw SelfServeError.invalid("\(path) is not a regular file, not a database file")
+            }
+            if st.st_size == 0 {
+                guard create else {
+                    throw SelfServeError.invalid("\(path) is an empty file, not a selfserve database; create one with 'selfserve --db \(path) init --org NAME --admin EMAIL'")
+                }
+                // It holds the card fingerprint key: whatever mode the empty file had, it becomes private.
+                guard chmod(path, 0o600) == 0 else { throw SelfServeError.invalid("cannot make \(path) private: \(String(cString: strerror(errno)))") }
+                origin = .empty
+            } else {
+                try Self.checkHeader(path)
+                origin = .existing
+            }
+        } else {
             guard create else {
                 throw SelfServeError.notFound("no database at \(path); create one with 'selfserve --db \(path) init --org NAME --admin EMAIL'")
             }
             try Self.createFile(path)
-        } else {
-            try Self.checkHeader(path)
+            origin = .created
         }
+        guard stat(path, &st) == 0 else { throw SelfServeError.invalid("cannot read \(path): \(String(cString: strerror(errno)))") }
+        identity = (st.st_dev, st.st_ino)
         var config = Configuration()
         // WAL is a property of the file: it is set once, when a file is not yet in WAL mode (a new file).
         // GRDB's `journalMode = .wal` would also write a dummy table whenever the WAL file is empty — and
@@ -68,6 +92,26 @@ public final class SQLiteDatabase {
             }
         } catch let error as DatabaseError {
             throw Self.describe(error, path: path)
+        }
+    }
+
+    /// Fails when the file opened is no longer at `path` (deleted, or replaced by another file): writes
+    /// would go to a file nobody can open again.
+    public func checkStillThere() throws {
+        var st = stat()
+        guard stat(path, &st) == 0, st.st_dev == identity.0, st.st_ino == identity.1 else {
+            throw SelfServeError.invalid("the database file \(path) was deleted or replaced while this session had it open; nothing more is written to it — start selfserve again")
+        }
+    }
+
+    /// Puts back what `init` found: no file, or an empty one (a failed or dry-run `init` leaves nothing).
+    public func undoCreation() {
+        try? close()
+        for suffix in ["-wal", "-shm", "-journal"] { unlink(path + suffix) }
+        switch origin {
+        case .created: unlink(path)
+        case .empty: truncate(path, 0)
+        case .existing: break
         }
     }
 

@@ -117,40 +117,39 @@ struct InvoiceShow: SelfServeCommand {
 }
 
 struct InvoiceExport: SelfServeCommand {
-    static let configuration = CommandConfiguration(commandName: "export", abstract: "Export an invoice as CSV, JSON or printable HTML.")
+    static let configuration = CommandConfiguration(
+        commandName: "export", abstract: "Export an invoice as CSV, JSON or printable HTML.",
+        discussion: "The file's format is --format, else the extension of --out (.csv, .json, .html), else CSV; --json shapes only the receipt. A new file is created 0600; an existing one is replaced only with --force; a symbolic link, FIFO or device never is. --out - writes to stdout.")
     static let access = DatabaseAccess.read
-    enum ExportFormat: String, ExpressibleByArgument, CaseIterable { case csv, json, html }
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "Invoice id.") var invoice: String
-    @Option(help: ArgumentHelp("Write to this file instead of stdout.", valueName: "file")) var out: String?
+    @Option(help: ArgumentHelp("Write to this file instead of stdout (- for stdout).", valueName: "file")) var out: String?
+    @Flag(help: "Replace the file named by --out if it exists.") var force = false
+
+    /// The file's format: `--format` names it; else the extension of `--out`; else CSV.
+    func fileFormat() throws -> ExportFormat {
+        if let f = globals.format {
+            guard let format = ExportFormat(rawValue: f.rawValue) else {
+                throw SelfServeError(.usage, "invoice export writes csv, json or html, not \(f.rawValue)")
+            }
+            return format
+        }
+        if let out, out != "-" {
+            switch (out as NSString).pathExtension.lowercased() {
+            case "json": return .json
+            case "html", "htm": return .html
+            default: return .csv
+            }
+        }
+        return .csv
+    }
 
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
-        // `--format csv|json|html` here names the file format; `table`/`ndjson` are refused.
-        let raw = globals.json ? "json" : (globals.format?.rawValue ?? "csv")
-        guard ["csv", "json", "html"].contains(raw) else {
-            throw SelfServeError(.usage, "invoice export takes --format csv, json or html")
-        }
-        let text: String
-        switch raw {
-        case "json": text = JSON.write(try ctx.showInvoice(invoice), pretty: true) + "\n"
-        case "csv":
-            let inv = try ctx.showInvoice(invoice)
-            var s = CSV.record(["invoice", "date", "description", "subscription", "quantity", "unit_price", "amount", "currency"]) + "\r\n"
-            for l in inv["lines"]?.arrayValue ?? [] {
-                s += CSV.record([inv["id"]?.stringValue ?? "", inv["date"]?.stringValue ?? "", l["description"]?.stringValue ?? "",
-                                 l["subscription"]?.stringValue ?? "", l["quantity"].map { Renderer.plainText($0) } ?? "",
-                                 l["unit_price"]?.stringValue ?? "", l["amount"]?.stringValue ?? "", inv["currency"]?.stringValue ?? ""]) + "\r\n"
-            }
-            s += CSV.record([inv["id"]?.stringValue ?? "", inv["date"]?.stringValue ?? "", "Total", "", "", "", inv["total"]?.stringValue ?? "", inv["currency"]?.stringValue ?? ""]) + "\r\n"
-            text = s
-        default: text = try ctx.invoiceHTML(invoice)
-        }
-        if let out {
-            do { try text.write(toFile: out, atomically: true, encoding: .utf8) } catch {
-                throw SelfServeError.invalid("cannot write \(out): \(error.localizedDescription)")
-            }
-            return .init(.object([("invoice", .string(invoice)), ("file", .string(out))]), .none, note: "wrote \(out)")
-        }
-        return .text(text)
+        let format = try fileFormat()
+        let text = try ExportFormat.render(format, invoice: try ctx.showInvoice(invoice), html: { try ctx.invoiceHTML(invoice) })
+        guard let out, out != "-" else { return .text(text) }
+        try OutputFile.write(text, to: out, force: force)
+        return .init(.object([("invoice", .string(invoice)), ("file", .string(out)), ("format", .string(format.rawValue)),
+                              ("bytes", PlainValue(text.utf8.count))]), .none, note: "wrote \(out) (\(format.rawValue))")
     }
 }

@@ -90,6 +90,13 @@ public final class Session: CommandEnvironment {
         return db
     }
 
+    /// A failed or dry-run `init` leaves the file as it found it: absent, or empty.
+    private func forgetCreatedDatabase(_ db: SQLiteDatabase) {
+        guard db.origin != .existing else { return }
+        db.undoCreation()
+        database = nil
+    }
+
     /// Closes the database, if open, at the end of a one-shot command (errors are moot by then: the
     /// command's transaction has ended either way).
     public func closeDatabase() {
@@ -170,8 +177,19 @@ public final class Session: CommandEnvironment {
         switch access {
         case .none, .script:
             return try command.execute(self)
-        case .create, .read, .write:
-            let db = try openDatabase(create: access == .create)
+        case .create:
+            let db = try openDatabase(create: true)
+            do {
+                let result = try db.withStore { store in try executeInTransaction(command, store: store, access: access) }
+                if g.dryRun { forgetCreatedDatabase(db) }
+                return result
+            } catch {
+                forgetCreatedDatabase(db)
+                throw error
+            }
+        case .read, .write:
+            if let database { try database.checkStillThere() }
+            let db = try openDatabase()
             return try db.withStore { store in try executeInTransaction(command, store: store, access: access) }
         }
     }

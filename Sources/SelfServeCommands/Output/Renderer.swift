@@ -20,7 +20,8 @@ public struct Renderer: Sendable {
     /// The text for stdout, with its final newline, or "" when there is nothing to print.
     public func render(_ result: CommandResult) -> String {
         if result.streamed { return "" }
-        if let text = result.text { return text.hasSuffix("\n") || text.isEmpty ? text : text + "\n" }
+        // By bytes: in Swift "\r\n" is one Character, which `hasSuffix("\n")` does not see.
+        if let text = result.text { return text.utf8.last == UInt8(ascii: "\n") || text.isEmpty ? text : text + "\n" }
         if case .none = result.shape, format == .table { return "" }
         switch format {
         case .json:
@@ -63,7 +64,7 @@ public struct Renderer: Sendable {
                     columns = Self.columns([row])
                     write(CSV.record(columns!) + "\r\n")
                 }
-                write(CSV.record(columns!.map { Self.plainText(row[$0] ?? .null) }) + "\r\n")
+                write(CSV.record(columns!.map { csvCell(row[$0] ?? .null) }) + "\r\n")
             }
         case .table:
             var rows: [PlainValue] = []
@@ -80,9 +81,17 @@ public struct Renderer: Sendable {
         guard !columns.isEmpty else { return "" }
         var out = CSV.record(columns) + "\r\n"
         for row in rows {
-            out += CSV.record(columns.map { Self.plainText(row[$0] ?? .null) }) + "\r\n"
+            out += CSV.record(columns.map { csvCell(row[$0] ?? .null) }) + "\r\n"
         }
         return out
+    }
+
+    /// A CSV cell: stored text neutralized for spreadsheets, and its control characters escaped when
+    /// stdout is a terminal (`width` is set only then).
+    func csvCell(_ v: PlainValue) -> String {
+        var text = Self.plainText(v)
+        if case .string = v { text = CSV.neutralized(text) }
+        return width == nil ? text : Sanitize.forDisplay(text)
     }
 
     // MARK: Tables

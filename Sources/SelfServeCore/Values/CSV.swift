@@ -46,6 +46,22 @@ public enum CSV {
         return rows
     }
 
+    /// A text cell as spreadsheets may open it: one starting with `=`, `+`, `-`, `@`, TAB or CR is
+    /// prefixed with `'`, so that it is never run as a formula. Numbers (`-52.00`) are left as they are.
+    public static func neutralized(_ cell: String) -> String {
+        guard let first = cell.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) else { return cell }
+        if isNumber(cell) { return cell }
+        return "'" + cell
+    }
+
+    static func isNumber(_ s: String) -> Bool {
+        var digits = 0, dots = 0
+        for (i, c) in s.utf8.enumerated() {
+            if c >= 48 && c <= 57 { digits += 1 } else if c == 46 { dots += 1 } else if !(i == 0 && (c == 45 || c == 43)) { return false }
+        }
+        return digits > 0 && dots <= 1
+    }
+
     /// One record, fields quoted when they hold a comma, quote, or line break.
     public static func record(_ fields: [String]) -> String {
         fields.map { f in
