@@ -18,7 +18,7 @@ public final class ScriptHost {
         if let session {
             api.withStore = { body in try session.withStore(body) }
             api.clock = { (try? session.clock()) ?? SystemClock() }
-            api.audience = .actingUser { [weak session] in session?.actor(for: nil) }
+            api.audience = .actingUser { session.actor(for: nil) }
         } else {
             api.audience = .actingUser { nil }
         }
