@@ -10,35 +10,43 @@ public final class BatchRunner {
     let name: String
     let bail: Bool
     let atomic: Bool
-    private var next: () -> String?
+    /// The whole batch is one transaction rolled back at its end.
+    let dryRun: Bool
+    private var next: () throws -> String?
     private var lineNumber = 0
     /// A line read for a card that turned out to be a command: it runs next.
     private var pushedBack: String?
 
-    public init(interpreter: Interpreter, name: String, bail: Bool, atomic: Bool, lines: @escaping () -> String?) {
+    public init(interpreter: Interpreter, name: String, bail: Bool, atomic: Bool, dryRun: Bool = false, lines: @escaping () throws -> String?) {
         self.interpreter = interpreter
         self.name = name
         self.bail = bail
         self.atomic = atomic
+        self.dryRun = dryRun
         self.next = lines
     }
 
     /// The next physical line, counted; `--card-stdin` of a command in a stdin batch reads from here too.
-    func physicalLine() -> String? {
+    func physicalLine() throws -> String? {
         if let l = pushedBack {
             pushedBack = nil
             lineNumber += 1
             return l
         }
-        guard let l = next() else { return nil }
-        lineNumber += 1
-        return l
+        do {
+            guard let l = try next() else { return nil }
+            lineNumber += 1
+            return l
+        } catch is LineReader.InvalidText {
+            lineNumber += 1
+            throw SelfServeError.invalid("line \(lineNumber) is not UTF-8 text; the rest of the file is not read")
+        }
     }
 
     /// A line of a `--card-stdin` command's card: only while the next line is card data. A command
     /// where a card line should be leaves the card short (an error of that command) and runs next.
     func cardLine() -> String? {
-        guard let l = physicalLine() else { return nil }
+        guard let l = try? physicalLine() else { return nil }
         if Self.isCardData(l) { return l }
         pushedBack = l
         lineNumber -= 1
@@ -58,18 +66,32 @@ public final class BatchRunner {
         // The lines after a `--card-stdin` command are its card, in a file as on stdin.
         session.stdinLines = { [unowned self] in self.cardLine() }
         var failures = 0
-        if atomic {
+        if dryRun {
+            do { try session.beginDryRun() } catch {
+                report((error as? SelfServeError) ?? .invalid("\(error)"), json: interpreter.format == .json, line: 0)
+                return 1
+            }
+        } else if atomic {
             do { try session.begin() } catch {
                 report((error as? SelfServeError) ?? .invalid("\(error)"), json: interpreter.format == .json, line: 0)
                 return 1
             }
         }
-        loop: while let first = physicalLine() {
+        loop: while true {
+            let first: String
+            do {
+                guard let line = try physicalLine() else { break loop }
+                first = line
+            } catch {
+                // A file that cannot be read to its end: an atomic batch keeps none of it.
+                _ = finish(.failed((error as? SelfServeError) ?? .invalid("\(error)"), json: interpreter.format == .json), line: lineNumber, failures: &failures)
+                break loop
+            }
             let start = lineNumber
             if Self.isCardData(first) {
                 // Card lines no command asked for (a short card block, a command that failed to
                 // parse): skipped with the ones that follow, and never shown.
-                while let more = physicalLine() {
+                while let more = try? physicalLine() {
                     if !Self.isCardData(more) { pushedBack = more; lineNumber -= 1; break }
                 }
                 let lines = lineNumber > start ? "lines \(start)-\(lineNumber)" : "line \(start)"
@@ -84,11 +106,10 @@ public final class BatchRunner {
             var words: [String] = []
             while true {
                 if case .words(let w) = Tokenizer.split(text) { words = w; break }
-                guard let more = physicalLine() else {
-                    words = []
-                    failures += 1
-                    report(SelfServeError(.usage, Tokenizer.unclosedQuote(text).map { "unterminated \($0) quote" } ?? "the file ends after a continuation backslash"),
-                           json: interpreter.format == .json, line: start)
+                guard let more = try? physicalLine() else {
+                    // The file cannot be read to its end: an atomic batch keeps none of it.
+                    let problem = Tokenizer.unclosedQuote(text).map { "unterminated \($0) quote" } ?? "the file ends after a continuation backslash"
+                    _ = finish(.failed(SelfServeError(.usage, problem), json: interpreter.format == .json), line: start, failures: &failures)
                     break loop
                 }
                 text += "\n" + more
@@ -96,7 +117,7 @@ public final class BatchRunner {
             if words.isEmpty { continue }
             var outcome: Interpreter.Outcome
             if words == ["lua"] {
-                if let chunk = Interpreter.luaChunk(physicalLine) {
+                if let chunk = Interpreter.luaChunk({ try? self.physicalLine() }) {
                     outcome = interpreter.runLua(chunk)
                 } else {
                     outcome = .failed(SelfServeError(.usage, "the lua chunk starting here has no closing '.' line"), json: interpreter.format == .json)
@@ -108,7 +129,10 @@ public final class BatchRunner {
             if case .exit = finish(outcome, line: start, failures: &failures) { return 1 }
             if bail && failures > 0 { break loop }
         }
-        if atomic && session.inTransaction {
+        if dryRun {
+            interpreter.out.flush()
+            interpreter.err.writeLine(Sanitize.forDisplayKeepingNewlines(session.endDryRun()))
+        } else if atomic && session.inTransaction {
             do { try session.commit() } catch {
                 report((error as? SelfServeError) ?? .invalid("\(error)"), json: interpreter.format == .json, line: lineNumber)
                 failures += 1
@@ -129,7 +153,7 @@ public final class BatchRunner {
         report(e, json: json, line: line)
         guard atomic else { return .ok }
         try? interpreter.session.rollback()
-        interpreter.err.writeLine("\(name): rolled back: the batch is atomic and line \(line) failed")
+        interpreter.err.writeLine("\(name == "-" ? "<stdin>" : name): rolled back: the batch is atomic and line \(line) failed")
         interpreter.out.flush()
         return .exit
     }

@@ -66,6 +66,9 @@ public final class Interpreter {
     public func handle(_ words: [String]) -> Outcome {
         guard let first = words.first else { return .ok }
         do {
+            if session.dryRunAll && ["begin", "commit", "rollback"].contains(first) {
+                throw SelfServeError(.usage, "\(first) is refused in a dry run: the whole run is one transaction that is rolled back")
+            }
             switch first {
             case "exit", "quit":
                 return .exit

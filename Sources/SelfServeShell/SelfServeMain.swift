@@ -68,25 +68,19 @@ public enum SelfServeMain {
             let session = makeSession(g, interactive: false)
             let interpreter = Interpreter(session: session, format: g.requestedFormat ?? .table, interactive: false)
             let name = root.file ?? "-"
-            let lines: () -> String?
+            let reader: LineReader
             if name == "-" {
-                lines = { readLine(strippingNewline: true) }
+                reader = LineReader(fd: 0)
             } else {
-                guard let data = FileManager.default.contents(atPath: name), let text = String(data: data, encoding: .utf8) else {
-                    let reason = FileManager.default.fileExists(atPath: name) ? "cannot read it (permission denied or not UTF-8)" : "no such file"
+                guard let data = FileManager.default.contents(atPath: name) else {
+                    let reason = FileManager.default.fileExists(atPath: name) ? "cannot read it (permission denied)" : "no such file"
                     err.writeLine(ErrorReport.text(SelfServeError.notFound("\(name): \(reason)"), json: wantsJSON, words: arguments))
                     return 1
                 }
-                var all = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-                if all.last == "" { all.removeLast() }
-                var index = 0
-                lines = {
-                    guard index < all.count else { return nil }
-                    defer { index += 1 }
-                    return all[index]
-                }
+                reader = LineReader(bytes: Array(data))
             }
-            return BatchRunner(interpreter: interpreter, name: name, bail: root.bail, atomic: root.atomic, lines: lines).run()
+            return BatchRunner(interpreter: interpreter, name: name, bail: root.bail, atomic: root.atomic, dryRun: g.dryRun,
+                               lines: { try reader.next() }).run()
         }
         if root.bail || root.atomic {
             err.writeLine(ErrorReport.text(SelfServeError(.usage, "--bail and --atomic apply to batches: give -f FILE or commands on stdin"), json: wantsJSON, words: arguments))

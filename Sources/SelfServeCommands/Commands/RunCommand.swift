@@ -19,6 +19,19 @@ struct RunCommand: SelfServeCommand {
         let host = try ScriptHost(env: env, session: session, arguments: arguments, scriptName: script, budget: budget)
         session.scriptRunning = true
         defer { session.scriptRunning = false }
+        // A dry run of a script is one transaction rolled back at its end: every ss.exec runs and sees
+        // the effects of the ones before it, and nothing is kept.
+        if globals.dryRun && !session.inTransaction {
+            try session.beginDryRun()
+            var failure: Error?
+            do { try host.run(source, chunkName: "@" + script) } catch { failure = error }
+            let note = session.endDryRun()
+            if let failure {
+                env.warn(note)
+                throw failure
+            }
+            return .none(note: note)
+        }
         let ownTransaction = (atomic || session.atomicRequested) && !session.inTransaction
         if ownTransaction { try session.begin() }
         do {

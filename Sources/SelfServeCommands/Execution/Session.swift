@@ -131,14 +131,43 @@ public final class Session: CommandEnvironment {
         savepointDepth = 0
         let events = pendingEvents
         pendingEvents = []
-        try openDatabase().withStore { store in deliver(events, store: store) }
+        try openDatabase().withStore { store in
+            writeDeferredFailures(store)
+            deliver(events, store: store)
+        }
     }
 
     public func rollback() throws {
         guard inTransaction else { throw SelfServeError.conflict("no transaction is open; 'begin' starts one") }
-        try openDatabase().withStore { store in if store.isInTransaction { try store.rollback() } }
+        try openDatabase().withStore { store in
+            if store.isInTransaction { try store.rollback() }
+            writeDeferredFailures(store)
+        }
         savepointDepth = 0
         pendingEvents = []
+    }
+
+    // MARK: Dry runs of a whole batch or script
+
+    /// Set while a whole batch or script is a dry run: one transaction, rolled back at its end.
+    public private(set) var dryRunAll = false
+    /// What the commands of that dry run did and which policies decided what.
+    private var dryRunNotes: [String] = []
+
+    /// Starts a dry run of everything that follows (a batch, a script): later commands see earlier
+    /// ones' effects, and `endDryRun` keeps none of them.
+    public func beginDryRun() throws {
+        try begin()
+        dryRunAll = true
+        dryRunNotes = []
+    }
+
+    /// Rolls the dry run back; returns the note listing every change and policy decision.
+    public func endDryRun() -> String {
+        if inTransaction { try? rollback() }
+        dryRunAll = false
+        defer { dryRunNotes = [] }
+        return (["dry run: nothing was changed"] + dryRunNotes).joined(separator: "\n")
     }
 
     // MARK: Executing
@@ -241,10 +270,14 @@ public final class Session: CommandEnvironment {
             }
             for entry in ctx.auditTrail { try store.appendAudit(entry) }
             ids = ctx.ids
+            if dryRunAll && !g.dryRun {
+                dryRunNotes += ctx.auditTrail.map { "  would \($0.action) \($0.target) \($0.details)" }
+                dryRunNotes += policy.takeDecisions().map { "  plugin \($0)" }
+            }
             if g.dryRun {
                 if nested { try store.rollbackToSavepoint(savepoint) } else { try store.rollback() }
                 let changes = ctx.auditTrail.map { "  would \($0.action) \($0.target) \($0.details)" }
-                let decided = (policy as? LuaPolicyEngine)?.takeDecisions().map { "  plugin \($0)" } ?? []
+                let decided = policy.takeDecisions().map { "  plugin \($0)" }
                 result.note = (["dry run: nothing was changed"] + changes + decided).joined(separator: "\n")
                 return result
             }
@@ -260,23 +293,46 @@ public final class Session: CommandEnvironment {
             let failure = SQLiteDatabase.selfServeError(error, path: databasePath)
             if nested { try? store.rollbackToSavepoint(savepoint) } else if store.isInTransaction { try? store.rollback() }
             ids = ctx.ids
-            if access != .read, !g.dryRun, let subject = command.auditSubject {
-                recordFailure(failure, subject: subject, ctx: ctx, store: store, nested: nested)
+            if access != .read, let subject = command.auditSubject {
+                recordFailure(failure, subject: subject, ctx: ctx, store: store, nested: nested, dryRun: g.dryRun || dryRunAll)
             }
             throw failure
         }
     }
 
-    /// Refused and failed attempts are audited too, outside the rolled-back transaction.
-    private func recordFailure(_ error: SelfServeError, subject: (action: String, target: String), ctx: CommandContext, store: SQLiteStore, nested: Bool) {
+    /// Failed attempts made inside a transaction (`begin`, `--atomic`, a dry-run batch), written once it
+    /// ends, committed or rolled back: nobody probes without a trace.
+    private var deferredFailures: [AuditEntry] = []
+
+    private func writeDeferredFailures(_ store: SQLiteStore) {
+        guard !deferredFailures.isEmpty else { return }
+        let entries = deferredFailures
+        deferredFailures = []
+        do {
+            try store.begin(write: true)
+            for e in entries { try store.appendAudit(e) }
+            try store.commit()
+        } catch {
+            if store.isInTransaction { try? store.rollback() }
+        }
+    }
+
+    /// Refused and failed attempts are audited too, outside the rolled-back transaction (also under
+    /// `--dry-run`, marked `"dry_run": true`).
+    private func recordFailure(_ error: SelfServeError, subject: (action: String, target: String), ctx: CommandContext, store: SQLiteStore,
+                               nested: Bool, dryRun: Bool) {
         // A usage error or a database error says nothing about the actor's intent worth keeping.
         if error.code == .usage || error.code == .notSignedIn { return }
         var details: [(String, PlainValue)] = [("code", .string(error.code.rawValue)), ("message", .string(error.message))]
         if let p = error.plugin { details.append(("plugin", .string(p))) }
+        if dryRun { details.append(("dry_run", .bool(true))) }
         let entry = AuditEntry(at: ctx.timestamp, actor: ctx.auditActor, action: subject.action, target: subject.target,
                                outcome: error.isDenial ? .denied : .failed, details: .object(details))
+        if nested {
+            deferredFailures.append(entry)
+            return
+        }
         do {
-            if nested { try store.appendAudit(entry); return }
             try store.begin(write: true)
             try store.appendAudit(entry)
             try store.commit()

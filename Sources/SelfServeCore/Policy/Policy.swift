@@ -35,6 +35,8 @@ public protocol PolicyEngine: AnyObject {
     func notify(_ event: PlainValue) -> [String]
     /// Messages plugins passed to `ss.log` during the current command, for the audit details.
     func takeLogMessages() -> [String]
+    /// Who decided what during the current command ("plugin: hook → allowed"), for dry runs.
+    func takeDecisions() -> [String]
 }
 
 public enum PolicyHook: String, Sendable, CaseIterable {
@@ -53,4 +55,5 @@ public final class NoPolicy: PolicyEngine {
     public func cancellationReasons() throws -> [CancellationReason] { [] }
     public func notify(_ event: PlainValue) -> [String] { [] }
     public func takeLogMessages() -> [String] { [] }
+    public func takeDecisions() -> [String] { [] }
 }
