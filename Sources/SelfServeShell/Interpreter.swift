@@ -135,6 +135,10 @@ public final class Interpreter {
         let chosen = g.requestedFormat ?? format
         let result = try session.execute(command)
         out.write(Renderer(format: chosen, width: out.terminalWidth, prettyJSON: out.isTerminal).render(result))
+        if chosen == .table, case .list = result.shape, !result.streamed, result.value.arrayValue?.isEmpty == true {
+            out.flush()
+            err.writeLine("(0 rows)")
+        }
         if let note = result.note, chosen == .table || g.dryRun {
             out.flush()
             err.writeLine(Sanitize.forDisplayKeepingNewlines(note))

@@ -111,13 +111,26 @@ final class RulesTests: XCTestCase {
 
     func testRendererFormats() {
         let rows: PlainValue = .array([.object([("email", "a@b.c"), ("name", "A, \"x\"")]), .object([("email", "d@e.f"), ("name", "Esc\u{1b}[31m")])])
-        let csv = Renderer(format: .csv).render(.list(rows))
+        let columns = ["email", "name"]
+        let csv = Renderer(format: .csv).render(.list(rows, columns: columns))
         XCTAssertEqual(csv, "email,name\r\na@b.c,\"A, \"\"x\"\"\"\r\nd@e.f,Esc\u{1b}[31m\r\n")
-        let table = Renderer(format: .table).render(.list(rows))
+        XCTAssertEqual(Renderer(format: .csv, width: 80).render(.list(rows, columns: columns)).contains("\u{1b}"), false, "escaped on a terminal")
+        XCTAssertEqual(Renderer(format: .csv).render(.list(.array([]), columns: columns)), "email,name\r\n", "an empty list has its header")
+        let formulas: PlainValue = .array([.object([("name", "=1+1"), ("total", "-52.00"), ("n", .int(-3))])])
+        XCTAssertEqual(Renderer(format: .csv).render(.list(formulas, columns: ["name", "total", "n"])), "name,total,n\r\n'=1+1,-52.00,-3\r\n")
+        let table = Renderer(format: .table).render(.list(rows, columns: columns))
         XCTAssertFalse(table.contains("\u{1b}"), "escape sequences are shown, not replayed")
         XCTAssertTrue(table.hasPrefix("EMAIL  NAME"))
-        let narrow = Renderer(format: .table, width: 30).render(.list(.array([.object([("a", .string(String(repeating: "x", count: 80))), ("b", "y")])])))
-        XCTAssertTrue(narrow.split(separator: "\n").allSatisfy { $0.count <= 30 }, narrow)
-        XCTAssertEqual(Renderer(format: .ndjson).render(.list(rows)).split(separator: "\n").count, 2)
+        // Too wide for the terminal: one record after another, nothing cut.
+        let long = String(repeating: "x", count: 80)
+        let narrow = Renderer(format: .table, width: 30).render(.list(.array([.object([("a", .string(long)), ("b", "y")])]), columns: ["a", "b"]))
+        XCTAssertTrue(narrow.hasPrefix("-[ RECORD 1 ]") && narrow.contains("a | \(long)"), narrow)
+        // Columns align by display width: CJK and emoji take two columns.
+        let wide = Renderer(format: .table).render(.list(.array([.object([("name", "山田太郎"), ("x", "1")]), .object([("name", "Bo 👩‍💻"), ("x", "2")])]), columns: ["name", "x"]))
+        let positions = wide.split(separator: "\n").map { line in DisplayWidth.of(String(line.dropLast())) }
+        XCTAssertEqual(Set(positions).count, 1, wide)
+        XCTAssertEqual(DisplayWidth.of("山田"), 4)
+        XCTAssertEqual(DisplayWidth.of("é"), 1)
+        XCTAssertEqual(Renderer(format: .ndjson).render(.list(rows, columns: columns)).split(separator: "\n").count, 2)
     }
 }

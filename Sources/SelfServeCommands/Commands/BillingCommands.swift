@@ -16,7 +16,7 @@ struct BillingAccountList: SelfServeCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List your billing accounts.")
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
-    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .list(try ctx.listBillingAccounts()) }
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .list(try ctx.listBillingAccounts(), columns: Shapes.Columns.billingAccount) }
 }
 
 struct BillingProfileCommand: ParsableCommand {
@@ -30,7 +30,7 @@ struct BillingProfileList: SelfServeCommand {
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
     @Option(help: ArgumentHelp("Only this billing account's.", valueName: "ba")) var account: String?
-    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .list(try ctx.listBillingProfiles(account: account)) }
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .list(try ctx.listBillingProfiles(account: account), columns: Shapes.Columns.billingProfile) }
 }
 
 struct BillingProfileShow: SelfServeCommand {
@@ -104,7 +104,7 @@ struct InvoiceList: SelfServeCommand {
     @Option(help: ArgumentHelp("Only this billing profile's.", valueName: "bp")) var profile: String?
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
         .list(try ctx.listInvoices(last: last, from: try from.map { try Day.parse($0, option: "--from") },
-                                   to: try to.map { try Day.parse($0, option: "--to") }, profile: profile))
+                                   to: try to.map { try Day.parse($0, option: "--to") }, profile: profile), columns: Shapes.Columns.invoice)
     }
 }
 

@@ -57,7 +57,7 @@ struct PaymentMethodList: SelfServeCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List your cards.")
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
-    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .list(try ctx.listPaymentMethods()) }
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .list(try ctx.listPaymentMethods(), columns: Shapes.Columns.paymentMethod) }
 }
 
 struct PaymentMethodShow: SelfServeCommand {

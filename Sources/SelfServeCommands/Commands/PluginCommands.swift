@@ -69,7 +69,7 @@ struct PluginList: SelfServeCommand {
     @OptionGroup var globals: GlobalOptions
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
         _ = try ctx.admin("manage plugins")
-        return .list(.array(try ctx.store.plugins().map { ctx.pluginShape($0, source: false) }))
+        return .list(.array(try ctx.store.plugins().map { ctx.pluginShape($0, source: false) }), columns: Shapes.Columns.plugin)
     }
 }
 

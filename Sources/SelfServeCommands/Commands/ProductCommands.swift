@@ -14,7 +14,7 @@ struct ProductList: SelfServeCommand {
     @Flag(name: .customLong("self-service"), help: "Only products people can buy or try themselves.") var selfService = false
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
         _ = try ctx.organizationOrFail()
-        return .list(try ctx.listProducts(selfServiceOnly: selfService))
+        return .list(try ctx.listProducts(selfServiceOnly: selfService), columns: Shapes.Columns.product)
     }
 }
 
@@ -66,6 +66,6 @@ struct AuditList: SelfServeCommand {
     @Option(help: ArgumentHelp("Only this actor's entries (or system).", valueName: "email")) var actor: String?
     @Option(help: ArgumentHelp("Only this action, or a prefix such as subscription.", valueName: "action")) var action: String?
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
-        .streaming(try ctx.auditRows(since: try since.map { try Day.parse($0, option: "--since") }, actor: actor, action: action))
+        .streaming(columns: Shapes.Columns.audit, try ctx.auditRows(since: try since.map { try Day.parse($0, option: "--since") }, actor: actor, action: action))
     }
 }

@@ -34,7 +34,7 @@ struct SubscriptionList: SelfServeCommand {
     @Flag(name: .customLong("self-service"), help: "Only self-service purchases (all of selfserve's are).") var selfService = false
     @Option(help: "trial, active, canceled, expired, disabled or deleted.") var status: Subscription.Status?
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
-        .list(try ctx.listSubscriptions(status: status))
+        .list(try ctx.listSubscriptions(status: status), columns: Shapes.Columns.subscription)
     }
 }
 
@@ -80,7 +80,7 @@ struct SubscriptionReasons: SelfServeCommand {
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
-        .list(.array(try ctx.cancellationReasons().map(Shapes.reason)))
+        .list(.array(try ctx.cancellationReasons().map(Shapes.reason)), columns: Shapes.Columns.reason)
     }
 }
 
@@ -166,7 +166,7 @@ struct LicenseList: SelfServeCommand {
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "Subscription id.") var subscription: String
-    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .list(try ctx.listLicenses(subscription)) }
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .list(try ctx.listLicenses(subscription), columns: Shapes.Columns.assignment) }
 }
 
 struct AdminCommand: ParsableCommand {
@@ -184,7 +184,7 @@ struct AdminPurchases: SelfServeCommand {
     @Option(help: "Only this status.") var status: Subscription.Status?
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
         // Streamed: 100,000 purchases go out row by row, never held in memory together.
-        .streaming(try ctx.purchaseRows(product: product, buyer: buyer, status: status))
+        .streaming(columns: Shapes.Columns.purchase, try ctx.purchaseRows(product: product, buyer: buyer, status: status))
     }
 }
 

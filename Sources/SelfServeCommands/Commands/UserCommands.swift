@@ -50,7 +50,7 @@ struct UserList: SelfServeCommand {
         if guests && members { throw ValidationError("--guests and --members exclude each other") }
     }
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
-        .list(try ctx.listUsers(kind: guests ? .guest : members ? .member : nil))
+        .list(try ctx.listUsers(kind: guests ? .guest : members ? .member : nil), columns: Shapes.Columns.user)
     }
 }
 

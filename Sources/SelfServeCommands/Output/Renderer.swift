@@ -31,13 +31,13 @@ public struct Renderer: Sendable {
             if let items = result.value.arrayValue { return items.map { JSON.write($0) + "\n" }.joined() }
             return result.value.isNull ? "" : JSON.write(result.value) + "\n"
         case .csv:
-            return csv(result.value)
+            return csv(result.value, columns: result.columns)
         case .html:
             return JSON.write(result.value, pretty: true) + "\n"  // refused earlier by the executor
         case .table:
             switch result.shape {
             case .created(let id): return Sanitize.forDisplay(id) + "\n"
-            case .list: return table(result.value.arrayValue ?? [result.value])
+            case .list: return table(result.value.arrayValue ?? [result.value], columns: result.columns)
             case .object, .none: return vertical(result.value)
             }
         }
@@ -58,7 +58,8 @@ public struct Renderer: Sendable {
         case .ndjson:
             try stream { write(JSON.write($0) + "\n") }
         case .csv:
-            var columns: [String]?
+            var columns = result.columns
+            if let columns { write(CSV.record(columns) + "\r\n") }
             try stream { row in
                 if columns == nil {
                     columns = Self.columns([row])
@@ -69,15 +70,15 @@ public struct Renderer: Sendable {
         case .table:
             var rows: [PlainValue] = []
             try stream { rows.append($0) }
-            write(table(rows))
+            write(table(rows, columns: result.columns))
         }
     }
 
     // MARK: CSV
 
-    func csv(_ value: PlainValue) -> String {
+    func csv(_ value: PlainValue, columns declared: [String]? = nil) -> String {
         let rows = value.arrayValue ?? (value.isNull ? [] : [value])
-        let columns = Self.columns(rows)
+        let columns = Self.columns(rows, declared: declared)
         guard !columns.isEmpty else { return "" }
         var out = CSV.record(columns) + "\r\n"
         for row in rows {
@@ -96,8 +97,9 @@ public struct Renderer: Sendable {
 
     // MARK: Tables
 
-    static func columns(_ rows: [PlainValue]) -> [String] {
-        var seen = Set<String>(), columns: [String] = []
+    /// The declared columns first (every one, even when no row has it), then any other field a row has.
+    static func columns(_ rows: [PlainValue], declared: [String]? = nil) -> [String] {
+        var seen = Set<String>(declared ?? []), columns: [String] = declared ?? []
         for row in rows {
             guard let pairs = row.objectValue else { continue }
             for (k, _) in pairs where seen.insert(k).inserted { columns.append(k) }
@@ -116,41 +118,41 @@ public struct Renderer: Sendable {
         }
     }
 
-    func table(_ rows: [PlainValue]) -> String {
+    /// Rows as aligned columns; when they do not fit the terminal, one record after another with a
+    /// field per line (psql's `\\x auto`). Nothing is ever cut: ids must stay copyable.
+    func table(_ rows: [PlainValue], columns declared: [String]? = nil) -> String {
         if rows.isEmpty { return "" }
-        let columns = Self.columns(rows)
+        let columns = Self.columns(rows, declared: declared)
         let cells: [[String]] = rows.map { row in
             if row.objectValue == nil { return [Sanitize.forDisplay(Self.plainText(row))] }
             return columns.map { Sanitize.forDisplay(Self.plainText(row[$0] ?? .null)) }
         }
         let headers = columns.map { $0.uppercased() }
-        var widths = headers.map(\.count)
-        for r in cells { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
-        widths = fit(widths, minimums: headers.map { min($0.count, 8) })
+        var widths = headers.map(DisplayWidth.of)
+        for r in cells { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], DisplayWidth.of(c)) } }
+        if let width, widths.reduce(0, +) + 2 * max(0, widths.count - 1) > width, rows.allSatisfy({ $0.objectValue != nil }) {
+            return expanded(headers: columns, cells: cells)
+        }
         var out = line(headers, widths)
         for r in cells { out += line(r, widths) }
         return out
     }
 
-    /// Shrinks the widest columns until the row fits the terminal (two spaces between columns).
-    func fit(_ widths: [Int], minimums: [Int]) -> [Int] {
-        guard let width, width > 20 else { return widths }
-        var w = widths
-        let gaps = 2 * max(0, w.count - 1)
-        while w.reduce(0, +) + gaps > width {
-            guard let i = w.indices.filter({ w[$0] > max(minimums[$0], 4) }).max(by: { w[$0] < w[$1] }) else { break }
-            w[i] -= 1
+    /// psql's expanded display: `-[ RECORD 1 ]-` and `field | value` lines.
+    func expanded(headers: [String], cells: [[String]]) -> String {
+        let keyWidth = headers.map(DisplayWidth.of).max() ?? 0
+        var out = ""
+        for (n, r) in cells.enumerated() {
+            out += "-[ RECORD \(n + 1) ]" + String(repeating: "-", count: max(0, min(width ?? 40, 40) - 13 - String(n + 1).count)) + "\n"
+            for (k, v) in zip(headers, r) { out += DisplayWidth.padded(k, to: keyWidth) + " | " + v + "\n" }
         }
-        return w
+        return out
     }
 
     func line(_ cells: [String], _ widths: [Int]) -> String {
         var parts: [String] = []
         for (i, c) in cells.enumerated() {
-            let w = i < widths.count ? widths[i] : c.count
-            var cell = c
-            if cell.count > w { cell = String(cell.prefix(max(0, w - 1))) + "…" }
-            parts.append(i == cells.count - 1 ? cell : cell + String(repeating: " ", count: w - cell.count))
+            parts.append(i == cells.count - 1 ? c : DisplayWidth.padded(c, to: i < widths.count ? widths[i] : 0))
         }
         return parts.joined(separator: "  ") + "\n"
     }
@@ -158,7 +160,7 @@ public struct Renderer: Sendable {
     /// One object: `key  value` lines; lists of objects inside it follow as tables of their own.
     func vertical(_ value: PlainValue) -> String {
         guard let pairs = value.objectValue else { return value.isNull ? "" : Sanitize.forDisplay(Self.plainText(value)) + "\n" }
-        let keyWidth = pairs.map(\.0.count).max() ?? 0
+        let keyWidth = pairs.map { DisplayWidth.of($0.0) }.max() ?? 0
         var out = "", nested = ""
         for (k, v) in pairs {
             if let items = v.arrayValue, items.contains(where: { $0.objectValue != nil }) {
@@ -167,10 +169,10 @@ public struct Renderer: Sendable {
             }
             if let obj = v.objectValue, !obj.isEmpty, k != "details" {
                 let text = obj.compactMap { $0.1.isNull ? nil : Self.plainText($0.1) }.joined(separator: ", ")
-                out += k.padding(toLength: keyWidth, withPad: " ", startingAt: 0) + "  " + Sanitize.forDisplay(text) + "\n"
+                out += DisplayWidth.padded(k, to: keyWidth) + "  " + Sanitize.forDisplay(text) + "\n"
                 continue
             }
-            out += k.padding(toLength: keyWidth, withPad: " ", startingAt: 0) + "  " + Sanitize.forDisplay(Self.plainText(v)) + "\n"
+            out += DisplayWidth.padded(k, to: keyWidth) + "  " + Sanitize.forDisplay(Self.plainText(v)) + "\n"
         }
         return out + nested
     }

@@ -75,8 +75,9 @@ public struct CommandResult {
     /// process some subscriptions): reported after the result, and the exit code is this error's.
     public var failure: SelfServeError?
 
-    public static func streaming(_ rows: @escaping ((PlainValue) throws -> Void) throws -> Void) -> CommandResult {
+    public static func streaming(columns: [String], _ rows: @escaping ((PlainValue) throws -> Void) throws -> Void) -> CommandResult {
         var r = CommandResult(.array([]), .list)
+        r.columns = columns
         r.stream = rows
         return r
     }
@@ -87,7 +88,14 @@ public struct CommandResult {
         self.note = note
     }
 
-    public static func list(_ v: PlainValue) -> CommandResult { .init(v, .list) }
+    /// The list's columns (`Shapes.Columns`): its CSV header, also when empty, in a stable order.
+    public var columns: [String]?
+
+    public static func list(_ v: PlainValue, columns: [String]) -> CommandResult {
+        var r = CommandResult(v, .list)
+        r.columns = columns
+        return r
+    }
     public static func object(_ v: PlainValue) -> CommandResult { .init(v, .object) }
     public static func created(_ v: PlainValue, id: String, note: String? = nil) -> CommandResult { .init(v, .created(id: id), note: note) }
     public static func none(note: String) -> CommandResult { .init(.null, .none, note: note) }

@@ -50,16 +50,18 @@ extension CommandContext {
         try requireChangeable(sub)
         guard !raw.isEmpty else { throw SelfServeError(.usage, "name at least one user to take a license from") }
         let emails = try uniqueEmails(raw)
+        // As assign skips who already holds a license, unassign skips (and reports) who holds none.
         let holding = try store.assignedEmails(subscription: sub.id, among: emails)
-        let missing = emails.filter { !holding.contains($0) }
-        if !missing.isEmpty {
-            throw SelfServeError.notFound("nothing unassigned: \(missing.joined(separator: ", ")) hold\(missing.count == 1 ? "s" : "") no license of \(sub.id)")
+        let taken = emails.filter { holding.contains($0) }
+        let skipped = emails.filter { !holding.contains($0) }
+        if !taken.isEmpty {
+            try store.deleteAssignments(subscription: sub.id, emails: taken)
+            audit("license.unassign", target: sub.id, [("users", .array(taken.map { .string($0) })), ("skipped", .array(skipped.map { .string($0) }))])
+            emit("license.unassigned", target: sub.id, [("users", .array(taken.map { .string($0) }))])
         }
-        try store.deleteAssignments(subscription: sub.id, emails: emails)
-        audit("license.unassign", target: sub.id, [("users", .array(emails.map { .string($0) }))])
-        emit("license.unassigned", target: sub.id, [("users", .array(emails.map { .string($0) }))])
         let d = try details(sub.id)
-        return .object([("subscription", .string(sub.id)), ("unassigned", .array(emails.map { .string($0) })),
+        return .object([("subscription", .string(sub.id)), ("unassigned", .array(taken.map { .string($0) })),
+                        ("skipped", .array(skipped.map { .string($0) })),
                         ("licenses_total", PlainValue(sub.licensesTotal)), ("licenses_assigned", PlainValue(d.licensesAssigned)),
                         ("licenses_available", PlainValue(sub.licensesTotal - d.licensesAssigned))])
     }

@@ -1,5 +1,25 @@
 /// The JSON shapes of SPEC.md, built from domain values. Field names here are the contract.
 public enum Shapes {
+    /// The columns of each list, in order: a CSV header (also of an empty list) and table columns that
+    /// do not change from call to call, whichever fields the rows happen to have.
+    public enum Columns {
+        public static let user = ["email", "name", "kind", "role", "status"]
+        public static let product = ["id", "name", "unit_price", "currency", "term", "trial_days", "trial_licenses", "self_service"]
+        public static let subscription = ["id", "product", "product_name", "buyer", "buyer_name", "status", "term", "licenses_total",
+                                          "licenses_assigned", "licenses_available", "unit_price", "currency", "started", "expires",
+                                          "billing_profile", "payment_method", "trial", "cancel_reason", "cancel_comment"]
+        public static let assignment = ["email", "name", "assigned_at", "assigned_by"]
+        public static let purchase = ["subscription", "product_name", "buyer", "buyer_name", "licenses_total", "licenses_assigned", "expires",
+                                      "unit_price", "currency", "status"]
+        public static let reason = ["code", "label", "comment_required", "source"]
+        public static let audit = ["at", "actor", "action", "target", "outcome", "details"]
+        public static let invoice = ["id", "billing_profile", "date", "period_start", "period_end", "total", "currency", "status"]
+        public static let billingAccount = ["id", "name", "owner", "profiles"]
+        public static let billingProfile = ["id", "account", "name", "payment_method", "invoice_email", "default", "subscriptions"]
+        public static let paymentMethod = ["id", "brand", "last4", "exp_month", "exp_year", "holder", "address", "default", "fingerprint"]
+        public static let plugin = ["name", "version", "enabled", "hooks", "installed_by", "installed_at", "sha256"]
+    }
+
     public static func user(_ u: User) -> PlainValue {
         .object([("email", .string(u.email)), ("name", .string(u.name)), ("kind", .string(u.kind.rawValue)),
                  ("role", .string(u.role.rawValue)), ("status", .string(u.status.rawValue))])
