@@ -103,7 +103,7 @@ public final class Interpreter {
             case "lua":
                 throw SelfServeError(.usage, "lua reads a chunk on the following lines, ended by a line holding only '.'")
             case "history":
-                for (i, line) in history().enumerated() { out.writeLine(String(format: "%5d  ", i + 1) + Sanitize.forDisplay(line)) }
+                for (i, line) in history().enumerated() { out.writeLine(String(format: "%5d  ", i + 1) + Sanitize.forDisplayKeepingNewlines(line)) }
                 return .ok
             default:
                 return try runCommand(words)

@@ -181,7 +181,7 @@ public final class SQLiteDatabase {
         case .SQLITE_BUSY, .SQLITE_LOCKED: return .conflict("the database is busy (another selfserve holds a write lock for too long); try again")
         case .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_CANTOPEN: return .invalid("cannot write \(path): \(error.message ?? "permission denied")")
         case .SQLITE_FULL: return .invalid("the disk holding \(path) is full")
-        case .SQLITE_CONSTRAINT: return .conflict("the change conflicts with existing data (\(error.message ?? "constraint"))")
+        case .SQLITE_CONSTRAINT: return .conflict("the change conflicts with data already there (a duplicate, or a rule of the database)")
         case .SQLITE_INTERRUPT: return .invalid("interrupted")
         default: return .invalid("database error on \(path): \(error.message ?? "\(error.resultCode)")")
         }

@@ -38,4 +38,20 @@ final class OutputShapeTests: XCTestCase {
         XCTAssertEqual(r.object["skipped"] as? [String], ["user3@contoso.com"])
         XCTAssertEqual(r.object["licenses_assigned"] as? Int, 1)
     }
+
+    func testMessagesInTheDomainsWords() {
+        let s = Sandbox()
+        s.initialize()
+        _ = s.addCard(buyer)
+        let sub = s.buy(buyer, "power-bi-pro", licenses: 3)
+        let negative = s.run(["subscription", "set-licenses", sub, "-1"], as: buyer)
+        XCTAssertExit(negative, 64)
+        XCTAssertTrue(negative.err.contains("'-1' is not a valid value"), negative.err)
+        let file = s.write("dup.json", #"[{"id": "pbi-copy", "name": "power bi PRO", "unit_price": "1.00"}]"#)
+        let dup = s.run(["product", "import", file], as: Sandbox.admin)
+        XCTAssertExit(dup, 1)
+        XCTAssertTrue(dup.err.contains("taken by product power-bi-pro") && !dup.err.contains("UNIQUE"), dup.err)
+        let login = s.run(["login", "other@contoso.com"], as: buyer)
+        XCTAssertTrue(login.err.contains("still acts as \(buyer)"), login.err)
+    }
 }

@@ -62,7 +62,12 @@ struct LoginCommand: SelfServeCommand {
         let user = try ctx.existingUser(email)
         guard user.status == .active else { throw SelfServeError.forbidden("\(user.email) is blocked") }
         try env.logins.save(user.email, for: env.databasePath)
-        return .init(Shapes.user(user), .object, note: "signed in as \(user.email)")
+        // --as and SELFSERVE_USER take precedence over the saved login: say who acts, not only who was saved.
+        let acting = ctx.actorEmail.map { $0.lowercased() }
+        let note = acting == nil || acting == user.email
+            ? "signed in as \(user.email)"
+            : "saved \(user.email) for \(env.databasePath); this session still acts as \(acting!) (--as or SELFSERVE_USER takes precedence)"
+        return .init(Shapes.user(user), .object, note: note)
     }
 }
 

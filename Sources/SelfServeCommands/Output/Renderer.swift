@@ -172,7 +172,8 @@ public struct Renderer: Sendable {
                 out += DisplayWidth.padded(k, to: keyWidth) + "  " + Sanitize.forDisplay(text) + "\n"
                 continue
             }
-            out += DisplayWidth.padded(k, to: keyWidth) + "  " + Sanitize.forDisplay(Self.plainText(v)) + "\n"
+            // Multi-line text (a plugin's source) keeps its lines.
+            out += DisplayWidth.padded(k, to: keyWidth) + "  " + Sanitize.forDisplayKeepingNewlines(Self.plainText(v)) + "\n"
         }
         return out + nested
     }

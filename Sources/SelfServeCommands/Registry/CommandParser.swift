@@ -136,6 +136,10 @@ public enum CommandParser {
             return SelfServeError(.usage, "unknown command '\(Sanitize.forDisplay(prefix + word))'\(hint)\nSee 'selfserve \(prefix)--help'.")
         }
         var message = SelfServeRoot.message(for: error)
+        // A negative number reads as an option to the parser; say so instead of "missing argument".
+        if let negative = words.first(where: { $0.count > 1 && $0.first == "-" && $0.dropFirst().allSatisfy(\.isNumber) }) {
+            message = "'\(negative)' is not a valid value: numbers here are at least 0 (a leading '-' reads as an option)"
+        }
         if !path.isEmpty { message += "\nUsage: selfserve \(path.joined(separator: " ")) --help" }
         return SelfServeError(.usage, Sanitize.forDisplayKeepingNewlines(message))
     }

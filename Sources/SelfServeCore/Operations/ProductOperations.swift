@@ -59,6 +59,9 @@ extension CommandContext {
         let existing = try store.product(idOrName: id).flatMap { $0.id == id ? $0 : nil }
         let name = try v["name"]?.stringValue.map { try Sanitize.name($0, field: "name") } ?? existing?.name
         guard let name else { throw SelfServeError.invalid("needs a \"name\"") }
+        if let other = try store.product(idOrName: name), other.id != id {
+            throw SelfServeError.conflict("the name '\(Sanitize.forDisplay(name))' is taken by product \(other.id); names are unique, whatever their case")
+        }
         var price = existing?.unitPrice
         if let raw = v["unit_price"] {
             let text: String? = raw.stringValue ?? raw.intValue.map { String($0) }
