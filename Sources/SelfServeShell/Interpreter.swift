@@ -63,6 +63,20 @@ public final class Interpreter {
 
     public static let builtins = ["format", "timing", "begin", "commit", "rollback", "lua", "history", "help", "exit", "quit"]
 
+    /// Help for the commands only the shell (and batches) have; `help` alone lists them after the registry's.
+    public static let builtinHelp: [(String, String)] = [
+        ("format", "format table|json|ndjson|csv — the output format of the following commands (alone: show it)."),
+        ("timing", "timing on|off — print how long each command took."),
+        ("begin", "begin — open a transaction: the following commands are kept only at 'commit'."),
+        ("commit", "commit — keep everything since 'begin' (plugins hear about it now)."),
+        ("rollback", "rollback — undo everything since 'begin'."),
+        ("lua", "lua — run a Lua chunk typed on the following lines, up to a line holding only '.', as the acting user (ss.exec, ss.subscriptions, …)."),
+        ("history", "history — the lines typed before (lines holding a card number are never kept)."),
+        ("help", "help [COMMAND] — help for a command, or the list of commands."),
+        ("exit", "exit, quit or Ctrl-D — leave the shell."),
+        ("quit", "quit — leave the shell."),
+    ]
+
     public func handle(_ words: [String]) -> Outcome {
         guard let first = words.first else { return .ok }
         do {
@@ -102,6 +116,14 @@ public final class Interpreter {
                 return .ok
             case "lua":
                 throw SelfServeError(.usage, "lua reads a chunk on the following lines, ended by a line holding only '.'")
+            case "help" where words.count == 2 && Self.builtins.contains(words[1]):
+                out.writeLine(Self.builtinHelp.first { $0.0 == words[1] }?.1 ?? "")
+                return .ok
+            case "help" where words.count == 1:
+                out.write(Renderer(format: .table).render(.text(try CommandParser.helpText([]))))
+                out.writeLine("\nSHELL COMMANDS:")
+                for (_, text) in Self.builtinHelp { out.writeLine("  " + text) }
+                return .ok
             case "history":
                 for (i, line) in history().enumerated() { out.writeLine(String(format: "%5d  ", i + 1) + Sanitize.forDisplayKeepingNewlines(line)) }
                 return .ok

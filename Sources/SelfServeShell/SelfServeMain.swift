@@ -55,9 +55,11 @@ public enum SelfServeMain {
             }
         }
         guard let root = parsed as? SelfServeRoot else {
-            // A group without its subcommand (`selfserve user`): that group's help, not the root's.
-            out.writeLine(SelfServeRoot.helpMessage(for: type(of: parsed)))
-            return 0
+            // A group without its subcommand (`selfserve user`) does nothing: a usage error naming the
+            // subcommands, as in the shell and in batches (`selfserve user --help` shows the group's help).
+            let message = CommandParser.missingSubcommand(arguments) + "\nSee 'selfserve \(CommandParser.walk(arguments).path.joined(separator: " ")) --help'."
+            err.writeLine(ErrorReport.text(SelfServeError(.usage, message), json: wantsJSON, words: arguments))
+            return 64
         }
         if parsed is SelfServeRoot, CommandParser.hasStrayWords(arguments) {
             err.writeLine(ErrorReport.text(SelfServeError(.usage, "unexpected arguments"), json: wantsJSON, words: arguments))

@@ -236,8 +236,23 @@ final class FoundationTests: XCTestCase {
         let h = s.run(["help", "license", "assign"], useDB: false)
         XCTAssertExit(h, 0)
         XCTAssertTrue(h.out.contains("20"), h.out)
+        // One rule everywhere (issue 15): a group alone does nothing and is a usage error naming its
+        // subcommands, one-shot as in a batch; its help is `--help`.
         let group = s.run(["user"], useDB: false)
-        XCTAssertExit(group, 0)
-        XCTAssertTrue(group.out.hasPrefix("OVERVIEW: The organization's people."), group.out)
+        XCTAssertExit(group, 64)
+        XCTAssertTrue(group.err.contains("'user' needs a subcommand: add, import, list"), group.err)
+        XCTAssertTrue(group.out.isEmpty)
+        let groupHelp = s.run(["user", "--help"], useDB: false)
+        XCTAssertExit(groupHelp, 0)
+        XCTAssertTrue(groupHelp.out.hasPrefix("OVERVIEW: The organization's people."), groupHelp.out)
+        let batch = s.run(["-f", "-"], stdin: "user\n", useDB: false)
+        XCTAssertExit(batch, 1)
+        XCTAssertTrue(batch.err.contains("'user' needs a subcommand"), batch.err)
+        // The shell's own commands have help too, and the list of commands names them.
+        let shellHelp = s.run(["-f", "-"], stdin: "help format\nhelp lua\nhelp begin\nhelp\n", useDB: false)
+        XCTAssertExit(shellHelp, 0)
+        for text in ["format table|json|ndjson|csv", "lua — run a Lua chunk", "begin — open a transaction", "SHELL COMMANDS:"] {
+            XCTAssertTrue(shellHelp.out.contains(text), shellHelp.out)
+        }
     }
 }

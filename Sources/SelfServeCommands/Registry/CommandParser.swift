@@ -147,7 +147,7 @@ public enum CommandParser {
     /// Whether argv for the root holds words that are not options (a typo'd command that parsed as nothing).
     public static func hasStrayWords(_ words: [String]) -> Bool { !bareWords(words).isEmpty }
 
-    static func missingSubcommand(_ words: [String]) -> String {
+    public static func missingSubcommand(_ words: [String]) -> String {
         let walk = walk(words)
         let path = walk.path
         let children = subcommands(of: walk.type).map { $0._commandName }
