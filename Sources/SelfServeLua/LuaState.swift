@@ -458,4 +458,6 @@ extension LuaState {
     /// Ctrl-C sets a flag that the count hook checks: a running script stops cleanly.
     public static func installInterruptHandler() { ss_install_sigint_handler() }
     public static func clearInterrupt() { ss_sigint_clear() }
+    /// Whether Ctrl-C was pressed since the flag was last cleared (only where the handler is installed).
+    public static var interruptRequested: Bool { ss_sigint_received() != 0 }
 }

@@ -25,7 +25,12 @@ public final class SQLiteDatabase {
     /// Opens `path`. With `create`, a missing (or empty) file is made a database (for `init`); otherwise
     /// it must be a selfserve database. Directories, FIFOs, devices and sockets are refused before
     /// anything opens them (opening a FIFO would wait for a writer for ever).
-    public init(path: String, create: Bool) throws {
+    /// How long a command waits for another process's write lock before it gives up.
+    public static let busyTimeoutMilliseconds = 10_000
+
+    /// `interrupted` is asked while a command waits on a locked database: Ctrl-C in the shell stops
+    /// the wait instead of sitting out the whole timeout.
+    public init(path: String, create: Bool, interrupted: @escaping @Sendable () -> Bool = { false }) throws {
         self.path = path
         var st = stat()
         if stat(path, &st) == 0 {
@@ -72,7 +77,13 @@ public final class SQLiteDatabase {
             // power loss may be lost.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
-        config.busyMode = .timeout(10)
+        // SQLite's own busy timeout sleeps without looking up; this waits in 10 ms steps and stops at
+        // Ctrl-C (or the timeout).
+        config.busyMode = .callback { tries in
+            guard !interrupted() else { return false }
+            usleep(10_000)
+            return tries * 10 < Self.busyTimeoutMilliseconds
+        }
         config.foreignKeysEnabled = true
         config.allowsUnsafeTransactions = true
         config.label = "selfserve"

@@ -118,4 +118,32 @@ final class ShellTerminalTests: XCTestCase {
         XCTAssertTrue(later.contains("--card-stdin"), later)  // libedit stores spaces as \\040
         _ = tmux(["send-keys", "-t", name, "C-d"])
     }
+
+    /// Ctrl-C stops a command that waits for another process's write lock, instead of the whole timeout.
+    func testCtrlCInterruptsAWaitOnALockedDatabase() throws {
+        guard FileManager.default.fileExists(atPath: "/usr/bin/tmux") else {
+            XCTFail("tmux is missing: scripts/setup installs it")
+            return
+        }
+        let s = Sandbox()
+        XCTAssertExit(s.run(["init", "--org", "Contoso", "--admin", "admin@contoso.com", "--demo"]), 0)
+        let name = "selfserve-lock-\(getpid())"
+        defer { _ = tmux(["kill-session", "-t", name]) }
+        startShell(s, name)
+        waitFor(name, "selfserve(Contoso:lee.gu@contoso.com)>")
+        // Another process holds the write lock for 8 seconds.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/bin/bash")
+        holder.arguments = ["-c", "(echo 'BEGIN IMMEDIATE;'; sleep 8; echo 'ROLLBACK;') | sqlite3 '\(s.db)'"]
+        try holder.run()
+        defer { holder.terminate() }
+        usleep(500_000)
+        let start = Date()
+        _ = tmux(["send-keys", "-t", name, "trial start teams-premium", "Enter"])
+        usleep(1_000_000)
+        _ = tmux(["send-keys", "-t", name, "C-c"])
+        let screen = waitFor(name, "interrupted (Ctrl-C) while waiting for the database")
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5, screen)
+        _ = tmux(["send-keys", "-t", name, "C-d"])
+    }
 }

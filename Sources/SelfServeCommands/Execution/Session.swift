@@ -85,7 +85,7 @@ public final class Session: CommandEnvironment {
 
     public func openDatabase(create: Bool = false) throws -> SQLiteDatabase {
         if let database { return database }
-        let db = try SQLiteDatabase(path: databasePath, create: create)
+        let db = try SQLiteDatabase(path: databasePath, create: create, interrupted: { LuaState.interruptRequested })
         database = db
         return db
     }
@@ -219,7 +219,12 @@ public final class Session: CommandEnvironment {
         case .read, .write:
             if let database { try database.checkStillThere() }
             let db = try openDatabase()
-            return try db.withStore { store in try executeInTransaction(command, store: store, access: access) }
+            do {
+                return try db.withStore { store in try executeInTransaction(command, store: store, access: access) }
+            } catch let e as SelfServeError where e.code == .conflict && LuaState.interruptRequested {
+                // The wait for another process's lock was stopped by Ctrl-C, not by the timeout.
+                throw SelfServeError.invalid("interrupted (Ctrl-C) while waiting for the database; nothing was changed")
+            }
         }
     }
 
