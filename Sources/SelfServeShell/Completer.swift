@@ -20,7 +20,7 @@ public struct Completer {
             return filter(CommandParser.completions(after: []).commands + Interpreter.builtins, word)
         }
         if words[0] == "help" { return filter(CommandParser.completions(after: Array(words.dropFirst())).commands, word) }
-        if words[0] == "format" { return filter(OutputFormat.allCases.map(\.rawValue), word) }
+        if words[0] == "format" { return filter(OutputFormat.allCases.filter { $0 != .html }.map(\.rawValue), word) }
         if words[0] == "timing" { return filter(["on", "off"], word) }
         let (commands, flags) = CommandParser.completions(after: words)
         if word.hasPrefix("-") { return filter(flags, word) }
@@ -33,7 +33,10 @@ public struct Completer {
         case "--as", "--buyer", "--actor": return emails(word)
         case "--product": return products(word)
         case "--payment-method": return paymentMethods(word)
-        case "--format": return filter(OutputFormat.allCases.map(\.rawValue), word)
+        case "--format":
+            // html is a file format of `invoice export` only.
+            let formats = words.starts(with: ["invoice", "export"]) ? ["csv", "json", "html"] : OutputFormat.allCases.filter { $0 != .html }.map(\.rawValue)
+            return filter(formats, word)
         case "--term": return filter(Term.allCases.map(\.rawValue), word)
         case "--status": return filter(Subscription.Status.allCases.map(\.rawValue), word)
         case "--reason": return filter(CancellationReason.builtin.map(\.code), word)

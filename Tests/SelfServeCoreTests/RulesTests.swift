@@ -109,6 +109,18 @@ final class RulesTests: XCTestCase {
         XCTAssertEqual(CommandParser.suggestion("zzzzzz", among: ["user", "product"]), "")
     }
 
+    func testCompletionOffersOnlyRealFlags() {
+        for path in [["subscription", "buy"], ["trial", "start"], ["invoice", "export"], ["payment-method", "add"], ["run"]] {
+            let flags = CommandParser.completions(after: path).flags
+            XCTAssertFalse(flags.isEmpty, "\(path)")
+            for f in flags {
+                XCTAssertTrue(f.hasPrefix("--") && f.dropFirst(2).allSatisfy { $0.isLowercase || $0.isNumber || $0 == "-" }, "\(path): \(f)")
+            }
+        }
+        XCTAssertTrue(CommandParser.completions(after: ["subscription", "buy"]).flags.contains("--payment-method"))
+        XCTAssertTrue(CommandParser.completions(after: ["invoice", "export"]).flags.contains("--force"))
+    }
+
     func testRendererFormats() {
         let rows: PlainValue = .array([.object([("email", "a@b.c"), ("name", "A, \"x\"")]), .object([("email", "d@e.f"), ("name", "Esc\u{1b}[31m")])])
         let columns = ["email", "name"]

@@ -171,7 +171,12 @@ extension ParsableCommand {
         let usage = Self.helpMessage(columns: 10_000)
         var found: [String] = []
         var seen = Set<String>()
-        for token in usage.split(whereSeparator: { " \n,[]<>=|".contains($0) }) where token.hasPrefix("--") && token.count > 2 {
+        // Only whole flag names: prose in the help ("… pass --payment-method.") must not add "--payment-method.".
+        func isFlag(_ t: Substring) -> Bool {
+            t.count > 3 && t.hasPrefix("--") && t.dropFirst(2).allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }
+                && t.last != "-"
+        }
+        for token in usage.split(whereSeparator: { " \n,[]<>=|()'\"".contains($0) }) where isFlag(token) {
             let flag = String(token)
             if seen.insert(flag).inserted { found.append(flag) }
         }
