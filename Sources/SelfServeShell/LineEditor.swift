@@ -22,6 +22,10 @@ final class LineEditor {
         stifle_history(Self.historySize)
         Self.ensurePrivateFile(historyFile)
         _ = read_history(historyFile)
+        // libedit has read ~/.editrc by now (using_history initializes it). Tab completes in whichever
+        // keymap that left: `bind -v` switches to vi, whose insert map would insert a literal tab.
+        _ = rl_parse_and_bind("bind ^I rl_complete")
+        _ = rl_parse_and_bind("bind -a ^I rl_complete")
     }
 
     /// A line, or nil at end of input (Ctrl-D). `interrupted` tells Ctrl-C apart from Ctrl-D.

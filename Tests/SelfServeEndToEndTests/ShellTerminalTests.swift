@@ -146,4 +146,26 @@ final class ShellTerminalTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(start), 5, screen)
         _ = tmux(["send-keys", "-t", name, "C-d"])
     }
+
+    /// With `bind -v` in ~/.editrc (vi mode), Tab still completes.
+    func testTabCompletesInViMode() throws {
+        guard FileManager.default.fileExists(atPath: "/usr/bin/tmux") else {
+            XCTFail("tmux is missing: scripts/setup installs it")
+            return
+        }
+        let s = Sandbox()
+        XCTAssertExit(s.run(["init", "--org", "Contoso", "--admin", "admin@contoso.com", "--demo"]), 0)
+        try "bind -v\n".write(to: s.dir.appendingPathComponent(".editrc"), atomically: true, encoding: .utf8)
+        let name = "selfserve-vi-\(getpid())"
+        defer { _ = tmux(["kill-session", "-t", name]) }
+        startShell(s, name)
+        waitFor(name, "selfserve(Contoso:lee.gu@contoso.com)>")
+        _ = tmux(["send-keys", "-t", name, "user sh", "Tab"])
+        waitFor(name, "> user show")
+        _ = tmux(["send-keys", "-t", name, "megan.b", "Tab"])
+        waitFor(name, "> user show megan.bowen@contoso.com")
+        _ = tmux(["send-keys", "-t", name, "Enter"])
+        waitFor(name, "Megan Bowen")
+        _ = tmux(["send-keys", "-t", name, "C-d"])
+    }
 }
