@@ -132,9 +132,23 @@ public final class Interpreter {
             }
         } catch {
             var e = (error as? SelfServeError) ?? SelfServeError.invalid("\(error)")
-            e.message = CardData.masked(e.message, words: words)
+            e.message = Self.shellHints(CardData.masked(e.message, words: words))
             return .failed(e, json: ErrorReport.wantsJSON(words, otherwise: format == .json || format == .ndjson))
         }
+    }
+
+    /// Hints as the shell (and a batch) takes them: `help user`, not `selfserve user --help`.
+    static func shellHints(_ message: String) -> String {
+        var lines: [String] = []
+        for line in message.split(separator: "\n", omittingEmptySubsequences: false) {
+            var l = String(line)
+            for (prefix, suffix) in [("See 'selfserve ", "--help'."), ("Usage: selfserve ", "--help")] where l.hasPrefix(prefix) && l.hasSuffix(suffix) {
+                let path = l.dropFirst(prefix.count).dropLast(suffix.count).trimmingCharacters(in: .whitespaces)
+                l = path.isEmpty ? "Type 'help' for the list of commands." : "See 'help \(path)'."
+            }
+            lines.append(l)
+        }
+        return lines.joined(separator: "\n")
     }
 
     func noArguments(_ words: [String]) throws {

@@ -245,9 +245,12 @@ final class FoundationTests: XCTestCase {
         let groupHelp = s.run(["user", "--help"], useDB: false)
         XCTAssertExit(groupHelp, 0)
         XCTAssertTrue(groupHelp.out.hasPrefix("OVERVIEW: The organization's people."), groupHelp.out)
-        let batch = s.run(["-f", "-"], stdin: "user\n", useDB: false)
+        let batch = s.run(["-f", "-"], stdin: "user\nsubscription bye\nsubscription cancel\n", useDB: false)
         XCTAssertExit(batch, 1)
         XCTAssertTrue(batch.err.contains("'user' needs a subcommand"), batch.err)
+        // Hints name the shell's own help, not the command line's.
+        XCTAssertTrue(batch.err.contains("See 'help subscription'.") && batch.err.contains("See 'help subscription cancel'."), batch.err)
+        XCTAssertFalse(batch.err.contains("selfserve "), batch.err)
         // The shell's own commands have help too, and the list of commands names them.
         let shellHelp = s.run(["-f", "-"], stdin: "help format\nhelp lua\nhelp begin\nhelp\n", useDB: false)
         XCTAssertExit(shellHelp, 0)
