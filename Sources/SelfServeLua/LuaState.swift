@@ -119,7 +119,10 @@ public final class LuaState {
                 end,
                 lines = function(path, ...)
                   if path == nil then error("io.lines: name a file", 2) end
-                  return lines(path, ...)
+                  -- The error names the script's line, not this wrapper's.
+                  local ok, it, a, b, c = pcall(lines, path, ...)
+                  if not ok then error((tostring(it):gsub("^sandbox:%d+: ", "")), 2) end
+                  return it, a, b, c
                 end,
               }
             else

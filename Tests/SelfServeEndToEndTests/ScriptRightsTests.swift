@@ -62,4 +62,13 @@ final class ScriptRightsTests: XCTestCase {
         ])
         XCTAssertEqual(s.run(["whoami", "--json"]).object["email"] as? String, buyer, "the saved login is unchanged")
     }
+
+    func testAFileAScriptCannotOpenIsNamedAtTheScriptsLine() {
+        let s = Sandbox()
+        s.initialize()
+        let script = s.write("read.lua", "local n = 0\nfor l in io.lines('missing.csv') do n = n + 1 end\n")
+        let r = s.run(["run", script], as: buyer)
+        XCTAssertExit(r, 1)
+        XCTAssertTrue(r.err.contains("read.lua:2: cannot open file 'missing.csv'") && !r.err.contains("sandbox"), r.err)
+    }
 }
