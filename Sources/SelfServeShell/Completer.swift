@@ -85,19 +85,14 @@ public struct Completer {
         (try? session.withStore(body)) ?? []
     }
 
-    func emails(_ prefix: String) -> [String] { live { try $0.emails(prefix: prefix.lowercased(), limit: Self.limit) } }
+    func emails(_ prefix: String) -> [String] { live { LiveValues.emails($0, prefix: prefix) } }
 
-    func products(_ prefix: String) -> [String] {
-        live { try $0.products().map(\.id).filter { $0.hasPrefix(prefix) } }
-    }
+    func products(_ prefix: String) -> [String] { live { LiveValues.products($0, prefix: prefix) } }
 
     /// Your own subscriptions; an admin's completion offers everyone's, since admins may read them all.
     func subscriptions(_ prefix: String) -> [String] {
         let actor = session.actor()
-        return live { store in
-            let me = try actor.flatMap { try store.user(email: (try? Email.normalize($0)) ?? $0) }
-            return try store.subscriptionIds(prefix: prefix, buyer: me?.isAdmin == true ? nil : me?.email ?? "", limit: Self.limit)
-        }
+        return live { LiveValues.subscriptions($0, actor: actor, prefix: prefix) }
     }
 
     func paymentMethods(_ prefix: String) -> [String] {

@@ -86,7 +86,7 @@ struct InvoicePay: SelfServeCommand {
         discussion: "With the billing profile's card, or the one given (which then also pays what follows for subscriptions whose card cannot).")
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "Invoice id.") var invoice: String
+    @Argument(help: "Invoice id.", completion: .invoiceIds) var invoice: String
     @Option(name: .customLong("payment-method"), help: ArgumentHelp("Pay with this card of yours.", valueName: "pm")) var paymentMethod: String?
     var auditSubject: (action: String, target: String)? { ("invoice.pay", invoice) }
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
@@ -112,7 +112,7 @@ struct InvoiceShow: SelfServeCommand {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "Show an invoice with its lines.")
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "Invoice id.") var invoice: String
+    @Argument(help: "Invoice id.", completion: .invoiceIds) var invoice: String
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .object(try ctx.showInvoice(invoice)) }
 }
 
@@ -122,7 +122,7 @@ struct InvoiceExport: SelfServeCommand {
         discussion: "The file's format is --format, else the extension of --out (.csv, .json, .html), else CSV; --json shapes only the receipt. A new file is created 0600; an existing one is replaced only with --force; a symbolic link, FIFO or device never is. --out - writes to stdout.")
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "Invoice id.") var invoice: String
+    @Argument(help: "Invoice id.", completion: .invoiceIds) var invoice: String
     @Option(help: ArgumentHelp("Write to this file instead of stdout (- for stdout).", valueName: "file")) var out: String?
     @Flag(help: "Replace the file named by --out if it exists.") var force = false
 

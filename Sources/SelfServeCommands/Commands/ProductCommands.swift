@@ -22,7 +22,7 @@ struct ProductShow: SelfServeCommand {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a product (by id or exact name).")
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "Product id or name.") var product: String
+    @Argument(help: "Product id or name.", completion: .productIds) var product: String
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .object(Shapes.product(try ctx.product(product))) }
 }
 
@@ -46,7 +46,7 @@ struct ProductPolicy: SelfServeCommand {
         discussion: "enabled: buy and try; trials-only: only trials without a payment method; disabled: neither.")
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "Product id or name.") var product: String
+    @Argument(help: "Product id or name.", completion: .productIds) var product: String
     @Argument(help: "enabled, disabled or trials-only.") var policy: SelfServicePolicy
     var auditSubject: (action: String, target: String)? { ("product.policy", product) }
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {

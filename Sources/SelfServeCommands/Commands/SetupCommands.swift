@@ -56,7 +56,7 @@ struct LoginCommand: SelfServeCommand {
     static let access = DatabaseAccess.read
     static let changesActingUser = true
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "A user of the organization.") var email: String
+    @Argument(help: "A user of the organization.", completion: .emails) var email: String
 
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
         let user = try ctx.existingUser(email)

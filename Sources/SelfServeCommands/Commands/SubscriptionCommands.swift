@@ -14,7 +14,7 @@ struct SubscriptionBuy: SelfServeCommand {
         discussion: "Uses your default billing profile (created on your first purchase) and its payment method, or --payment-method.")
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "Product id or name.") var product: String
+    @Argument(help: "Product id or name.", completion: .productIds) var product: String
     @Option(help: "How many licenses.") var licenses: Int
     @Option(help: "monthly or annual (default: the product's).") var term: Term?
     @Option(name: .customLong("payment-method"), help: ArgumentHelp("Pay with this card.", valueName: "pm")) var paymentMethod: String?
@@ -42,7 +42,7 @@ struct SubscriptionShow: SelfServeCommand {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a subscription with its assigned users.")
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "Subscription id.") var subscription: String
+    @Argument(help: "Subscription id.", completion: .subscriptionIds) var subscription: String
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .object(try ctx.showSubscription(subscription)) }
 }
 
@@ -52,7 +52,7 @@ struct SubscriptionSetLicenses: SelfServeCommand {
         discussion: "The new total, not a difference. It cannot go below the number assigned.")
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "Subscription id.") var subscription: String
+    @Argument(help: "Subscription id.", completion: .subscriptionIds) var subscription: String
     @Argument(help: "The new total.") var total: Int
     var auditSubject: (action: String, target: String)? { ("subscription.set_licenses", subscription) }
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
@@ -66,7 +66,7 @@ struct SubscriptionCancel: SelfServeCommand {
         discussion: "It will not renew; licenses stay usable until it expires. Within 7 days of purchase or renewal it is disabled at once and the unused days are credited.")
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "Subscription id.") var subscription: String
+    @Argument(help: "Subscription id.", completion: .subscriptionIds) var subscription: String
     @Option(help: "A code from 'subscription reasons'.") var reason: String
     @Option(help: "Why, in your words (required for some reasons).") var comment: String?
     var auditSubject: (action: String, target: String)? { ("subscription.cancel", subscription) }
@@ -94,7 +94,7 @@ struct TrialStart: SelfServeCommand {
         discussion: "For an enabled product a payment method is required and the trial converts to paid at its end; for a trials-only product none is taken and the trial expires.")
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "Product id or name.") var product: String
+    @Argument(help: "Product id or name.", completion: .productIds) var product: String
     @Option(name: .customLong("payment-method"), help: ArgumentHelp("The card to pay with after the trial.", valueName: "pm")) var paymentMethod: String?
     var auditSubject: (action: String, target: String)? { ("trial.start", product) }
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
@@ -108,7 +108,7 @@ struct TrialConvert: SelfServeCommand {
     static let configuration = CommandConfiguration(commandName: "convert", abstract: "Convert a trial to a paid subscription now.")
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "Subscription id of the trial.") var subscription: String
+    @Argument(help: "Subscription id of the trial.", completion: .subscriptionIds) var subscription: String
     @Option(help: "Licenses of the paid subscription (default: the trial's).") var licenses: Int?
     @Option(name: .customLong("payment-method"), help: ArgumentHelp("The card to pay with.", valueName: "pm")) var paymentMethod: String?
     var auditSubject: (action: String, target: String)? { ("trial.convert", subscription) }
@@ -129,8 +129,8 @@ struct LicenseAssign: SelfServeCommand {
         discussion: "All or nothing: if any user is unknown, a guest, blocked, or licenses are short, nothing is assigned and every problem is listed. Users who already hold one are skipped.")
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "Subscription id.") var subscription: String
-    @Argument(help: "E-mails of members.") var emails: [String] = []
+    @Argument(help: "Subscription id.", completion: .subscriptionIds) var subscription: String
+    @Argument(help: "E-mails of members.", completion: .emails) var emails: [String] = []
     var auditSubject: (action: String, target: String)? { ("license.assign", subscription) }
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
         let r = try ctx.assign(subscription, emails: emails)
@@ -144,8 +144,8 @@ struct LicenseUnassign: SelfServeCommand {
                                                     discussion: "Asks for confirmation on a terminal; without one, --yes is required.")
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "Subscription id.") var subscription: String
-    @Argument(help: "E-mails.") var emails: [String] = []
+    @Argument(help: "Subscription id.", completion: .subscriptionIds) var subscription: String
+    @Argument(help: "E-mails.", completion: .emails) var emails: [String] = []
     @Flag(name: [.customShort("y"), .long], help: "Do not ask for confirmation.") var yes = false
     var auditSubject: (action: String, target: String)? { ("license.unassign", subscription) }
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
@@ -165,7 +165,7 @@ struct LicenseList: SelfServeCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List who holds a license of a subscription.")
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "Subscription id.") var subscription: String
+    @Argument(help: "Subscription id.", completion: .subscriptionIds) var subscription: String
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .list(try ctx.listLicenses(subscription), columns: Shapes.Columns.assignment) }
 }
 
@@ -192,6 +192,6 @@ struct AdminPurchase: SelfServeCommand {
     static let configuration = CommandConfiguration(commandName: "purchase", abstract: "Show one purchase with its assigned users (admins).")
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "Subscription id.") var subscription: String
+    @Argument(help: "Subscription id.", completion: .subscriptionIds) var subscription: String
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .object(try ctx.adminPurchase(subscription)) }
 }

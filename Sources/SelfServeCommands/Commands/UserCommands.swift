@@ -58,7 +58,7 @@ struct UserShow: SelfServeCommand {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one user.")
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "E-mail.") var email: String
+    @Argument(help: "E-mail.", completion: .emails) var email: String
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .object(try ctx.showUser(email)) }
 }
 
@@ -66,7 +66,7 @@ struct UserBlock: SelfServeCommand {
     static let configuration = CommandConfiguration(commandName: "block", abstract: "Block a user (admins): no more acting, buying or receiving licenses.")
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "E-mail.") var email: String
+    @Argument(help: "E-mail.", completion: .emails) var email: String
     var auditSubject: (action: String, target: String)? { ("user.block", email) }
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .object(try ctx.setUserStatus(email, .blocked)) }
 }
@@ -75,7 +75,7 @@ struct UserUnblock: SelfServeCommand {
     static let configuration = CommandConfiguration(commandName: "unblock", abstract: "Unblock a user (admins).")
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "E-mail.") var email: String
+    @Argument(help: "E-mail.", completion: .emails) var email: String
     var auditSubject: (action: String, target: String)? { ("user.unblock", email) }
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .object(try ctx.setUserStatus(email, .active)) }
 }
