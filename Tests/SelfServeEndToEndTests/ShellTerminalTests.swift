@@ -168,4 +168,43 @@ final class ShellTerminalTests: XCTestCase {
         waitFor(name, "Megan Bowen")
         _ = tmux(["send-keys", "-t", name, "C-d"])
     }
+
+    /// At 120 columns a list too wide is shown a record at a time with whole ids, and CJK names align.
+    func testWideListsAndCJKNamesInARealTerminal() throws {
+        guard FileManager.default.fileExists(atPath: "/usr/bin/tmux") else {
+            XCTFail("tmux is missing: scripts/setup installs it")
+            return
+        }
+        let s = Sandbox()
+        XCTAssertExit(s.run(["init", "--org", "Contoso", "--admin", "admin@contoso.com", "--demo"]), 0)
+        XCTAssertExit(s.run(["user", "add", "yamada@contoso.com", "--name", "山田太郎"], as: "admin@contoso.com"), 0)
+        let ids = s.run(["subscription", "list", "--json"], as: "megan.bowen@contoso.com").array.compactMap { $0["id"] as? String }
+        XCTAssertFalse(ids.isEmpty)
+        let name = "selfserve-wide-\(getpid())"
+        defer { _ = tmux(["kill-session", "-t", name]) }
+        let env = s.env.map { "\($0.key)='\($0.value)'" }.joined(separator: " ")
+        _ = tmux(["kill-session", "-t", name])
+        _ = tmux(["new-session", "-d", "-s", name, "-x", "120", "-y", "50",
+                  "env -i \(env) TERM=xterm \(Sandbox.binary) --db \(s.db) --as megan.bowen@contoso.com; sleep 30"])
+        waitFor(name, "selfserve(Contoso:megan.bowen@contoso.com)>")
+        _ = tmux(["send-keys", "-t", name, "subscription list", "Enter"])
+        let screen = waitFor(name, "-[ RECORD 1 ]")
+        for id in ids { XCTAssertTrue(screen.contains(id), "\(id) is cut or missing:\n\(screen)") }
+        XCTAssertFalse(screen.contains("sub…"), screen)
+        _ = tmux(["send-keys", "-t", name, "C-l", "user list --members", "Enter"])
+        let users = waitFor(name, "yamada@contoso.com")
+        // Where the KIND column starts, in terminal columns (CJK characters take two).
+        func column(of word: String, in line: Substring) -> Int? {
+            guard let r = line.range(of: word) else { return nil }
+            return line[..<r.lowerBound].reduce(0) { $0 + ($1.unicodeScalars.first!.value >= 0x1100 ? 2 : 1) }
+        }
+        let lines = users.split(separator: "\n")
+        let header = lines.first { $0.hasPrefix("EMAIL") }.flatMap { column(of: "KIND", in: $0) }
+        let cjk = lines.first { $0.contains("山田太郎") }.flatMap { column(of: "member", in: $0) }
+        let latin = lines.first { $0.hasPrefix("megan.bowen@contoso.com") }.flatMap { column(of: "member", in: $0) }
+        XCTAssertNotNil(header)
+        XCTAssertEqual(cjk, header, users)
+        XCTAssertEqual(latin, header, users)
+        _ = tmux(["send-keys", "-t", name, "C-d"])
+    }
 }
