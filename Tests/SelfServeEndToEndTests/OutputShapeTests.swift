@@ -54,4 +54,15 @@ final class OutputShapeTests: XCTestCase {
         let login = s.run(["login", "other@contoso.com"], as: buyer)
         XCTAssertTrue(login.err.contains("still acts as \(buyer)"), login.err)
     }
+
+    func testMultiLineTextKeepsItsLines() {
+        let s = Sandbox()
+        s.initialize()
+        let plugin = s.write("two-lines.lua", "-- first line\nreturn { name = \"two-lines\" }\n")
+        XCTAssertExit(s.run(["plugin", "install", plugin], as: Sandbox.admin), 0)
+        let shown = s.run(["plugin", "show", "two-lines"], as: Sandbox.admin)
+        XCTAssertExit(shown, 0)
+        XCTAssertTrue(shown.out.contains("-- first line\nreturn"), shown.out)
+        XCTAssertFalse(shown.out.contains("\\u{A}"), shown.out)
+    }
 }

@@ -116,6 +116,11 @@ final class ShellTerminalTests: XCTestCase {
         let later = try String(contentsOfFile: history, encoding: .utf8)
         XCTAssertFalse(later.contains("3010") || later.contains("4000056655665556"), later)
         XCTAssertTrue(later.contains("--card-stdin"), later)  // libedit stores spaces as \\040
+        // Ctrl-C at the card prompt cancels, and says so.
+        _ = tmux(["send-keys", "-t", name, "C-l", "payment-method add", "Enter"])
+        waitFor(name, "Card number:")
+        _ = tmux(["send-keys", "-t", name, "C-c"])
+        waitFor(name, "canceled (Ctrl-C); nothing was changed")
         _ = tmux(["send-keys", "-t", name, "C-d"])
     }
 
