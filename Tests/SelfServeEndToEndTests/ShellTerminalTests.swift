@@ -42,11 +42,27 @@ final class ShellTerminalTests: XCTestCase {
         return screen
     }
 
-    func startShell(_ s: Sandbox, _ name: String) {
+    /// A demo organization and a shell on it in a tmux session `name` (as `user`, `columns` wide), at its
+    /// prompt; nil (after recording why) when tmux is missing.
+    func demoShell(_ name: String, as user: String = "lee.gu@contoso.com", columns: Int = 160, prepare: (Sandbox) -> Void = { _ in },
+                   file: StaticString = #filePath, line: UInt = #line) -> Sandbox? {
+        guard FileManager.default.fileExists(atPath: "/usr/bin/tmux") else {
+            XCTFail("tmux is missing: scripts/setup installs it", file: file, line: line)
+            return nil
+        }
+        let s = Sandbox()
+        XCTAssertExit(s.run(["init", "--org", "Contoso", "--admin", "admin@contoso.com", "--demo"]), 0, file: file, line: line)
+        prepare(s)
+        startShell(s, name, as: user, columns: columns)
+        waitFor(name, "selfserve(Contoso:\(user))>", file: file, line: line)
+        return s
+    }
+
+    func startShell(_ s: Sandbox, _ name: String, as user: String = "lee.gu@contoso.com", columns: Int = 160) {
         let env = s.env.map { "\($0.key)='\($0.value)'" }.joined(separator: " ")
         _ = tmux(["kill-session", "-t", name])
-        _ = tmux(["new-session", "-d", "-s", name, "-x", "160", "-y", "50",
-                  "env -i \(env) TERM=xterm \(Sandbox.binary) --db \(s.db) --as lee.gu@contoso.com; sleep 30"])
+        _ = tmux(["new-session", "-d", "-s", name, "-x", "\(columns)", "-y", "50",
+                  "env -i \(env) TERM=xterm \(Sandbox.binary) --db \(s.db) --as \(user); sleep 30"])
     }
 
     func testPromptCompletionCtrlCAndHistory() throws {
@@ -126,16 +142,9 @@ final class ShellTerminalTests: XCTestCase {
 
     /// Ctrl-C stops a command that waits for another process's write lock, instead of the whole timeout.
     func testCtrlCInterruptsAWaitOnALockedDatabase() throws {
-        guard FileManager.default.fileExists(atPath: "/usr/bin/tmux") else {
-            XCTFail("tmux is missing: scripts/setup installs it")
-            return
-        }
-        let s = Sandbox()
-        XCTAssertExit(s.run(["init", "--org", "Contoso", "--admin", "admin@contoso.com", "--demo"]), 0)
         let name = "selfserve-lock-\(getpid())"
         defer { _ = tmux(["kill-session", "-t", name]) }
-        startShell(s, name)
-        waitFor(name, "selfserve(Contoso:lee.gu@contoso.com)>")
+        guard let s = demoShell(name) else { return }
         // Another process holds the write lock for 8 seconds.
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: "/bin/bash")
@@ -154,17 +163,16 @@ final class ShellTerminalTests: XCTestCase {
 
     /// With `bind -v` in ~/.editrc (vi mode), Tab still completes.
     func testTabCompletesInViMode() throws {
-        guard FileManager.default.fileExists(atPath: "/usr/bin/tmux") else {
-            XCTFail("tmux is missing: scripts/setup installs it")
-            return
-        }
-        let s = Sandbox()
-        XCTAssertExit(s.run(["init", "--org", "Contoso", "--admin", "admin@contoso.com", "--demo"]), 0)
-        try "bind -v\n".write(to: s.dir.appendingPathComponent(".editrc"), atomically: true, encoding: .utf8)
         let name = "selfserve-vi-\(getpid())"
         defer { _ = tmux(["kill-session", "-t", name]) }
-        startShell(s, name)
-        waitFor(name, "selfserve(Contoso:lee.gu@contoso.com)>")
+        let editrc: (Sandbox) -> Void = { s in
+            do { try "bind -v\n".write(to: s.dir.appendingPathComponent(".editrc"), atomically: true, encoding: .utf8) } catch {
+                XCTFail("cannot write .editrc: \(error)")
+            }
+        }
+        // The sandbox must outlive the shell: its directory holds the database.
+        guard let sandbox = demoShell(name, prepare: editrc) else { return }
+        defer { withExtendedLifetime(sandbox) {} }
         _ = tmux(["send-keys", "-t", name, "user sh", "Tab"])
         waitFor(name, "> user show")
         _ = tmux(["send-keys", "-t", name, "megan.b", "Tab"])
@@ -176,22 +184,16 @@ final class ShellTerminalTests: XCTestCase {
 
     /// At 120 columns a list too wide is shown a record at a time with whole ids, and CJK names align.
     func testWideListsAndCJKNamesInARealTerminal() throws {
-        guard FileManager.default.fileExists(atPath: "/usr/bin/tmux") else {
-            XCTFail("tmux is missing: scripts/setup installs it")
-            return
-        }
-        let s = Sandbox()
-        XCTAssertExit(s.run(["init", "--org", "Contoso", "--admin", "admin@contoso.com", "--demo"]), 0)
-        XCTAssertExit(s.run(["user", "add", "yamada@contoso.com", "--name", "山田太郎"], as: "admin@contoso.com"), 0)
-        let ids = s.run(["subscription", "list", "--json"], as: "megan.bowen@contoso.com").array.compactMap { $0["id"] as? String }
-        XCTAssertFalse(ids.isEmpty)
         let name = "selfserve-wide-\(getpid())"
         defer { _ = tmux(["kill-session", "-t", name]) }
-        let env = s.env.map { "\($0.key)='\($0.value)'" }.joined(separator: " ")
-        _ = tmux(["kill-session", "-t", name])
-        _ = tmux(["new-session", "-d", "-s", name, "-x", "120", "-y", "50",
-                  "env -i \(env) TERM=xterm \(Sandbox.binary) --db \(s.db) --as megan.bowen@contoso.com; sleep 30"])
-        waitFor(name, "selfserve(Contoso:megan.bowen@contoso.com)>")
+        var ids: [String] = []
+        let prepare = { (s: Sandbox) in
+            XCTAssertExit(s.run(["user", "add", "yamada@contoso.com", "--name", "山田太郎"], as: "admin@contoso.com"), 0)
+            ids = s.run(["subscription", "list", "--json"], as: "megan.bowen@contoso.com").array.compactMap { $0["id"] as? String }
+        }
+        guard let sandbox = demoShell(name, as: "megan.bowen@contoso.com", columns: 120, prepare: prepare) else { return }
+        defer { withExtendedLifetime(sandbox) {} }
+        XCTAssertFalse(ids.isEmpty)
         _ = tmux(["send-keys", "-t", name, "subscription list", "Enter"])
         let screen = waitFor(name, "-[ RECORD 1 ]")
         for id in ids { XCTAssertTrue(screen.contains(id), "\(id) is cut or missing:\n\(screen)") }
