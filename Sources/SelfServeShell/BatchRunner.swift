@@ -48,9 +48,14 @@ public final class BatchRunner {
     func cardLine() -> String? {
         guard let l = try? physicalLine() else { return nil }
         if Self.isCardData(l) { return l }
-        pushedBack = l
-        lineNumber -= 1
+        pushBack(l)
         return nil
+    }
+
+    /// Gives a line read too far back: it is read (and counted) again next.
+    private func pushBack(_ line: String) {
+        pushedBack = line
+        lineNumber -= 1
     }
 
     /// Digits, spaces, dashes and slashes only: a card number, an expiry or a security code. No
@@ -92,7 +97,7 @@ public final class BatchRunner {
                 // Card lines no command asked for (a short card block, a command that failed to
                 // parse): skipped with the ones that follow, and never shown.
                 while let more = try? physicalLine() {
-                    if !Self.isCardData(more) { pushedBack = more; lineNumber -= 1; break }
+                    if !Self.isCardData(more) { pushBack(more); break }
                 }
                 let lines = lineNumber > start ? "lines \(start)-\(lineNumber)" : "line \(start)"
                 if case .exit = finish(.failed(SelfServeError(.usage, "card data outside a --card-stdin command (\(lines)); skipped, not shown"),

@@ -5,8 +5,6 @@ import SelfServeCore
 /// subscription ids, payment methods) from the store, matching what has been typed so far.
 public struct Completer {
     let session: Session
-    /// How many live values to fetch at most; completion must stay instant on a large organization.
-    static let limit = 200
 
     public init(session: Session) { self.session = session }
 

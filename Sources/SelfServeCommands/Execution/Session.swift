@@ -167,7 +167,14 @@ public final class Session: CommandEnvironment {
         if inTransaction { try? rollback() }
         dryRunAll = false
         defer { dryRunNotes = [] }
-        return (["dry run: nothing was changed"] + dryRunNotes).joined(separator: "\n")
+        return ([Self.dryRunHeading] + dryRunNotes).joined(separator: "\n")
+    }
+
+    static let dryRunHeading = "dry run: nothing was changed"
+
+    /// What a command of a dry run would have changed, and each policy decision, one line each.
+    static func dryRunLines(_ ctx: CommandContext, _ policy: SessionPolicy) -> [String] {
+        ctx.auditTrail.map { "  would \($0.action) \($0.target) \($0.details)" } + policy.takeDecisions().map { "  plugin \($0)" }
     }
 
     // MARK: Executing
@@ -275,15 +282,10 @@ public final class Session: CommandEnvironment {
             }
             for entry in ctx.auditTrail { try store.appendAudit(entry) }
             ids = ctx.ids
-            if dryRunAll && !g.dryRun {
-                dryRunNotes += ctx.auditTrail.map { "  would \($0.action) \($0.target) \($0.details)" }
-                dryRunNotes += policy.takeDecisions().map { "  plugin \($0)" }
-            }
+            if dryRunAll && !g.dryRun { dryRunNotes += Self.dryRunLines(ctx, policy) }
             if g.dryRun {
                 if nested { try store.rollbackToSavepoint(savepoint) } else { try store.rollback() }
-                let changes = ctx.auditTrail.map { "  would \($0.action) \($0.target) \($0.details)" }
-                let decided = policy.takeDecisions().map { "  plugin \($0)" }
-                result.note = (["dry run: nothing was changed"] + changes + decided).joined(separator: "\n")
+                result.note = ([Self.dryRunHeading] + Self.dryRunLines(ctx, policy)).joined(separator: "\n")
                 return result
             }
             if nested {

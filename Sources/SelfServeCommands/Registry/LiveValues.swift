@@ -6,7 +6,8 @@ import SelfServeCore
 /// the same lookups. They only read, never need a signed-in user to answer, and never fail loudly:
 /// anything that goes wrong completes nothing.
 public enum LiveValues {
-    public static let limit = 50
+    /// How many live values to fetch at most; completion must stay instant on a large organization.
+    public static let limit = 200
 
     /// The acting user's subscriptions (an admin's: everyone's, since admins may read them all).
     public static func subscriptions(_ store: Store, actor: String?, prefix: String) -> [String] {
