@@ -174,32 +174,33 @@ extension CommandContext {
 
     /// Prorates a change of the license total made today, over the current (settled) period.
     func chargeLicenseChange(of sub: Subscription, from old: Int, to new: Int) throws {
-        guard let profile = sub.billingProfile, new != old else { return }
-        let periodDays = Int64(sub.periodStart.days(to: sub.expires))
-        let daysLeft = Int64(today.days(to: sub.expires))
-        guard periodDays > 0, daysLeft > 0 else { return }
-        let perLicense = try sub.periodPrice()
+        guard new != old else { return }
         let delta = new - old
-        try store.addPendingCharge(PendingCharge(
-            billingProfile: profile, day: today, periodEnd: sub.expires,
-            line: InvoiceLine(description: "Proration: \(delta > 0 ? "+" : "")\(delta) licenses from \(today) (\(daysLeft) of \(periodDays) days)",
-                              subscription: sub.id, quantity: delta, unitPrice: perLicense,
-                              amount: try perLicense.times(delta).scaled(daysLeft, over: periodDays))))
+        try chargeRestOfPeriod(sub, licenses: delta) { daysLeft, periodDays in
+            "Proration: \(delta > 0 ? "+" : "")\(delta) licenses from \(self.today) (\(daysLeft) of \(periodDays) days)"
+        }
     }
 
     /// The credit for the unused days of a period (today included), for a cancellation within the
     /// grace period; it goes on the next run's invoices, dated today.
     func graceCredit(for sub: Subscription) throws {
+        try chargeRestOfPeriod(sub, licenses: -sub.licensesTotal) { unused, periodDays in
+            "Credit: canceled \(sub.id) within \(Self.cancellationGraceDays) days, \(unused) of \(periodDays) days unused"
+        }
+    }
+
+    /// Charges (or, for negative `licenses`, credits) licenses for the days left in the current period,
+    /// today included: unit price × months × licenses × days left ÷ days of the period, to the cent.
+    private func chargeRestOfPeriod(_ sub: Subscription, licenses: Int, description: (Int64, Int64) -> String) throws {
         guard let profile = sub.billingProfile else { return }
         let periodDays = Int64(sub.periodStart.days(to: sub.expires))
-        let unused = Int64(today.days(to: sub.expires))
-        guard periodDays > 0, unused > 0 else { return }
+        let daysLeft = Int64(today.days(to: sub.expires))
+        guard periodDays > 0, daysLeft > 0 else { return }
         let perLicense = try sub.periodPrice()
         try store.addPendingCharge(PendingCharge(
             billingProfile: profile, day: today, periodEnd: sub.expires,
-            line: InvoiceLine(description: "Credit: canceled \(sub.id) within \(Self.cancellationGraceDays) days, \(unused) of \(periodDays) days unused",
-                              subscription: sub.id, quantity: -sub.licensesTotal, unitPrice: perLicense,
-                              amount: try perLicense.times(-sub.licensesTotal).scaled(unused, over: periodDays))))
+            line: InvoiceLine(description: description(daysLeft, periodDays), subscription: sub.id, quantity: licenses,
+                              unitPrice: perLicense, amount: try perLicense.times(licenses).scaled(daysLeft, over: periodDays))))
     }
 
     /// Whether the payment method in effect for `sub` could pay on `day`: it exists and has not expired.
@@ -212,10 +213,9 @@ extension CommandContext {
 
     /// A trial converts at its end when its product is still `enabled` and its card is still valid.
     private func canConvertAtEnd(_ sub: Subscription) throws -> Bool {
-        guard sub.convertsAutomatically, let product = try store.product(idOrName: sub.product), product.selfService == .enabled,
-              let profileId = sub.billingProfile, let profile = try store.billingProfile(id: profileId),
-              let pmId = sub.paymentMethod ?? profile.paymentMethod, let pm = try store.paymentMethod(id: pmId) else { return false }
-        return !pm.hasExpired(on: sub.expires)
+        guard sub.convertsAutomatically, sub.billingProfile != nil, let product = try store.product(idOrName: sub.product),
+              product.selfService == .enabled else { return false }
+        return try paymentSucceeds(sub, on: sub.expires)
     }
 
     /// The day of the month its paid periods started on: the purchase (or trial conversion) day, which
