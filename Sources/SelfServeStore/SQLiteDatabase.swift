@@ -182,6 +182,10 @@ public final class SQLiteDatabase {
     public static func selfServeError(_ error: Error, path: String) -> SelfServeError {
         if let e = error as? SelfServeError { return e }
         if let e = error as? DatabaseError { return describe(e, path: path) }
+        if error is RowDecodingError {
+            // A status, day or id this version cannot read: refuse rather than guess a default.
+            return .invalid("\(path) holds a value selfserve cannot read (\(error)); the file was changed outside selfserve or is damaged")
+        }
         return .invalid("\(error)")
     }
 

@@ -5,13 +5,13 @@ import SelfServeCore
 extension SQLiteStore {
     // MARK: Accounts and profiles
 
-    static func account(_ r: Row) -> BillingAccount {
-        BillingAccount(id: r["id"], name: r["name"], owner: r["owner"], createdAt: r["created_at"])
+    static func account(_ r: Row) throws -> BillingAccount {
+        BillingAccount(id: try r.decode(forColumn: "id"), name: try r.decode(forColumn: "name"), owner: try r.decode(forColumn: "owner"), createdAt: try r.decode(forColumn: "created_at"))
     }
 
-    static func profile(_ r: Row) -> BillingProfile {
-        BillingProfile(id: r["id"], account: r["account"], name: r["name"], paymentMethod: r["payment_method"],
-                       invoiceEmail: r["invoice_email"], isDefault: r["is_default"], createdAt: r["created_at"])
+    static func profile(_ r: Row) throws -> BillingProfile {
+        BillingProfile(id: try r.decode(forColumn: "id"), account: try r.decode(forColumn: "account"), name: try r.decode(forColumn: "name"), paymentMethod: try r.decode(forColumn: "payment_method"),
+                       invoiceEmail: try r.decode(forColumn: "invoice_email"), isDefault: try r.decode(forColumn: "is_default"), createdAt: try r.decode(forColumn: "created_at"))
     }
 
     public func billingAccounts(owner: String) throws -> [BillingAccount] {
@@ -53,12 +53,12 @@ extension SQLiteStore {
 
     // MARK: Payment methods
 
-    static func paymentMethod(_ r: Row) -> PaymentMethod {
-        PaymentMethod(id: r["id"], owner: r["owner"], brand: CardBrand(rawValue: r["brand"]) ?? .visa, last4: r["last4"],
-                      expMonth: r["exp_month"], expYear: r["exp_year"], holder: r["holder"],
-                      address: PostalAddress(line1: r["address_line1"], line2: r["address_line2"], city: r["city"],
-                                             postalCode: r["postal_code"], country: r["country"]),
-                      fingerprint: r["fingerprint"], createdAt: r["created_at"])
+    static func paymentMethod(_ r: Row) throws -> PaymentMethod {
+        PaymentMethod(id: try r.decode(forColumn: "id"), owner: try r.decode(forColumn: "owner"), brand: try r.decode(forColumn: "brand"), last4: try r.decode(forColumn: "last4"),
+                      expMonth: try r.decode(forColumn: "exp_month"), expYear: try r.decode(forColumn: "exp_year"), holder: try r.decode(forColumn: "holder"),
+                      address: PostalAddress(line1: try r.decode(forColumn: "address_line1"), line2: try r.decode(forColumn: "address_line2"), city: try r.decode(forColumn: "city"),
+                                             postalCode: try r.decode(forColumn: "postal_code"), country: try r.decode(forColumn: "country")),
+                      fingerprint: try r.decode(forColumn: "fingerprint"), createdAt: try r.decode(forColumn: "created_at"))
     }
 
     public func paymentMethod(id: String) throws -> PaymentMethod? {
@@ -114,20 +114,20 @@ extension SQLiteStore {
         }
     }
 
-    static func invoice(_ r: Row, lines: [InvoiceLine]) -> Invoice {
-        Invoice(id: r["id"], billingProfile: r["billing_profile"], date: day(r, "date"), periodStart: day(r, "period_start"),
-                periodEnd: day(r, "period_end"), total: Money(minorUnits: r["total"], currency: r["currency"]),
-                status: Invoice.Status(rawValue: r["status"]) ?? .pastDue, kind: r["kind"], lines: lines)
+    static func invoice(_ r: Row, lines: [InvoiceLine]) throws -> Invoice {
+        Invoice(id: try r.decode(forColumn: "id"), billingProfile: try r.decode(forColumn: "billing_profile"), date: try r.decode(forColumn: "date"), periodStart: try r.decode(forColumn: "period_start"),
+                periodEnd: try r.decode(forColumn: "period_end"), total: Money(minorUnits: try r.decode(forColumn: "total"), currency: try r.decode(forColumn: "currency")),
+                status: try r.decode(forColumn: "status"), kind: try r.decode(forColumn: "kind"), lines: lines)
     }
 
     public func invoice(id: String) throws -> Invoice? {
         guard let r = try row("SELECT * FROM invoices WHERE id = ?", [id]) else { return nil }
-        let currency: String = r["currency"]
+        let currency: String = try r.decode(forColumn: "currency")
         let lines = try rows("SELECT * FROM invoice_lines WHERE invoice = ? ORDER BY line", [id]).map {
-            InvoiceLine(description: $0["description"], subscription: $0["subscription"], quantity: $0["quantity"],
-                        unitPrice: Money(minorUnits: $0["unit_price"], currency: currency), amount: Money(minorUnits: $0["amount"], currency: currency))
+            InvoiceLine(description: try $0.decode(forColumn: "description"), subscription: try $0.decode(forColumn: "subscription"), quantity: try $0.decode(forColumn: "quantity"),
+                        unitPrice: Money(minorUnits: try $0.decode(forColumn: "unit_price"), currency: currency), amount: Money(minorUnits: try $0.decode(forColumn: "amount"), currency: currency))
         }
-        return Self.invoice(r, lines: lines)
+        return try Self.invoice(r, lines: lines)
     }
 
     public func invoices(owner: String, profile: String?, from: Day?, to: Day?) throws -> [Invoice] {
@@ -139,7 +139,7 @@ extension SQLiteStore {
         if let profile { sql += " AND i.billing_profile = ?"; args += [profile] }
         if let from { sql += " AND i.date >= ?"; args += [from.description] }
         if let to { sql += " AND i.date <= ?"; args += [to.description] }
-        return try rows(sql + " ORDER BY i.date DESC, i.id DESC", args).map { Self.invoice($0, lines: []) }
+        return try rows(sql + " ORDER BY i.date DESC, i.id DESC", args).map { try Self.invoice($0, lines: []) }
     }
 
     public func setInvoiceStatus(id: String, _ status: Invoice.Status) throws {
@@ -161,13 +161,13 @@ extension SQLiteStore {
 
     public func pendingCharges() throws -> [PendingCharge] {
         try rows("SELECT * FROM pending_charges ORDER BY id").map {
-            let currency: String = $0["currency"]
+            let currency: String = try $0.decode(forColumn: "currency")
             return PendingCharge(
-                billingProfile: $0["billing_profile"], day: Self.day($0, "day"), periodEnd: Self.day($0, "period_end"),
-                line: InvoiceLine(description: $0["description"], subscription: $0["subscription"], quantity: $0["quantity"],
-                                  unitPrice: Money(minorUnits: $0["unit_price"], currency: currency),
-                                  amount: Money(minorUnits: $0["amount"], currency: currency)),
-                failed: $0["failed"])
+                billingProfile: try $0.decode(forColumn: "billing_profile"), day: try $0.decode(forColumn: "day"), periodEnd: try $0.decode(forColumn: "period_end"),
+                line: InvoiceLine(description: try $0.decode(forColumn: "description"), subscription: try $0.decode(forColumn: "subscription"), quantity: try $0.decode(forColumn: "quantity"),
+                                  unitPrice: Money(minorUnits: try $0.decode(forColumn: "unit_price"), currency: currency),
+                                  amount: Money(minorUnits: try $0.decode(forColumn: "amount"), currency: currency)),
+                failed: try $0.decode(forColumn: "failed"))
         }
     }
 
@@ -189,10 +189,10 @@ extension SQLiteStore {
 
     // MARK: Plugins
 
-    static func plugin(_ r: Row) -> PluginRecord {
-        PluginRecord(name: r["name"], version: r["version"], description: r["description"], source: r["source"], sha256: r["sha256"],
-                     enabled: r["enabled"], hooks: (r["hooks"] as String).split(separator: ",").map(String.init),
-                     installedBy: r["installed_by"], installedAt: r["installed_at"])
+    static func plugin(_ r: Row) throws -> PluginRecord {
+        PluginRecord(name: try r.decode(forColumn: "name"), version: try r.decode(forColumn: "version"), description: try r.decode(forColumn: "description"), source: try r.decode(forColumn: "source"), sha256: try r.decode(forColumn: "sha256"),
+                     enabled: try r.decode(forColumn: "enabled"), hooks: (try r.decode(String.self, forColumn: "hooks")).split(separator: ",").map(String.init),
+                     installedBy: try r.decode(forColumn: "installed_by"), installedAt: try r.decode(forColumn: "installed_at"))
     }
 
     public func plugins() throws -> [PluginRecord] {

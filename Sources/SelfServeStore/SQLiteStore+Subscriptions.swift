@@ -2,16 +2,15 @@ import GRDB
 import SelfServeCore
 
 extension SQLiteStore {
-    static func day(_ r: Row, _ column: String) -> Day { Day(r[column] as String) ?? Day(daysSinceEpoch: 0) }
 
-    static func subscription(_ r: Row) -> Subscription {
-        Subscription(id: r["id"], product: r["product"], buyer: r["buyer"], status: Subscription.Status(rawValue: r["status"]) ?? .active,
-                     term: Term(rawValue: r["term"]) ?? .monthly, licensesTotal: r["licenses_total"],
-                     unitPrice: Money(minorUnits: r["unit_price"], currency: r["currency"]), started: day(r, "started"),
-                     periodStart: day(r, "period_start"), expires: day(r, "expires"), billingProfile: r["billing_profile"],
-                     paymentMethod: r["payment_method"], isTrial: r["trial"], convertsAutomatically: r["converts"],
-                     cancelReason: r["cancel_reason"], cancelComment: r["cancel_comment"], canceledAt: r["canceled_at"],
-                     statusSince: day(r, "status_since"), createdAt: r["created_at"])
+    static func subscription(_ r: Row) throws -> Subscription {
+        Subscription(id: try r.decode(forColumn: "id"), product: try r.decode(forColumn: "product"), buyer: try r.decode(forColumn: "buyer"), status: try r.decode(forColumn: "status"),
+                     term: try r.decode(forColumn: "term"), licensesTotal: try r.decode(forColumn: "licenses_total"),
+                     unitPrice: Money(minorUnits: try r.decode(forColumn: "unit_price"), currency: try r.decode(forColumn: "currency")), started: try r.decode(forColumn: "started"),
+                     periodStart: try r.decode(forColumn: "period_start"), expires: try r.decode(forColumn: "expires"), billingProfile: try r.decode(forColumn: "billing_profile"),
+                     paymentMethod: try r.decode(forColumn: "payment_method"), isTrial: try r.decode(forColumn: "trial"), convertsAutomatically: try r.decode(forColumn: "converts"),
+                     cancelReason: try r.decode(forColumn: "cancel_reason"), cancelComment: try r.decode(forColumn: "cancel_comment"), canceledAt: try r.decode(forColumn: "canceled_at"),
+                     statusSince: try r.decode(forColumn: "status_since"), createdAt: try r.decode(forColumn: "created_at"))
     }
 
     static let detailsSelect = """
@@ -23,9 +22,9 @@ extension SQLiteStore {
         LEFT JOIN billing_profiles bp ON bp.id = s.billing_profile
         """
 
-    static func details(_ r: Row) -> SubscriptionDetails {
-        SubscriptionDetails(subscription: subscription(r), productName: r["product_name"], buyerName: r["buyer_name"],
-                            licensesAssigned: r["licenses_assigned"], effectivePaymentMethod: r["effective_pm"])
+    static func details(_ r: Row) throws -> SubscriptionDetails {
+        SubscriptionDetails(subscription: try subscription(r), productName: try r.decode(forColumn: "product_name"), buyerName: try r.decode(forColumn: "buyer_name"),
+                            licensesAssigned: try r.decode(forColumn: "licenses_assigned"), effectivePaymentMethod: try r.decode(forColumn: "effective_pm"))
     }
 
     public func insertSubscription(_ s: Subscription) throws {
@@ -111,7 +110,7 @@ extension SQLiteStore {
             SELECT a.subscription, a.email, u.name, a.assigned_at, a.assigned_by
             FROM assignments a JOIN users u ON u.email = a.email WHERE a.subscription = ? ORDER BY a.email
             """, [subscription]).map {
-            Assignment(subscription: $0["subscription"], email: $0["email"], name: $0["name"], assignedAt: $0["assigned_at"], assignedBy: $0["assigned_by"])
+            Assignment(subscription: try $0.decode(forColumn: "subscription"), email: try $0.decode(forColumn: "email"), name: try $0.decode(forColumn: "name"), assignedAt: try $0.decode(forColumn: "assigned_at"), assignedBy: try $0.decode(forColumn: "assigned_by"))
         }
     }
 
@@ -144,7 +143,7 @@ extension SQLiteStore {
     public func licenseChanges(subscription: String, from: Day, to: Day) throws -> [LicenseChange] {
         try rows("SELECT * FROM license_changes WHERE subscription = ? AND day >= ? AND day < ? ORDER BY id",
                  [subscription, from.description, to.description]).map {
-            LicenseChange(subscription: $0["subscription"], day: Self.day($0, "day"), oldTotal: $0["old_total"], newTotal: $0["new_total"], at: $0["at"])
+            LicenseChange(subscription: try $0.decode(forColumn: "subscription"), day: try $0.decode(forColumn: "day"), oldTotal: try $0.decode(forColumn: "old_total"), newTotal: try $0.decode(forColumn: "new_total"), at: try $0.decode(forColumn: "at"))
         }
     }
 }

@@ -52,7 +52,7 @@ public final class SQLiteStore: Store, TransactionControl {
 
     public func organization() throws -> Organization? {
         try row("SELECT name, cloud, created_at FROM organization WHERE id = 1").map {
-            Organization(name: $0["name"], cloud: Organization.Cloud(rawValue: $0["cloud"]) ?? .global, createdAt: $0["created_at"])
+            Organization(name: try $0.decode(forColumn: "name"), cloud: try $0.decode(forColumn: "cloud"), createdAt: try $0.decode(forColumn: "created_at"))
         }
     }
 
@@ -70,9 +70,9 @@ public final class SQLiteStore: Store, TransactionControl {
 
     // MARK: Users
 
-    static func user(_ r: Row) -> User {
-        User(email: r["email"], name: r["name"], kind: User.Kind(rawValue: r["kind"]) ?? .member,
-             role: User.Role(rawValue: r["role"]) ?? .user, status: User.Status(rawValue: r["status"]) ?? .active, createdAt: r["created_at"])
+    static func user(_ r: Row) throws -> User {
+        User(email: try r.decode(forColumn: "email"), name: try r.decode(forColumn: "name"), kind: try r.decode(forColumn: "kind"),
+             role: try r.decode(forColumn: "role"), status: try r.decode(forColumn: "status"), createdAt: try r.decode(forColumn: "created_at"))
     }
 
     public func user(email: String) throws -> User? {
@@ -103,14 +103,14 @@ public final class SQLiteStore: Store, TransactionControl {
 
     // MARK: Products
 
-    static func product(_ r: Row) -> Product {
-        Product(id: r["id"], name: r["name"], unitPrice: Money(minorUnits: r["unit_price"], currency: r["currency"]),
-                term: Term(rawValue: r["term"]) ?? .monthly, trialDays: r["trial_days"], trialLicenses: r["trial_licenses"],
-                selfService: SelfServicePolicy(rawValue: r["self_service"]) ?? .disabled)
+    static func product(_ r: Row) throws -> Product {
+        Product(id: try r.decode(forColumn: "id"), name: try r.decode(forColumn: "name"), unitPrice: Money(minorUnits: try r.decode(forColumn: "unit_price"), currency: try r.decode(forColumn: "currency")),
+                term: try r.decode(forColumn: "term"), trialDays: try r.decode(forColumn: "trial_days"), trialLicenses: try r.decode(forColumn: "trial_licenses"),
+                selfService: try r.decode(forColumn: "self_service"))
     }
 
     public func product(idOrName: String) throws -> Product? {
-        if let p = try row("SELECT * FROM products WHERE id = ?", [idOrName]) { return Self.product(p) }
+        if let p = try row("SELECT * FROM products WHERE id = ?", [idOrName]) { return try Self.product(p) }
         return try row("SELECT * FROM products WHERE name = ? COLLATE NOCASE", [idOrName]).map(Self.product)
     }
 
@@ -154,8 +154,8 @@ public final class SQLiteStore: Store, TransactionControl {
         sql += " ORDER BY id"
         let cursor = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: args)
         while let r = try cursor.next() {
-            try each(AuditEntry(at: r["at"], actor: r["actor"], action: r["action"], target: r["target"],
-                                outcome: AuditEntry.Outcome(rawValue: r["outcome"]) ?? .ok, details: r["details"]))
+            try each(AuditEntry(at: try r.decode(forColumn: "at"), actor: try r.decode(forColumn: "actor"), action: try r.decode(forColumn: "action"), target: try r.decode(forColumn: "target"),
+                                outcome: try r.decode(forColumn: "outcome"), details: try r.decode(forColumn: "details")))
         }
     }
 }

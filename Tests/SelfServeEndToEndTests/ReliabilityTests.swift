@@ -49,6 +49,33 @@ final class ReliabilityTests: XCTestCase {
         XCTAssertEqual(s.query("SELECT sum(amount) FROM invoice_lines"), "3700", "a second run charges nothing again")
     }
 
+    /// A stored value this version does not know — a status, a role, a day — fails the command with a
+    /// clear error; it never reads as a default (a blocked user as active, a bad day as 1970-01-01).
+    func testUnknownStoredValuesAreRefusedNotDefaulted() {
+        let s = Sandbox()
+        s.initialize()
+        _ = s.addCard("buyer@contoso.com")
+        let sub = s.buy("buyer@contoso.com", "power-bi-pro", licenses: 2)
+        let damage = [
+            ("UPDATE subscriptions SET status = 'superactive'", ["subscription", "show", sub], "buyer@contoso.com"),
+            ("UPDATE subscriptions SET expires = '2026-02-30'", ["subscription", "show", sub], "buyer@contoso.com"),
+            ("UPDATE subscriptions SET period_start = '2026-3-2'", ["subscription", "list"], "buyer@contoso.com"),
+            ("UPDATE users SET role = 'root' WHERE email = 'user1@contoso.com'", ["user", "list"], Sandbox.admin),
+            ("UPDATE users SET status = 'paused' WHERE email = 'user2@contoso.com'", ["user", "show", "user2@contoso.com"], Sandbox.admin),
+            ("UPDATE products SET self_service = 'sometimes' WHERE id = 'visio-plan-2'", ["product", "list"], Sandbox.admin),
+        ]
+        for (sql, command, user) in damage {
+            let copy = s.dir.appendingPathComponent("copy.sqlite").path
+            try? FileManager.default.removeItem(atPath: copy)
+            XCTAssertNoThrow(try FileManager.default.copyItem(atPath: s.db, toPath: copy))
+            XCTAssertEqual(Sandbox.sqlite(copy, "PRAGMA ignore_check_constraints = 1; PRAGMA foreign_keys = 0; \(sql); SELECT changes();"), "1", sql)
+            let r = s.run(["--db", copy] + command + ["--json"], as: user, useDB: false)
+            XCTAssertExit(r, 1)
+            XCTAssertEqual(r.errorObject["code"] as? String, "invalid_argument", sql)
+            XCTAssertTrue((r.errorObject["message"] as? String ?? "").contains("cannot read"), "\(sql): \(r.err)")
+        }
+    }
+
     func testInjectionAttemptsDoNothing() {
         let s = Sandbox()
         s.initialize()

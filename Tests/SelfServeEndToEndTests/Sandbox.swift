@@ -112,10 +112,13 @@ final class Sandbox: @unchecked Sendable {
         return id
     }
 
-    func query(_ sql: String) -> String {
+    func query(_ sql: String) -> String { Self.sqlite(db, sql) }
+
+    /// Runs `sqlite3 PATH SQL` and returns what it printed, trimmed.
+    static func sqlite(_ path: String, _ sql: String) -> String {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        p.arguments = [db, sql]
+        p.arguments = [path, sql]
         let out = Pipe()
         p.standardOutput = out
         try! p.run()
