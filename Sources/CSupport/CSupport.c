@@ -71,7 +71,9 @@ void ss_charge(lua_State *L, ss_budget *b, long long steps) {
         else if (b->deadline_ns && ss_now_ns() >= b->deadline_ns) b->stopped = 3;
     }
     if (b->stopped) {
-        *b->stop_reason = b->stopped;
+        void *ud = NULL;
+        lua_getallocf(L, &ud);
+        ((ss_alloc_state *)ud)->stop_reason = b->stopped;
         /* From now on at every instruction: a pcall inside the plugin that catches this error cannot
            keep a loop around it going for another thousand instructions at a time. */
         lua_sethook(L, ss_count_hook, LUA_MASKCOUNT, 1);
@@ -84,13 +86,14 @@ static void ss_count_hook(lua_State *L, lua_Debug *ar) {
     ss_charge(L, ss_current_budget(L), 1000);
 }
 
-void ss_set_budget(lua_State *L, long long budget, long long time_limit_ms, int *stop_reason) {
+void ss_set_budget(lua_State *L, long long budget, long long time_limit_ms) {
     ss_budget *b = (ss_budget *)lua_newuserdatauv(L, sizeof(ss_budget), 0);
     b->remaining = budget;
     b->deadline_ns = time_limit_ms > 0 ? ss_now_ns() + (unsigned long long)time_limit_ms * 1000000ull : 0;
     b->stopped = 0;
-    b->stop_reason = stop_reason;
-    *stop_reason = 0;
+    void *ud = NULL;
+    lua_getallocf(L, &ud);
+    ((ss_alloc_state *)ud)->stop_reason = 0;
     lua_setfield(L, LUA_REGISTRYINDEX, "selfserve.budget");
     lua_sethook(L, ss_count_hook, LUA_MASKCOUNT, 1000);
 }
@@ -111,5 +114,16 @@ void ss_install_sigint_handler(void) {
     sa.sa_flags = 0; /* no SA_RESTART: readline() returns on Ctrl-C */
     sigaction(SIGINT, &sa, NULL);
 }
+void ss_sigint_enter(struct sigaction *saved) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = ss_on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;
+    sigaction(SIGINT, &sa, saved);
+}
+
+void ss_sigint_leave(const struct sigaction *saved) { sigaction(SIGINT, saved, NULL); }
+
 int ss_sigint_received(void) { return ss_sigint_flag != 0; }
 void ss_sigint_clear(void) { ss_sigint_flag = 0; }

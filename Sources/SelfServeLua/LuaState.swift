@@ -47,7 +47,7 @@ public final class LuaState {
     public init(flavor: Flavor, memoryLimit: Int = LuaState.defaultMemoryLimit) throws {
         self.memoryLimit = memoryLimit
         alloc = .allocate(capacity: 1)
-        alloc.initialize(to: ss_alloc_state(used: 0, limit: memoryLimit, enforcing: 0, exceeded: 0))
+        alloc.initialize(to: ss_alloc_state(used: 0, limit: memoryLimit, enforcing: 0, exceeded: 0, stop_reason: 0))
         guard let state = ss_new_state(alloc) else { alloc.deallocate(); throw SelfServeError.invalid("cannot create a Lua state") }
         L = state
         try openSandbox(flavor)
@@ -197,15 +197,18 @@ public final class LuaState {
     private func protectedCall(base: Int32, argumentCount: Int32, results: Int32, budget: Int64) throws {
         lua_rawgeti(L, ss_lua_registryindex(), lua_Integer(handlerRef))
         ss_lua_insert(L, base + 1)
-        var stopReason: Int32 = 0
-        ss_set_budget(L, budget, Int64(timeLimitMilliseconds ?? 0), &stopReason)
+        ss_set_budget(L, budget, Int64(timeLimitMilliseconds ?? 0))
+        var savedSigint = sigaction()
+        ss_sigint_enter(&savedSigint)
         alloc.pointee.exceeded = 0
         alloc.pointee.enforcing = 1
         let status = ss_lua_pcall(L, argumentCount, results, base + 1)
         alloc.pointee.enforcing = 0
+        ss_sigint_leave(&savedSigint)
         ss_clear_budget(L)
         guard status != LUA_OK else { return }
         defer { lua_settop(L, base) }
+        let stopReason = alloc.pointee.stop_reason
         if stopReason == 1 { throw Failure.budget(budget) }
         if stopReason == 2 { throw Failure.interrupted }
         if stopReason == 3 { throw Failure.timeout(timeLimitMilliseconds ?? 0) }
@@ -339,13 +342,21 @@ public final class LuaState {
 
     // MARK: Conversion
 
+    /// Pushes the string's UTF-8 bytes with their length: a NUL inside it is kept, not an end.
+    func pushString(_ s: String) {
+        var s = s
+        s.withUTF8 { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { _ = lua_pushlstring(L, $0.baseAddress, $0.count) }
+        }
+    }
+
     public func push(_ v: PlainValue) {
         switch v {
         case .null: lua_pushnil(L)
         case .bool(let b): lua_pushboolean(L, b ? 1 : 0)
         case .int(let i): lua_pushinteger(L, lua_Integer(i))
         case .double(let d): lua_pushnumber(L, d)
-        case .string(let s): _ = s.withCString { lua_pushlstring(L, $0, strlen($0)) }
+        case .string(let s): pushString(s)
         case .array(let items):
             lua_createtable(L, Int32(items.count), 0)
             for (i, item) in items.enumerated() {
@@ -355,7 +366,7 @@ public final class LuaState {
         case .object(let pairs):
             lua_createtable(L, 0, Int32(pairs.count))
             for (k, item) in pairs {
-                lua_pushstring(L, k)
+                pushString(k)
                 push(item)
                 lua_rawset(L, -3)
             }

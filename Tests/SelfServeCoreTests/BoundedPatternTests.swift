@@ -83,4 +83,14 @@ final class BoundedPatternTests: XCTestCase {
             XCTAssertLessThan(Date().timeIntervalSince(start), 0.3 + 0.5, pattern)
         }
     }
+
+    /// A string handed to Lua keeps every byte, a NUL included, and comes back whole.
+    func testStringsCrossIntoLuaWithTheirLength() throws {
+        let lua = try LuaState(flavor: .plugin)
+        for text in ["a\u{0}b", "\u{0}", "tail\u{0}", "ünï\u{0}cødé ✓", ""] {
+            let back = try lua.run("local s, k = ... return #s, s, k.key", chunkName: "=t",
+                                   arguments: [.string(text), .object([("key", .string(text))])])
+            XCTAssertEqual(back, [.int(Int64(text.utf8.count)), .string(text), .string(text)], text.debugDescription)
+        }
+    }
 }

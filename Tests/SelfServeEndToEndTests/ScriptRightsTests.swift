@@ -63,6 +63,43 @@ final class ScriptRightsTests: XCTestCase {
         XCTAssertEqual(s.run(["whoami", "--json"]).object["email"] as? String, buyer, "the saved login is unchanged")
     }
 
+    /// Ctrl-C (SIGINT) during a one-shot script stops the script, as lua.c does: the process reports it
+    /// and exits 1, and what the script had done in its transaction is rolled back. Outside a call,
+    /// SIGINT keeps its usual meaning.
+    func testCtrlCStopsAOneShotScriptAndRollsItBack() throws {
+        let s = Sandbox()
+        s.initialize()
+        for (name, body) in [("loop", "while true do end"), ("patterns", "while true do string.find(string.rep('a', 5000), '.-.-.-b') end"),
+                             ("pcall", "while true do pcall(function() while true do end end) end")] {
+            let script = s.write("\(name).lua", """
+                ss.exec("user", "add", "\(name)@contoso.com", "--name", "Before the loop")
+                print("started")
+                \(body)
+                """)
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: Sandbox.binary)
+            p.arguments = ["--db", s.db, "--as", Sandbox.admin, "--atomic", "run", script]
+            p.environment = s.env.merging(["SELFSERVE_LUA_TIMEOUT_MS": "60000"]) { $1 }
+            let out = Pipe(), err = Pipe()
+            p.standardOutput = out
+            p.standardError = err
+            p.standardInput = FileHandle.nullDevice
+            try p.run()
+            // Give it time to be inside its loop (its output is buffered, so it cannot tell us), then
+            // interrupt it. The budget alone would stop it only after seconds more.
+            Thread.sleep(forTimeInterval: 1)
+            XCTAssertTrue(p.isRunning, name)
+            p.interrupt()
+            let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationReason, .exit, "\(name): ended by the signal instead of stopping the script")
+            XCTAssertEqual(p.terminationStatus, 1, name)
+            XCTAssertTrue(message.contains("interrupted"), "\(name): \(message)")
+            XCTAssertEqual(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self), "started\n", name)
+            XCTAssertEqual(s.query("SELECT count(*) FROM users WHERE email = '\(name)@contoso.com'"), "0", name)
+        }
+    }
+
     func testAFileAScriptCannotOpenIsNamedAtTheScriptsLine() {
         let s = Sandbox()
         s.initialize()

@@ -26,6 +26,9 @@ typedef struct ss_alloc_state {
     size_t limit;
     int enforcing;
     int exceeded;
+    /// Why the last budgeted call stopped: 0 it did not, 1 budget, 2 interrupt, 3 wall clock. Kept
+    /// here, in the state's own C struct, so that no pointer to a Swift local outlives the call.
+    int stop_reason;
 } ss_alloc_state;
 lua_State *ss_new_state(ss_alloc_state *alloc);
 
@@ -34,13 +37,12 @@ typedef struct ss_budget {
     long long remaining;
     unsigned long long deadline_ns; /* CLOCK_MONOTONIC; 0 for none */
     int stopped;                    /* 0 running, 1 budget, 2 interrupt, 3 wall clock */
-    int *stop_reason;
 } ss_budget;
 
 /// Installs a count hook that stops the running chunk after `budget` VM instructions (checked every
 /// 1000), after `time_limit_ms` milliseconds of wall-clock time (0: none) or when SIGINT was
-/// received. The reason is stored in `*stop_reason` (1 budget, 2 interrupt, 3 wall clock).
-void ss_set_budget(lua_State *L, long long budget, long long time_limit_ms, int *stop_reason);
+/// received. The reason is stored in the state's `ss_alloc_state.stop_reason` (reset here).
+void ss_set_budget(lua_State *L, long long budget, long long time_limit_ms);
 void ss_clear_budget(lua_State *L);
 /// The limits of the call running on `L`, or NULL outside a budgeted call.
 ss_budget *ss_current_budget(lua_State *L);
@@ -54,6 +56,11 @@ void ss_open_bounded_patterns(lua_State *L);
 
 /// SIGINT handling without SA_RESTART: the handler only sets a flag.
 void ss_install_sigint_handler(void);
+/// For the length of one call, as lua.c's `docall` does: installs the flag-setting handler and saves
+/// the disposition it replaces in `saved`; `ss_sigint_leave` puts that back (a one-shot `run` is
+/// stopped cleanly by Ctrl-C inside Lua, and killed by it as usual outside).
+void ss_sigint_enter(struct sigaction *saved);
+void ss_sigint_leave(const struct sigaction *saved);
 int ss_sigint_received(void);
 void ss_sigint_clear(void);
 #endif
