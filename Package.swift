@@ -49,20 +49,26 @@ let package = Package(
         // Embedded Lua 5.4: sandboxed states, policy plugins, automation scripts.
         .target(
             name: "SelfServeLua",
-            dependencies: ["SelfServeCore", "CLua", "CSupport"]
+            dependencies: [
+                "SelfServeCore", "CLua", "CSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         // The one command registry, the executor (transactions, audit) and output rendering.
         .target(
             name: "SelfServeCommands",
             dependencies: [
-                "SelfServeCore", "SelfServeStore", "SelfServeLua",
+                "SelfServeCore", "SelfServeLua",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Line editor, completion, history, tokenizer and batch runner.
         .target(
             name: "SelfServeShell",
-            dependencies: ["SelfServeCommands", "SelfServeCore", "CEditline", "CSupport"]
+            dependencies: [
+                "SelfServeCommands", "SelfServeCore", "SelfServeStore", "SelfServeLua", "CEditline", "CSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         .executableTarget(
             name: "selfserve",

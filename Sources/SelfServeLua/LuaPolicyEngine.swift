@@ -1,6 +1,6 @@
 import SelfServeCore
 
-/// The policy engine of PLUGINS.md: every enabled plugin, in name order, each in its own Lua state.
+/// The policy engine of plugins: every enabled plugin, in name order, each in its own Lua state.
 ///
 /// Plugins are loaded once per process, lazily, when the first hook of a command needs them; a
 /// command that calls no hook never touches Lua. Any deny wins, the smallest limit wins, and anything

@@ -3,7 +3,7 @@ import CSupport
 import Foundation
 import SelfServeCore
 
-/// One sandboxed Lua 5.4 state: only the libraries PLUGINS.md lists, a memory cap through its own
+/// One sandboxed Lua 5.4 state: only the libraries the README's "Plugins and automation" lists, a memory cap through its own
 /// allocator, an instruction budget per call through a count hook, and values converted to and from
 /// `PlainValue`.
 ///
@@ -470,7 +470,6 @@ extension LuaState {
 
 extension LuaState {
     /// Ctrl-C sets a flag that the count hook checks: a running script stops cleanly.
-    public static func installInterruptHandler() { ss_install_sigint_handler() }
     public static func clearInterrupt() { ss_sigint_clear() }
     /// Whether Ctrl-C was pressed since the flag was last cleared (only where the handler is installed).
     public static var interruptRequested: Bool { ss_sigint_received() != 0 }

@@ -1,7 +1,7 @@
 import Foundation
 import SelfServeCore
 
-/// The read-only helpers of PLUGINS.md (`ss.now`, `ss.user`, `ss.subscription`, `ss.subscriptions`,
+/// The read-only helpers of plugins and scripts (`ss.now`, `ss.user`, `ss.subscription`, `ss.subscriptions`,
 /// `ss.assigned_count`, `ss.log`), for plugins and scripts alike.
 ///
 /// They read through whatever store the current command runs on; outside a command they say so.
@@ -54,7 +54,7 @@ public final class ReadOnlyAPI {
 
     public init() {}
 
-    /// What `ss.log` (and a plugin's `print`) keeps of one hook call: PLUGINS.md's 20 lines of 500
+    /// What `ss.log` (and a plugin's `print`) keeps of one hook call: 20 lines of 500
     /// characters; the rest is dropped and counted.
     public static let maxLinesPerCall = 20
     public static let maxLineCharacters = 500

@@ -107,28 +107,18 @@ public final class BatchRunner {
                 if bail && failures > 0 { break loop }
                 continue
             }
-            var text = first
-            var words: [String] = []
-            while true {
-                if case .words(let w) = Tokenizer.split(text) { words = w; break }
-                guard let more = try? physicalLine() else {
-                    // The file cannot be read to its end: an atomic batch keeps none of it.
-                    let problem = Tokenizer.unclosedQuote(text).map { "unterminated \($0) quote" } ?? "the file ends after a continuation backslash"
-                    _ = finish(.failed(SelfServeError(.usage, problem), json: interpreter.format == .json), line: start, failures: &failures)
-                    break loop
-                }
-                text += "\n" + more
-            }
-            if words.isEmpty { continue }
-            var outcome: Interpreter.Outcome
-            if words == ["lua"] {
-                if let chunk = Interpreter.luaChunk({ try? self.physicalLine() }) {
-                    outcome = interpreter.runLua(chunk)
-                } else {
-                    outcome = .failed(SelfServeError(.usage, "the lua chunk starting here has no closing '.' line"), json: interpreter.format == .json)
-                }
-            } else {
+            let outcome: Interpreter.Outcome
+            switch LogicalLine.read(first, next: { _ in try? self.physicalLine() }) {
+            case .blank:
+                continue
+            case .command(let words, _):
                 outcome = interpreter.handle(words)
+            case .lua(let chunk):
+                outcome = interpreter.runLua(chunk)
+            case .unfinished(let problem):
+                // The file ends inside a command or chunk: an atomic batch keeps none of it.
+                _ = finish(.failed(problem, json: interpreter.format == .json), line: start, failures: &failures)
+                break loop
             }
             if case .exit = outcome { break loop }
             if case .exit = finish(outcome, line: start, failures: &failures) { return 1 }

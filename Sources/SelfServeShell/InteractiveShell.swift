@@ -36,28 +36,31 @@ public final class InteractiveShell {
         loop: while true {
             interpreter.out.flush()
             err.flush()
-            var (line, interrupted) = editor.readLine(prompt: prompt)
+            let (line, interrupted) = editor.readLine(prompt: prompt)
             if interrupted { err.writeLine("^C"); err.flush(); continue }
-            guard var text = line else { break }  // Ctrl-D
-            while case .incomplete = Tokenizer.split(text) {
-                (line, interrupted) = editor.readLine(prompt: "      ...> ")
-                if interrupted || line == nil { text = ""; break }
-                text += "\n" + line!
+            guard let first = line else { break }  // Ctrl-D
+            // Ctrl-C abandons a command's continuation or a chunk (shown as ^C); so does Ctrl-D, which
+            // says nothing inside a command's continuation.
+            var abandoned = false
+            let logical = LogicalLine.read(first) { kind in
+                let (line, interrupted) = editor.readLine(prompt: kind == .lua ? "lua> " : "      ...> ")
+                if interrupted || (line == nil && kind == .lua) { abandoned = true }
+                return interrupted ? nil : line
             }
-            if interrupted { err.writeLine("^C"); continue }
-            guard case .words(let words) = Tokenizer.split(text), !words.isEmpty else { continue }
-            editor.add(text)
-            var outcome: Interpreter.Outcome
-            if words == ["lua"] {
-                let chunk = Interpreter.luaChunk {
-                    let (line, interrupted) = editor.readLine(prompt: "lua> ")
-                    return interrupted ? nil : line
-                }
-                guard let chunk else { err.writeLine("^C"); continue }
+            let outcome: Interpreter.Outcome
+            switch logical {
+            case .blank:
+                continue
+            case .unfinished:
+                if abandoned { err.writeLine("^C") }
+                continue
+            case .command(let words, let text):
+                editor.add(text)
+                outcome = interpreter.handle(words)
+            case .lua(let chunk):
+                editor.add("lua")
                 editor.add(chunk)
                 outcome = interpreter.runLua(chunk)
-            } else {
-                outcome = interpreter.handle(words)
             }
             switch outcome {
             case .ok: break

@@ -24,21 +24,10 @@ public final class Interpreter {
     private var luaHost: ScriptHost?
     private var luaChunks = 0
 
-    /// The lines of a chunk that follows a `lua` line, up to the line holding only `.`; nil when
-    /// `nextLine` ends first (end of file, or Ctrl-C/Ctrl-D in the shell).
-    public static func luaChunk(_ nextLine: () -> String?) -> String? {
-        var lines: [String] = []
-        while let line = nextLine() {
-            if line == "." { return lines.joined(separator: "\n") }
-            lines.append(line)
-        }
-        return nil
-    }
-
     /// Runs a chunk typed after `lua` (up to a line holding only `.`).
     public func runLua(_ source: String) -> Outcome {
         do {
-            if luaHost == nil { luaHost = try ScriptHost(env: session, session: session, arguments: [], scriptName: "lua") }
+            if luaHost == nil { luaHost = try ScriptHost(env: session, arguments: [], scriptName: "lua") }
             luaChunks += 1
             session.scriptRunning = true
             defer { session.scriptRunning = false }
@@ -55,10 +44,12 @@ public final class Interpreter {
         self.interactive = interactive
         self.out = out
         self.err = err
-        session.streamRenderer = { [unowned self] result, globals in
-            let renderer = Renderer(format: globals.requestedFormat ?? self.format, width: out.terminalWidth, prettyJSON: false)
-            try renderer.renderStream(result) { self.out.write($0) }
-        }
+    }
+
+    /// Writes a list's rows as the command reads them, in the command's format.
+    func writeStream(_ result: CommandResult, _ globals: GlobalOptions) throws {
+        let renderer = Renderer(format: globals.requestedFormat ?? format, width: out.terminalWidth, prettyJSON: false)
+        try renderer.renderStream(result) { out.write($0) }
     }
 
     public static let builtins = ["format", "timing", "begin", "commit", "rollback", "lua", "history", "help", "exit", "quit"]
@@ -159,6 +150,7 @@ public final class Interpreter {
         switch try CommandParser.parse(words) {
         case .help(let text): out.write(Renderer(format: format).render(.text(text)))
         case .command(let command): try execute(command)
+        case .session: throw SelfServeError(.usage, CommandParser.missingSubcommand(words))
         }
         return .ok
     }
@@ -169,7 +161,7 @@ public final class Interpreter {
         let start = DispatchTime.now().uptimeNanoseconds
         let g = command.globals
         let chosen = g.requestedFormat ?? format
-        let result = try session.execute(command)
+        let result = try session.execute(command, writer: writeStream)
         out.write(Renderer(format: chosen, width: out.terminalWidth, prettyJSON: out.isTerminal).render(result))
         if chosen == .table, case .list = result.shape, !result.streamed, result.value.arrayValue?.isEmpty == true {
             out.flush()

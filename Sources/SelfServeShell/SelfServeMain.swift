@@ -7,35 +7,36 @@ import SelfServeCore
 public enum SelfServeMain {
     nonisolated(unsafe) private static var keptUntilExit: AnyObject?
 
-    public static func run(_ arguments: [String]) -> Int32 {
-        let out = OutputStream.standardOutput, err = OutputStream.standardError
-        defer { out.flush(); err.flush() }
+    public static func run(_ arguments: [String], backends: Backends = .standard) -> Int32 {
+        LiveValues.backends = backends
+        let out = OutputStream.standardOutput
+        let err = OutputStream.standardError
+        defer {
+            out.flush()
+            err.flush()
+        }
         let wantsJSON = ErrorReport.wantsJSON(arguments)
-        let parsed: ParsableCommand
-        if let help = try? CommandParser.helpRequest(arguments) {
-            out.writeLine(help)
-            return 0
+        /// Reports an error as every front end does; the exit code is the error's.
+        func fail(_ error: Error) -> Int32 {
+            let e = (error as? SelfServeError) ?? .invalid("\(error)")
+            out.flush()
+            err.writeLine(ErrorReport.text(e, json: wantsJSON, words: arguments))
+            return e.exitCode
         }
-        if arguments.first == "help" {
-            do { out.writeLine(try CommandParser.helpText(Array(arguments.dropFirst()))); return 0 } catch {
-                err.writeLine(ErrorReport.text((error as? SelfServeError) ?? .invalid("\(error)"), json: wantsJSON, words: arguments))
-                return 64
-            }
-        }
+        let parsed: CommandParser.Parsed
         do {
-            parsed = try CommandParser.leafParse(arguments) ?? SelfServeRoot.parseAsRoot(arguments)
+            parsed = try CommandParser.parse(arguments, from: .processArguments)
         } catch {
-            if SelfServeRoot.exitCode(for: error) == .success {
-                out.writeLine(SelfServeRoot.fullMessage(for: error))
-                return 0
-            }
-            err.writeLine(ErrorReport.text(CommandParser.usageError(arguments, error), json: wantsJSON, words: arguments))
-            return 64
+            return fail(error)
         }
         let stdinIsTerminal = Terminal.stdinIsTerminal
-        if let command = parsed as? any SelfServeCommand {
+        switch parsed {
+        case .help(let text):
+            out.writeLine(text)
+            return 0
+        case .command(let command):
             let g = command.globals
-            let session = makeSession(g, interactive: stdinIsTerminal)
+            let session = makeSession(g, interactive: stdinIsTerminal, backends: backends)
             session.atomicRequested = arguments.contains("--atomic")
             let interpreter = Interpreter(session: session, format: g.requestedFormat ?? .table, interactive: stdinIsTerminal)
             // The process ends right after this command: close the database, but leave the objects to
@@ -48,53 +49,38 @@ public enum SelfServeMain {
                 try interpreter.execute(command)
                 return 0
             } catch {
-                let e = (error as? SelfServeError) ?? .invalid("\(error)")
-                out.flush()
-                err.writeLine(ErrorReport.text(e, json: wantsJSON, words: arguments))
-                return e.exitCode
+                return fail(error)
             }
-        }
-        guard let root = parsed as? SelfServeRoot else {
-            // A group without its subcommand (`selfserve user`) does nothing: a usage error naming the
-            // subcommands, as in the shell and in batches (`selfserve user --help` shows the group's help).
-            let message = CommandParser.missingSubcommand(arguments) + "\nSee 'selfserve \(CommandParser.walk(arguments).path.joined(separator: " ")) --help'."
-            err.writeLine(ErrorReport.text(SelfServeError(.usage, message), json: wantsJSON, words: arguments))
-            return 64
-        }
-        if parsed is SelfServeRoot, CommandParser.hasStrayWords(arguments) {
-            err.writeLine(ErrorReport.text(SelfServeError(.usage, "unexpected arguments"), json: wantsJSON, words: arguments))
-            return 64
-        }
-        let g = root.globals
-        if root.file != nil || !stdinIsTerminal {
-            let session = makeSession(g, interactive: false)
-            let interpreter = Interpreter(session: session, format: g.requestedFormat ?? .table, interactive: false)
-            let name = root.file ?? "-"
-            let reader: LineReader
-            if name == "-" {
-                reader = LineReader(fd: 0)
-            } else {
-                guard let data = FileManager.default.contents(atPath: name) else {
-                    let reason = FileManager.default.fileExists(atPath: name) ? "cannot read it (permission denied)" : "no such file"
-                    err.writeLine(ErrorReport.text(SelfServeError.notFound("\(name): \(reason)"), json: wantsJSON, words: arguments))
-                    return 1
+        case .session(let root):
+            let g = root.globals
+            if root.file != nil || !stdinIsTerminal {
+                let name = root.file ?? "-"
+                let reader: LineReader
+                if name == "-" {
+                    reader = LineReader(fd: 0)
+                } else {
+                    guard let data = FileManager.default.contents(atPath: name) else {
+                        let reason = FileManager.default.fileExists(atPath: name) ? "cannot read it (permission denied)" : "no such file"
+                        return fail(SelfServeError.notFound("\(name): \(reason)"))
+                    }
+                    reader = LineReader(bytes: Array(data))
                 }
-                reader = LineReader(bytes: Array(data))
+                let session = makeSession(g, interactive: false, backends: backends)
+                let interpreter = Interpreter(session: session, format: g.requestedFormat ?? .table, interactive: false)
+                return BatchRunner(interpreter: interpreter, name: name, bail: root.bail, atomic: root.atomic, dryRun: g.dryRun,
+                                   lines: { try reader.next() }).run()
             }
-            return BatchRunner(interpreter: interpreter, name: name, bail: root.bail, atomic: root.atomic, dryRun: g.dryRun,
-                               lines: { try reader.next() }).run()
+            if root.bail || root.atomic {
+                return fail(SelfServeError(.usage, "--bail and --atomic apply to batches: give -f FILE or commands on stdin"))
+            }
+            let session = makeSession(g, interactive: true, backends: backends)
+            let interpreter = Interpreter(session: session, format: g.requestedFormat ?? .table, interactive: true)
+            return InteractiveShell(interpreter: interpreter).run()
         }
-        if root.bail || root.atomic {
-            err.writeLine(ErrorReport.text(SelfServeError(.usage, "--bail and --atomic apply to batches: give -f FILE or commands on stdin"), json: wantsJSON, words: arguments))
-            return 64
-        }
-        let session = makeSession(g, interactive: true)
-        let interpreter = Interpreter(session: session, format: g.requestedFormat ?? .table, interactive: true)
-        return InteractiveShell(interpreter: interpreter).run()
     }
 
-    static func makeSession(_ g: GlobalOptions, interactive: Bool) -> Session {
-        let session = Session(databasePath: g.db, actingUser: g.actingUser, isInteractive: interactive)
+    static func makeSession(_ g: GlobalOptions, interactive: Bool, backends: Backends) -> Session {
+        let session = Session(databasePath: g.db, actingUser: g.actingUser, isInteractive: interactive, backends: backends)
         session.secretReader = { try Terminal.readSecret(prompt: $0) }
         session.confirmer = { Terminal.confirm($0) }
         // `--card-stdin` typed on a terminal: the lines are secrets, read without echo.

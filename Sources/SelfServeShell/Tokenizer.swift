@@ -1,6 +1,7 @@
 import SelfServeCore
 
-/// Splits a command line into words: the one tokenizer of the shell, batch files and `-c`-style input.
+/// Splits a command line into words: the one tokenizer of the shell and batch files (`LogicalLine` calls
+/// it, reading more lines while it answers `.incomplete`).
 ///
 /// Rules, as in a POSIX shell without expansions: spaces separate words; `'…'` keeps everything literally;
 /// `"…"` keeps everything but `\"` and `\\`; outside quotes a backslash escapes the next character;

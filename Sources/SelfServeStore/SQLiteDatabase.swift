@@ -10,7 +10,7 @@ import SelfServeCore
 /// A file that is not a selfserve database (another application's SQLite file, a text file, a corrupt
 /// file) is refused and never overwritten. A new file is created with mode 0600, because it holds the
 /// organization's purchase history and the card fingerprint key.
-public final class SQLiteDatabase {
+public final class SQLiteDatabase: SelfServeDatabase {
     /// `PRAGMA application_id` of selfserve databases ("SSRV").
     static let applicationID: Int32 = 0x5353_5256
 
@@ -132,14 +132,77 @@ public final class SQLiteDatabase {
         do { try queue.close() } catch let error as DatabaseError { throw Self.describe(error, path: path) }
     }
 
-    /// Runs `body` on the one connection. The shell and batch runs stay inside one call for their whole
-    /// life, so that thousands of lines never reopen the database.
-    public func withStore<T>(_ body: (SQLiteStore) throws -> T) throws -> T {
+    // MARK: SelfServeDatabase
+
+    /// The connection while a closure of this object runs on it: a unit or read started from inside
+    /// another (a plugin's read-only helper during a command, an audit row written while delivering
+    /// events) uses it directly, since GRDB's queue may not be entered twice.
+    private var current: Database?
+    /// Set between `beginTransaction` and `endTransaction`.
+    private var userTransaction = false
+
+    private func withConnection<T>(_ body: (Database) throws -> T) throws -> T {
         do {
-            return try queue.inDatabase { db in try body(SQLiteStore(db)) }
+            if let current { return try body(current) }
+            return try queue.inDatabase { db in
+                current = db
+                defer { current = nil }
+                return try body(db)
+            }
         } catch let error as DatabaseError {
             throw Self.describe(error, path: path)
         }
+    }
+
+    public func unit<T>(write: Bool, _ body: (Store) throws -> (T, Completion)) throws -> T {
+        try withConnection { db in
+            var result: T?
+            let work = { () throws -> Database.TransactionCompletion in
+                let (value, completion) = try body(SQLiteStore(db))
+                result = value
+                return completion == .commit ? .commit : .rollback
+            }
+            // GRDB ends both on every path: commit or rollback as told, rollback when `work` throws.
+            if db.isInsideTransaction {
+                try db.inSavepoint(work)
+            } else {
+                try db.inTransaction(write ? .immediate : .deferred, work)
+            }
+            guard let result else { throw SelfServeError.invalid("a unit of work on \(path) ended without its result") }
+            return result
+        }
+    }
+
+    public func read<T>(_ body: (Store) throws -> T) throws -> T {
+        try withConnection { db in try body(SQLiteStore(db)) }
+    }
+
+    public func beginTransaction() throws {
+        try withConnection { db in try db.beginTransaction(.immediate) }
+        userTransaction = true
+    }
+
+    public func endTransaction(_ completion: Completion) throws {
+        userTransaction = false
+        try withConnection { db in
+            // SQLite may already have rolled back on its own (a full disk, an I/O error).
+            guard db.isInsideTransaction else { return }
+            switch completion {
+            case .commit: try db.commit()
+            case .rollback: try db.rollback()
+            }
+        }
+    }
+
+    public var isInTransaction: Bool { userTransaction || current?.isInsideTransaction == true }
+
+    public var isNew: Bool { origin != .existing }
+
+    public func describe(_ error: Error) -> SelfServeError { Self.selfServeError(error, path: path) }
+
+    /// Opens the database at `location` (a file path) for a session: the opener of the composition root.
+    public static func open(_ location: String, create: Bool, interrupted: @escaping @Sendable () -> Bool) throws -> SelfServeDatabase {
+        try SQLiteDatabase(path: location, create: create, interrupted: interrupted)
     }
 
     static func createFile(_ path: String) throws {
@@ -147,7 +210,7 @@ public final class SQLiteDatabase {
         if !dir.isEmpty && !FileManager.default.fileExists(atPath: dir) {
             try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
-        let fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        let fd = Glibc.open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw SelfServeError.invalid("cannot create \(path): \(String(cString: strerror(errno)))")
         }
@@ -155,13 +218,13 @@ public final class SQLiteDatabase {
     }
 
     static func checkHeader(_ path: String) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             throw SelfServeError.invalid("cannot read \(path): \(String(cString: strerror(errno)))")
         }
         defer { Glibc.close(fd) }
         var header = [UInt8](repeating: 0, count: 16)
-        let count = read(fd, &header, 16)
+        let count = Glibc.read(fd, &header, 16)
         let magic = Array("SQLite format 3\0".utf8)
         if count > 0 && Array(header[..<count]) != magic {
             throw SelfServeError.invalid("\(path) is not a selfserve database (not an SQLite file); it was left untouched")

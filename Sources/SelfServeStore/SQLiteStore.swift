@@ -3,7 +3,7 @@ import SelfServeCore
 
 /// `Store` on one open SQLite connection. Statements are prepared once and cached by GRDB, so a batch
 /// of thousands of commands parses each SQL text once.
-public final class SQLiteStore: Store, TransactionControl {
+public final class SQLiteStore: Store {
     let db: Database
 
     init(_ db: Database) { self.db = db }
@@ -24,28 +24,12 @@ public final class SQLiteStore: Store, TransactionControl {
         try Int.fetchOne(db.cachedStatement(sql: sql), arguments: arguments) ?? 0
     }
 
-    // MARK: TransactionControl
-
-    public var isInTransaction: Bool { db.isInsideTransaction }
-    public func begin(write: Bool) throws { try db.beginTransaction(write ? .immediate : .deferred) }
-    public func commit() throws { try db.commit() }
-    public func rollback() throws { try db.rollback() }
+    /// A savepoint inside the command's transaction (GRDB's `inSavepoint`, which ends it on every path).
     public func isolated(_ body: () throws -> Void) throws {
-        try savepoint("ss_isolated")
-        do {
+        try db.inSavepoint {
             try body()
-            try releaseSavepoint("ss_isolated")
-        } catch {
-            try rollbackToSavepoint("ss_isolated")
-            throw error
+            return .commit
         }
-    }
-
-    public func savepoint(_ name: String) throws { try db.execute(sql: "SAVEPOINT \(name)") }
-    public func releaseSavepoint(_ name: String) throws { try db.execute(sql: "RELEASE SAVEPOINT \(name)") }
-    public func rollbackToSavepoint(_ name: String) throws {
-        try db.execute(sql: "ROLLBACK TO SAVEPOINT \(name)")
-        try db.execute(sql: "RELEASE SAVEPOINT \(name)")
     }
 
     // MARK: Organization and settings
@@ -158,15 +142,4 @@ public final class SQLiteStore: Store, TransactionControl {
                                 outcome: try r.decode(forColumn: "outcome"), details: try r.decode(forColumn: "details")))
         }
     }
-}
-
-/// Transactions, for the executor only: operations never commit.
-public protocol TransactionControl: AnyObject {
-    var isInTransaction: Bool { get }
-    func begin(write: Bool) throws
-    func commit() throws
-    func rollback() throws
-    func savepoint(_ name: String) throws
-    func releaseSavepoint(_ name: String) throws
-    func rollbackToSavepoint(_ name: String) throws
 }

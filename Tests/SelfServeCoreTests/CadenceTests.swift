@@ -1,6 +1,7 @@
 import Foundation
 import SelfServeCommands
 import SelfServeCore
+import SelfServeShell
 import XCTest
 
 /// Billing must not depend on when the billing run happens (README "Billing").
@@ -232,7 +233,7 @@ struct Scenario {
         var nextSub = 0
 
         // One session for the whole play, as a shell would be; each command says who acts and when.
-        let session = Session(databasePath: db, actingUser: nil, isInteractive: false, environment: ["HOME": dir.path, "XDG_STATE_HOME": dir.path])
+        let session = Session(databasePath: db, actingUser: nil, isInteractive: false, environment: ["HOME": dir.path, "XDG_STATE_HOME": dir.path], backends: .standard)
         session.output = { _ in }
         session.errorOutput = { _ in }
         defer { session.closeDatabase() }

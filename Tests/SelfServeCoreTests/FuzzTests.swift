@@ -29,10 +29,10 @@ final class FuzzTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let db = dir.appendingPathComponent("f.sqlite").path
         let env = ["HOME": dir.path, "XDG_STATE_HOME": dir.path, "SELFSERVE_NOW": "2026-03-02"]
-        let setup = Session(databasePath: db, actingUser: "admin@contoso.com", isInteractive: false, environment: env)
+        let setup = Session(databasePath: db, actingUser: "admin@contoso.com", isInteractive: false, environment: env, backends: .standard)
         _ = try setup.run(words: ["init", "--org", "Fuzz", "--admin", "admin@contoso.com", "--test-clock"])
         _ = try setup.run(words: ["user", "add", "user1@contoso.com", "--name", "U1"])
-        let session = Session(databasePath: db, actingUser: "user1@contoso.com", isInteractive: false, environment: env)
+        let session = Session(databasePath: db, actingUser: "user1@contoso.com", isInteractive: false, environment: env, backends: .standard)
         session.output = { _ in }
         session.errorOutput = { _ in }
         var rng = Rng(s: UInt64(ProcessInfo.processInfo.environment["FUZZ_SEED"] ?? "") ?? 42)

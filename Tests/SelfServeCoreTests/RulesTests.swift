@@ -109,16 +109,59 @@ final class RulesTests: XCTestCase {
         XCTAssertEqual(CommandParser.suggestion("zzzzzz", among: ["user", "product"]), "")
     }
 
-    func testCompletionOffersOnlyRealFlags() {
-        for path in [["subscription", "buy"], ["trial", "start"], ["invoice", "export"], ["payment-method", "add"], ["run"]] {
-            let flags = CommandParser.completions(after: path).flags
-            XCTAssertFalse(flags.isEmpty, "\(path)")
+    /// What Tab offers comes from the arguments' declarations: every leaf offers its real flags, enum
+    /// options their values, and an option's value never counts as a positional.
+    func testCompletionComesFromTheDeclarations() throws {
+        func leaves(_ c: DeclaredCommand, _ path: [String]) -> [[String]] {
+            c.subcommands.isEmpty ? [path] : c.subcommands.flatMap { leaves($0, path + [$0.name]) }
+        }
+        let all = leaves(DeclaredCommand.tree, [])
+        XCTAssertGreaterThan(all.count, 40)
+        for path in all {
+            let flags = CompletionEngine.candidates(after: path, word: "--")
+            XCTAssertTrue(flags.contains("--json") && flags.contains("--db"), "\(path): \(flags)")
             for f in flags {
                 XCTAssertTrue(f.hasPrefix("--") && f.dropFirst(2).allSatisfy { $0.isLowercase || $0.isNumber || $0 == "-" }, "\(path): \(f)")
             }
         }
-        XCTAssertTrue(CommandParser.completions(after: ["subscription", "buy"]).flags.contains("--payment-method"))
-        XCTAssertTrue(CommandParser.completions(after: ["invoice", "export"]).flags.contains("--force"))
+        func offered(_ words: [String], _ word: String = "") -> [String] { CompletionEngine.candidates(after: words, word: word) }
+        XCTAssertTrue(offered(["subscription", "buy"], "--pay").contains("--payment-method"))
+        XCTAssertTrue(offered(["invoice", "export"], "--f").contains("--force"))
+        XCTAssertTrue(offered(["run"], "--b").contains("--budget"))
+        XCTAssertEqual(offered(["subscription", "buy", "power-bi-pro", "--term"]), ["monthly", "annual"])
+        XCTAssertEqual(offered(["product", "policy", "power-bi-pro"], "t"), ["trials-only"])
+        XCTAssertEqual(offered(["admin", "purchases", "--status"], "tr"), ["trial"])
+        XCTAssertEqual(offered(["subscription", "list", "--format"]), ["table", "json", "ndjson", "csv"])
+        XCTAssertEqual(offered(["invoice", "export", "inv_1", "--format"]), ["json", "csv", "html"])
+        XCTAssertTrue(offered(["subscription", "cancel", "sub_1", "--reason"]).count >= 3)
+        XCTAssertEqual(offered([], "sub"), ["subscription"])
+        XCTAssertEqual(offered(["license"], "as"), ["assign"])
+        XCTAssertEqual(offered(["--db", "x.sqlite", "--as", "a@b.c", "user"], "l"), ["list"], "root options are skipped with their values")
+        // The value of an option is not a positional: after `--budget 5`, a script's argument is next.
+        let run = try XCTUnwrap(DeclaredCommand.tree.command(at: ["run"]))
+        XCTAssertEqual(CompletionEngine.positionalCount(["run", "--budget", "5"], command: run, pathIndices: [0]), 0)
+        XCTAssertEqual(CompletionEngine.positionalCount(["run", "--budget", "5", "x.lua", "--dry-run"], command: run, pathIndices: [0]), 1)
+        let assign = try XCTUnwrap(DeclaredCommand.tree.command(at: ["license", "assign"]))
+        XCTAssertEqual(CompletionEngine.positionalCount(["license", "assign", "--as", "a@b.c", "sub_1", "x@y.z"], command: assign, pathIndices: [0, 1]), 2)
+    }
+
+    /// `docs/COMMANDS.md` is what the command tree says today; a command changed without regenerating
+    /// it fails here, naming the first line that differs.
+    func testCommandReferenceIsCurrent() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let file = root.appendingPathComponent("docs/COMMANDS.md")
+        let generated = DeclaredCommand.tree.markdownReference()
+        if ProcessInfo.processInfo.environment["UPDATE_REFERENCE"] == "1" {
+            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try generated.write(to: file, atomically: true, encoding: .utf8)
+        }
+        let committed = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
+        let a = committed.split(separator: "\n", omittingEmptySubsequences: false)
+        let b = generated.split(separator: "\n", omittingEmptySubsequences: false)
+        if let i = zip(a, b).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset ?? (a.count == b.count ? nil : min(a.count, b.count)) {
+            XCTFail("docs/COMMANDS.md is stale at line \(i + 1): it says \(i < a.count ? String(a[i]).debugDescription : "nothing"), the command tree says \(i < b.count ? String(b[i]).debugDescription : "nothing"). Regenerate: UPDATE_REFERENCE=1 swift test --filter testCommandReferenceIsCurrent")
+        }
+        XCTAssertTrue(generated.contains("## selfserve license assign") && generated.contains("`--budget <budget>`"))
     }
 
     func testRendererFormats() {

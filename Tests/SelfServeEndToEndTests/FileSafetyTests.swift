@@ -54,6 +54,14 @@ final class FileSafetyTests: XCTestCase {
         XCTAssertEqual(receipt.object["format"] as? String, "html", "the extension decides; --json shapes the receipt")
         XCTAssertTrue(try String(contentsOfFile: html, encoding: .utf8).hasPrefix("<!DOCTYPE html>"))
         XCTAssertEqual(mode(html), 0o600)
+        // A dry run writes no file; a script's ss.exec writes it as the command line does.
+        let dry = s.dir.appendingPathComponent("dry.csv").path
+        XCTAssertExit(s.run(["invoice", "export", inv, "--out", dry, "--dry-run"], as: buyer), 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dry))
+        let viaScript = s.dir.appendingPathComponent("script.csv").path
+        let script = s.write("export.lua", "ss.exec('invoice', 'export', '\(inv)', '--out', '\(viaScript)')")
+        XCTAssertExit(s.run(["run", script], as: buyer), 0)
+        XCTAssertTrue((try? String(contentsOfFile: viaScript, encoding: .utf8))?.hasPrefix("invoice,date,") == true)
         // An existing file is replaced only with --force, and stays private.
         try "old".write(toFile: html, atomically: false, encoding: .utf8)
         chmod(html, 0o644)

@@ -37,7 +37,7 @@ struct BillingProfileShow: SelfServeCommand {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a billing profile and the subscriptions it pays for.")
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "Billing profile id.") var profile: String
+    @Argument(help: "Billing profile id.", completion: .billingProfileIds) var profile: String
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .object(try ctx.showBillingProfile(profile)) }
 }
 
@@ -45,8 +45,8 @@ struct BillingProfileSetPaymentMethod: SelfServeCommand {
     static let configuration = CommandConfiguration(commandName: "set-payment-method", abstract: "Set the card that pays for a profile (edit: the same card; replace: another).")
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "Billing profile id.") var profile: String
-    @Argument(help: "Payment method id.") var paymentMethod: String
+    @Argument(help: "Billing profile id.", completion: .billingProfileIds) var profile: String
+    @Argument(help: "Payment method id.", completion: .paymentMethodIds) var paymentMethod: String
     var auditSubject: (action: String, target: String)? { ("billing.profile.set_payment_method", profile) }
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
         .object(try ctx.setProfilePaymentMethod(profile, paymentMethod))
@@ -63,12 +63,13 @@ struct BillingRun: SelfServeCommand {
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
         _ = try ctx.organizationOrFail()
         let system = ctx.acting(as: nil)
-        let r = try system.billingRun()
+        let report = try system.billingRun()
         ctx.absorb(system)
-        let n = r["invoices"]?.arrayValue?.count ?? 0
-        var result = CommandResult(r, .object, note: "billing run for \(r["date"]?.stringValue ?? ""): \(n) invoice\(n == 1 ? "" : "s")")
-        if let failed = r["failed"]?.arrayValue, !failed.isEmpty {
-            let each = failed.map { "\($0["subscription"]?.stringValue ?? "?"): \($0["error"]?.stringValue ?? "")" }
+        let n = report.invoices.count
+        var result = CommandResult(report.shape, .object, note: "billing run for \(report.date): \(n) invoice\(n == 1 ? "" : "s")")
+        let failed = report.failures
+        if !failed.isEmpty {
+            let each = failed.map { "\($0.subscription): \($0.message)" }
             result.failure = .invalid("the billing run could not process \(failed.count) subscription\(failed.count == 1 ? "" : "s") (every other one was processed): \(each.joined(separator: "; "))")
         }
         return result
@@ -87,7 +88,7 @@ struct InvoicePay: SelfServeCommand {
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "Invoice id.", completion: .invoiceIds) var invoice: String
-    @Option(name: .customLong("payment-method"), help: ArgumentHelp("Pay with this card of yours.", valueName: "pm")) var paymentMethod: String?
+    @Option(name: .customLong("payment-method"), help: ArgumentHelp("Pay with this card of yours.", valueName: "pm"), completion: .paymentMethodIds) var paymentMethod: String?
     var auditSubject: (action: String, target: String)? { ("invoice.pay", invoice) }
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
         .object(try ctx.payInvoice(invoice, paymentMethod: paymentMethod))
@@ -101,7 +102,7 @@ struct InvoiceList: SelfServeCommand {
     @Option(help: "3m or 6m: the last 3 or 6 months.") var last: String?
     @Option(help: ArgumentHelp("From this day (YYYY-MM-DD), inclusive.", valueName: "date")) var from: String?
     @Option(help: ArgumentHelp("To this day (YYYY-MM-DD), inclusive.", valueName: "date")) var to: String?
-    @Option(help: ArgumentHelp("Only this billing profile's.", valueName: "bp")) var profile: String?
+    @Option(help: ArgumentHelp("Only this billing profile's.", valueName: "bp"), completion: .billingProfileIds) var profile: String?
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
         .list(try ctx.listInvoices(last: last, from: try from.map { try Day.parse($0, option: "--from") },
                                    to: try to.map { try Day.parse($0, option: "--to") }, profile: profile), columns: Shapes.Columns.invoice)
@@ -121,9 +122,10 @@ struct InvoiceExport: SelfServeCommand {
         commandName: "export", abstract: "Export an invoice as CSV, JSON or printable HTML.",
         discussion: "The file's format is --format, else the extension of --out (.csv, .json, .html), else CSV; --json shapes only the receipt. A new file is created 0600; an existing one is replaced only with --force; a symbolic link, FIFO or device never is. --out - writes to stdout.")
     static let access = DatabaseAccess.read
+    static let acceptsHTML = true
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "Invoice id.", completion: .invoiceIds) var invoice: String
-    @Option(help: ArgumentHelp("Write to this file instead of stdout (- for stdout).", valueName: "file")) var out: String?
+    @Option(help: ArgumentHelp("Write to this file instead of stdout (- for stdout).", valueName: "file"), completion: .file()) var out: String?
     @Flag(help: "Replace the file named by --out if it exists.") var force = false
 
     /// The file's format: `--format` names it; else the extension of `--out`; else CSV.
@@ -144,12 +146,15 @@ struct InvoiceExport: SelfServeCommand {
         return .csv
     }
 
+    /// The document goes to stdout, or — once the command's transaction has ended — to the file, which
+    /// the executor writes (`CommandResult.file`; not under `--dry-run`).
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
         let format = try fileFormat()
-        let text = try ExportFormat.render(format, invoice: try ctx.showInvoice(invoice), html: { try ctx.invoiceHTML(invoice) })
+        let text = format.render(try ctx.invoiceDocument(invoice))
         guard let out, out != "-" else { return .text(text) }
-        try OutputFile.write(text, to: out, force: force)
-        return .init(.object([("invoice", .string(invoice)), ("file", .string(out)), ("format", .string(format.rawValue)),
-                              ("bytes", PlainValue(text.utf8.count))]), .none, note: "wrote \(out) (\(format.rawValue))")
+        var result = CommandResult(.object([("invoice", .string(invoice)), ("file", .string(out)), ("format", .string(format.rawValue)),
+                                            ("bytes", PlainValue(text.utf8.count))]), .none, note: "wrote \(out) (\(format.rawValue))")
+        result.file = CommandResult.File(path: out, text: text, replace: force)
+        return result
     }
 }

@@ -48,8 +48,7 @@ struct PaymentMethodAdd: SelfServeCommand {
         }
         _ = try ctx.actor()
         let pm = try ctx.addPaymentMethod(card, address.details)
-        let id = pm["id"]?.stringValue ?? ""
-        return .created(pm, id: id, note: "added \(pm["brand"]?.stringValue ?? "card") ending \(pm["last4"]?.stringValue ?? ""): \(id)")
+        return .created(try ctx.paymentMethodShape(pm), id: pm.id, note: "added \(pm.brand.rawValue) ending \(pm.last4): \(pm.id)")
     }
 }
 
@@ -64,7 +63,7 @@ struct PaymentMethodShow: SelfServeCommand {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one card.")
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "Payment method id.") var paymentMethod: String
+    @Argument(help: "Payment method id.", completion: .paymentMethodIds) var paymentMethod: String
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .object(try ctx.showPaymentMethod(paymentMethod)) }
 }
 
@@ -74,7 +73,7 @@ struct PaymentMethodEdit: SelfServeCommand {
         discussion: "The security code is asked again to confirm the change (or read from stdin with --card-stdin: one line).")
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "Payment method id.") var paymentMethod: String
+    @Argument(help: "Payment method id.", completion: .paymentMethodIds) var paymentMethod: String
     @Option(help: "New expiry, MM/YY.") var expiry: String?
     @OptionGroup var address: AddressOptions
     @Flag(name: .customLong("card-stdin"), help: "Read the security code from stdin.") var cardStdin = false
@@ -99,7 +98,7 @@ struct PaymentMethodRemove: SelfServeCommand {
     static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a card no billing profile uses.")
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "Payment method id.") var paymentMethod: String
+    @Argument(help: "Payment method id.", completion: .paymentMethodIds) var paymentMethod: String
     var auditSubject: (action: String, target: String)? { ("payment_method.remove", paymentMethod) }
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .object(try ctx.removePaymentMethod(paymentMethod)) }
 }

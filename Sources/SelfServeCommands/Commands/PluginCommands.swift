@@ -35,19 +35,19 @@ struct PluginInstall: SelfServeCommand {
         discussion: "Refused, with nothing stored: syntax errors, a file that does not return a table, a missing or duplicate name, unknown hook names, a cancellation reason without code or label or whose code is taken.")
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "The plugin's .lua file.") var file: String
+    @Argument(help: "The plugin's .lua file.", completion: .file(extensions: ["lua"])) var file: String
     var auditSubject: (action: String, target: String)? { ("plugin.install", file) }
 
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
         let me = try ctx.admin("install plugins")
         let source = try env.readTextFile(file)
-        let plugin = try Plugin(source: source, file: file, api: ReadOnlyAPI(), limits: env.luaLimits)
+        let plugin = try Plugin(source: source, file: file, api: ReadOnlyAPI(), limits: LuaLimits(environment: env.environment))
         if try ctx.store.plugin(name: plugin.name) != nil {
             throw SelfServeError.conflict("a plugin named '\(plugin.name)' is already installed; 'plugin remove \(plugin.name)' first")
         }
         var taken: [String: String] = Dictionary(uniqueKeysWithValues: CancellationReason.builtin.map { ($0.code, "builtin") })
         for other in try ctx.store.plugins() {
-            if let p = try? Plugin(source: other.source, file: other.name, api: ReadOnlyAPI(), limits: env.luaLimits) {
+            if let p = try? Plugin(source: other.source, file: other.name, api: ReadOnlyAPI(), limits: LuaLimits(environment: env.environment)) {
                 for r in p.reasons { taken[r.code] = other.name }
             }
         }
@@ -77,7 +77,7 @@ struct PluginShow: SelfServeCommand {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a plugin with its source.")
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "Plugin name.") var name: String
+    @Argument(help: "Plugin name.", completion: .pluginNames) var name: String
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
         _ = try ctx.admin("manage plugins")
         return .object(ctx.pluginShape(try ctx.pluginRecord(name), source: true))
@@ -114,7 +114,7 @@ struct PluginEnable: PluginStateChange {
     static let access = DatabaseAccess.write
     static let verb = "enable"
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "Plugin name.") var name: String
+    @Argument(help: "Plugin name.", completion: .pluginNames) var name: String
 }
 
 struct PluginDisable: PluginStateChange {
@@ -122,7 +122,7 @@ struct PluginDisable: PluginStateChange {
     static let access = DatabaseAccess.write
     static let verb = "disable"
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "Plugin name.") var name: String
+    @Argument(help: "Plugin name.", completion: .pluginNames) var name: String
 }
 
 struct PluginRemove: PluginStateChange {
@@ -130,17 +130,17 @@ struct PluginRemove: PluginStateChange {
     static let access = DatabaseAccess.write
     static let verb = "remove"
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "Plugin name.") var name: String
+    @Argument(help: "Plugin name.", completion: .pluginNames) var name: String
 }
 
 struct PluginTest: SelfServeCommand {
     static let configuration = CommandConfiguration(commandName: "test", abstract: "Load a plugin file and run its tests; installs nothing.")
     static let access = DatabaseAccess.none
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "The plugin's .lua file.") var file: String
+    @Argument(help: "The plugin's .lua file.", completion: .file(extensions: ["lua"])) var file: String
 
     func execute(_ env: CommandEnvironment) throws -> CommandResult {
-        let plugin = try Plugin(source: try env.readTextFile(file), file: file, api: ReadOnlyAPI(), limits: env.luaLimits)
+        let plugin = try Plugin(source: try env.readTextFile(file), file: file, api: ReadOnlyAPI(), limits: LuaLimits(environment: env.environment))
         let results = plugin.runTests()
         let failed = results.filter { !$0.passed }
         let rows: [PlainValue] = results.map {

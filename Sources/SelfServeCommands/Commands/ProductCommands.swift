@@ -32,7 +32,7 @@ struct ProductImport: SelfServeCommand {
         discussion: "A JSON array of {id, name, unit_price, currency, term, trial_days, trial_licenses, self_service}.")
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
-    @Argument(help: "JSON file, or - for stdin.") var file: String
+    @Argument(help: "JSON file, or - for stdin.", completion: .file(extensions: ["json"])) var file: String
     var auditSubject: (action: String, target: String)? { ("product.import", file) }
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
         _ = try ctx.admin("import products")
@@ -63,7 +63,7 @@ struct AuditList: SelfServeCommand {
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
     @Option(help: ArgumentHelp("From this day on (YYYY-MM-DD).", valueName: "date")) var since: String?
-    @Option(help: ArgumentHelp("Only this actor's entries (or system).", valueName: "email")) var actor: String?
+    @Option(help: ArgumentHelp("Only this actor's entries (or system).", valueName: "email"), completion: .emails) var actor: String?
     @Option(help: ArgumentHelp("Only this action, or a prefix such as subscription.", valueName: "action")) var action: String?
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
         .streaming(columns: Shapes.Columns.audit, try ctx.auditRows(since: try since.map { try Day.parse($0, option: "--since") }, actor: actor, action: action))

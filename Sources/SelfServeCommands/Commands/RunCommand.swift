@@ -9,38 +9,15 @@ struct RunCommand: SelfServeCommand {
     @OptionGroup var globals: GlobalOptions
     @Flag(help: "One transaction: any failure rolls back everything the script did.") var atomic = false
     @Option(help: "Instruction budget of the script (VM instructions).") var budget: Int64 = 1_000_000_000
-    @Argument(help: "The script.") var script: String
+    @Argument(help: "The script.", completion: .file(extensions: ["lua"])) var script: String
     @Argument(parsing: .allUnrecognized, help: "Arguments for the script (arg[1], arg[2], …).") var arguments: [String] = []
 
+    /// The executor gives the script its transaction (`--atomic`, `--dry-run`); each `ss.exec` is a
+    /// command of its own through the same executor.
     func execute(_ env: CommandEnvironment) throws -> CommandResult {
-        guard let session = env as? Session else { throw SelfServeError(.usage, "run needs a session") }
-        if session.scriptRunning { throw SelfServeError.conflict("a script cannot run another script") }
         let source = try env.readTextFile(script)
-        let host = try ScriptHost(env: env, session: session, arguments: arguments, scriptName: script, budget: budget)
-        session.scriptRunning = true
-        defer { session.scriptRunning = false }
-        // A dry run of a script is one transaction rolled back at its end: every ss.exec runs and sees
-        // the effects of the ones before it, and nothing is kept.
-        if globals.dryRun && !session.inTransaction {
-            try session.beginDryRun()
-            var failure: Error?
-            do { try host.run(source, chunkName: "@" + script) } catch { failure = error }
-            let note = session.endDryRun()
-            if let failure {
-                env.warn(note)
-                throw failure
-            }
-            return .none(note: note)
-        }
-        let ownTransaction = (atomic || session.atomicRequested) && !session.inTransaction
-        if ownTransaction { try session.begin() }
-        do {
-            try host.run(source, chunkName: "@" + script)
-            if ownTransaction { try session.commit() }
-        } catch {
-            if ownTransaction { try? session.rollback() }
-            throw error
-        }
+        let host = try ScriptHost(env: env, arguments: arguments, scriptName: script, budget: budget)
+        try host.run(source, chunkName: "@" + script)
         return .init(.null, .none)
     }
 }

@@ -17,13 +17,14 @@ struct SubscriptionBuy: SelfServeCommand {
     @Argument(help: "Product id or name.", completion: .productIds) var product: String
     @Option(help: "How many licenses.") var licenses: Int
     @Option(help: "monthly or annual (default: the product's).") var term: Term?
-    @Option(name: .customLong("payment-method"), help: ArgumentHelp("Pay with this card.", valueName: "pm")) var paymentMethod: String?
+    @Option(name: .customLong("payment-method"), help: ArgumentHelp("Pay with this card.", valueName: "pm"), completion: .paymentMethodIds) var paymentMethod: String?
 
     var auditSubject: (action: String, target: String)? { ("subscription.buy", product) }
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
         let sub = try ctx.buy(product: product, licenses: licenses, term: term, paymentMethod: paymentMethod)
-        let id = sub["id"]?.stringValue ?? ""
-        return .created(sub, id: id, note: "bought \(licenses) license\(licenses == 1 ? "" : "s") of \(sub["product_name"]?.stringValue ?? product): \(id)")
+        let id = sub.subscription.id
+        return .created(Shapes.subscription(sub, assigned: []), id: id,
+                        note: "bought \(licenses) license\(licenses == 1 ? "" : "s") of \(sub.productName): \(id)")
     }
 }
 
@@ -67,7 +68,7 @@ struct SubscriptionCancel: SelfServeCommand {
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "Subscription id.", completion: .subscriptionIds) var subscription: String
-    @Option(help: "A code from 'subscription reasons'.") var reason: String
+    @Option(help: "A code from 'subscription reasons'.", completion: .cancellationReasons) var reason: String
     @Option(help: "Why, in your words (required for some reasons).") var comment: String?
     var auditSubject: (action: String, target: String)? { ("subscription.cancel", subscription) }
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
@@ -95,12 +96,12 @@ struct TrialStart: SelfServeCommand {
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "Product id or name.", completion: .productIds) var product: String
-    @Option(name: .customLong("payment-method"), help: ArgumentHelp("The card to pay with after the trial.", valueName: "pm")) var paymentMethod: String?
+    @Option(name: .customLong("payment-method"), help: ArgumentHelp("The card to pay with after the trial.", valueName: "pm"), completion: .paymentMethodIds) var paymentMethod: String?
     var auditSubject: (action: String, target: String)? { ("trial.start", product) }
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
         let sub = try ctx.startTrial(product: product, paymentMethod: paymentMethod)
-        let id = sub["id"]?.stringValue ?? ""
-        return .created(sub, id: id, note: "trial of \(sub["product_name"]?.stringValue ?? product) until \(sub["expires"]?.stringValue ?? "?"): \(id)")
+        let id = sub.subscription.id
+        return .created(Shapes.subscription(sub, assigned: []), id: id, note: "trial of \(sub.productName) until \(sub.subscription.expires): \(id)")
     }
 }
 
@@ -110,7 +111,7 @@ struct TrialConvert: SelfServeCommand {
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "Subscription id of the trial.", completion: .subscriptionIds) var subscription: String
     @Option(help: "Licenses of the paid subscription (default: the trial's).") var licenses: Int?
-    @Option(name: .customLong("payment-method"), help: ArgumentHelp("The card to pay with.", valueName: "pm")) var paymentMethod: String?
+    @Option(name: .customLong("payment-method"), help: ArgumentHelp("The card to pay with.", valueName: "pm"), completion: .paymentMethodIds) var paymentMethod: String?
     var auditSubject: (action: String, target: String)? { ("trial.convert", subscription) }
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
         .object(try ctx.convertTrial(subscription, licenses: licenses, paymentMethod: paymentMethod))
@@ -179,8 +180,8 @@ struct AdminPurchases: SelfServeCommand {
     static let configuration = CommandConfiguration(commandName: "purchases", abstract: "List every self-service purchase (admins).")
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
-    @Option(help: ArgumentHelp("Only this product.", valueName: "product")) var product: String?
-    @Option(help: ArgumentHelp("Only this buyer.", valueName: "email")) var buyer: String?
+    @Option(help: ArgumentHelp("Only this product.", valueName: "product"), completion: .productIds) var product: String?
+    @Option(help: ArgumentHelp("Only this buyer.", valueName: "email"), completion: .emails) var buyer: String?
     @Option(help: "Only this status.") var status: Subscription.Status?
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
         // Streamed: 100,000 purchases go out row by row, never held in memory together.

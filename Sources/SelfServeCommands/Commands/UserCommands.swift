@@ -19,7 +19,7 @@ struct UserAdd: SelfServeCommand {
     var auditSubject: (action: String, target: String)? { ("user.add", email) }
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
         let user = try ctx.addUser(email: email, name: name, guest: guest, admin: admin)
-        return .created(user, id: user["email"]?.stringValue ?? email)
+        return .created(Shapes.user(user), id: user.email)
     }
 }
 

@@ -1,5 +1,4 @@
 import SelfServeCore
-import SelfServeLua
 
 /// What commands may ask of the process they run in, beyond the store: files, the terminal, stdin.
 /// The session implements it; commands stay free of global state.
@@ -16,8 +15,14 @@ public protocol CommandEnvironment: AnyObject {
     func readSecret(prompt: String) throws -> String
     /// Asks a yes/no question on the terminal.
     func confirm(_ question: String) -> Bool
-    /// The limits of every plugin call (`SELFSERVE_LUA_TIMEOUT_MS`, …).
-    var luaLimits: LuaLimits { get }
+    /// The variables the session runs with (`SELFSERVE_LUA_TIMEOUT_MS`, …).
+    var environment: [String: String] { get }
+    /// The acting user: `--as` > `SELFSERVE_USER` > the saved login.
+    func actor(for command: GlobalOptions?) -> String?
+    /// Now, as commands see it (`SELFSERVE_NOW` or the system clock).
+    func clock() throws -> Clock
+    /// A short read of the database outside any command: a script's read-only helpers.
+    func withStore<T>(_ body: (Store) throws -> T) throws -> T
     /// Saved sign-ins (`login`/`logout`).
     var logins: LoginStore { get }
     /// Runs one command given as words, as `ss.exec` does, and returns its result value.

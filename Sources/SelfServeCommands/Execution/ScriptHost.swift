@@ -11,17 +11,13 @@ public final class ScriptHost {
     unowned let env: CommandEnvironment
     public var budget: Int64
 
-    public init(env: CommandEnvironment, session: Session?, arguments: [String], scriptName: String, budget: Int64 = 1_000_000_000) throws {
+    public init(env: CommandEnvironment, arguments: [String], scriptName: String, budget: Int64 = 1_000_000_000) throws {
         self.env = env
         self.budget = budget
         lua = try LuaState(flavor: .script)
-        if let session {
-            api.withStore = { body in try session.withStore(body) }
-            api.clock = { (try? session.clock()) ?? SystemClock() }
-            api.audience = .actingUser { session.actor(for: nil) }
-        } else {
-            api.audience = .actingUser { nil }
-        }
+        api.withStore = { [unowned env] body in try env.withStore(body) }
+        api.clock = { [unowned env] in (try? env.clock()) ?? SystemClock() }
+        api.audience = .actingUser { [unowned env] in env.actor(for: nil) }
         api.install(in: lua)
         lua.register(nil, "print") { [unowned env] l in
             env.printLine((1..<(l.argumentCount + 1)).map { l.argument($0).printed }.joined(separator: "\t"))
@@ -55,8 +51,9 @@ public final class ScriptHost {
 
     /// Runs a chunk; an uncaught error becomes `invalid_argument` with `FILE:LINE: message`, or keeps
     /// the code of the command that failed.
+    /// Ctrl-C during the chunk stops it: the state catches SIGINT for the length of each call and puts
+    /// the previous handling back after it.
     public func run(_ source: String, chunkName: String) throws {
-        LuaState.installInterruptHandler()
         LuaState.clearInterrupt()
         do {
             try lua.run(source, chunkName: chunkName, budget: budget)

@@ -1,7 +1,5 @@
 import Foundation
 import SelfServeCore
-import SelfServeLua
-import SelfServeStore
 
 /// Plugins as the session sees them: a policy engine that is told which store the current command runs on.
 public protocol SessionPolicy: PolicyEngine {
@@ -14,13 +12,30 @@ extension NoPolicy: SessionPolicy {
     public func attach(_ store: Store?) {}
 }
 
-extension LuaPolicyEngine: SessionPolicy {}
+/// What a session is built from: chosen once by the composition root (`SelfServeMain`), so that the
+/// executor names no storage or scripting engine.
+public struct Backends {
+    /// Opens the database named by `--db` (a SQLite file; PostgreSQL later).
+    public var open: DatabaseOpener
+    /// Makes the policy engine the first time a command needs one (plugins load once per process).
+    public var policy: (Session) throws -> SessionPolicy
+    /// Whether Ctrl-C was pressed: asked while a command waits for another process's lock.
+    public var interrupted: @Sendable () -> Bool
+
+    public init(open: @escaping DatabaseOpener, policy: @escaping (Session) throws -> SessionPolicy,
+                interrupted: @escaping @Sendable () -> Bool) {
+        self.open = open
+        self.policy = policy
+        self.interrupted = interrupted
+    }
+}
 
 /// One run of selfserve — a one-shot command, a shell, a batch or a script — and its executor.
 ///
 /// It opens the database once, resolves the acting user, runs every command in its own transaction
 /// (or a savepoint inside `begin`/`--atomic`), writes the audit log, rolls back on error and on
-/// `--dry-run`, and delivers plugin events after commit. Commands never do any of this themselves.
+/// `--dry-run`, and delivers plugin events after commit. Commands never do any of this themselves;
+/// `run` (access `.script`) gets its transaction — `--atomic`, `--dry-run` — from here too.
 public final class Session: CommandEnvironment {
     /// The variables it runs with (`SELFSERVE_NOW`, `SELFSERVE_USER`, …), read per command: a test
     /// may move the simulated clock between commands.
@@ -37,30 +52,18 @@ public final class Session: CommandEnvironment {
     public var confirmer: (String) -> Bool = { _ in false }
     public var output: (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
     public var errorOutput: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
-    /// Makes the policy engine the first time a command needs one (plugins load once per process).
-    public var policyFactory: (Session) throws -> SessionPolicy = { session in
-        let engine = LuaPolicyEngine(limits: session.luaLimits)
-        // Weak: the session owns the engine.
-        engine.api.clock = { [weak session] in (try? session?.clock()) ?? SystemClock() }
-        engine.api.withStore = { [weak session] body in
-            guard let session else { throw SelfServeError.invalid("the session has ended") }
-            return try session.withStore(body)
-        }
-        return engine
-    }
-    /// Writes streamed rows as they come, in the format of the command; set by the shell layer. Without
-    /// one, streamed rows are collected into the result.
-    public var streamRenderer: ((CommandResult, GlobalOptions) throws -> Void)?
+    public let backends: Backends
 
-    private var database: SQLiteDatabase?
+    private var database: SelfServeDatabase?
     private var policy: SessionPolicy?
     private var ids: IdGenerator
     /// Events of commands inside an open `begin`/`--atomic`, delivered when it commits.
     private var pendingEvents: [PlainValue] = []
-    private var savepointDepth = 0
+    private var userTransactionOpen = false
 
     public init(databasePath: String?, actingUser: String?, isInteractive: Bool,
-                environment: [String: String] = ProcessEnvironment.current()) {
+                environment: [String: String] = ProcessEnvironment.current(), backends: Backends) {
+        self.backends = backends
         self.environment = environment
         self.databasePath = Paths.absolute(databasePath ?? environment["SELFSERVE_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? Paths.defaultDatabase(environment))
         self.logins = LoginStore(environment: environment)
@@ -83,16 +86,16 @@ public final class Session: CommandEnvironment {
 
     // MARK: Database
 
-    public func openDatabase(create: Bool = false) throws -> SQLiteDatabase {
+    public func openDatabase(create: Bool = false) throws -> SelfServeDatabase {
         if let database { return database }
-        let db = try SQLiteDatabase(path: databasePath, create: create, interrupted: { LuaState.interruptRequested })
+        let db = try backends.open(databasePath, create, backends.interrupted)
         database = db
         return db
     }
 
-    /// A failed or dry-run `init` leaves the file as it found it: absent, or empty.
-    private func forgetCreatedDatabase(_ db: SQLiteDatabase) {
-        guard db.origin != .existing else { return }
+    /// A failed or dry-run `init` leaves the database as it found it: absent, or empty.
+    private func forgetCreatedDatabase(_ db: SelfServeDatabase) {
+        guard db.isNew else { return }
         db.undoCreation()
         database = nil
     }
@@ -103,48 +106,53 @@ public final class Session: CommandEnvironment {
         try? database?.close()
     }
 
-    /// The store of the open database, for a short read outside any command (completion, the prompt).
+    /// The store of the open database, for a short read outside any command (completion, the prompt,
+    /// a script's read-only helpers).
     public func withStore<T>(_ body: (Store) throws -> T) throws -> T {
-        try openDatabase().withStore { try body($0) }
+        try openDatabase().read(body)
     }
 
     private func policyEngine() throws -> SessionPolicy {
         if let policy { return policy }
-        let p = try policyFactory(self)
+        let p = try backends.policy(self)
         policy = p
         return p
     }
 
     // MARK: User transactions (shell `begin`, `--atomic`)
 
-    public var inTransaction: Bool { savepointDepth > 0 }
+    public var inTransaction: Bool { userTransactionOpen }
 
     public func begin() throws {
         guard !inTransaction else { throw SelfServeError.conflict("a transaction is already open; commit or rollback first") }
-        try openDatabase().withStore { store in try store.begin(write: true) }
-        savepointDepth = 1
+        try openDatabase().beginTransaction()
+        userTransactionOpen = true
     }
 
     public func commit() throws {
         guard inTransaction else { throw SelfServeError.conflict("no transaction is open; 'begin' starts one") }
-        try openDatabase().withStore { store in try store.commit() }
-        savepointDepth = 0
+        let db = try openDatabase()
+        userTransactionOpen = false
+        do {
+            try db.endTransaction(.commit)
+        } catch {
+            pendingEvents = []
+            writeDeferredFailures(db)
+            throw db.describe(error)
+        }
         let events = pendingEvents
         pendingEvents = []
-        try openDatabase().withStore { store in
-            writeDeferredFailures(store)
-            deliver(events, store: store)
-        }
+        writeDeferredFailures(db)
+        deliver(events, db)
     }
 
     public func rollback() throws {
         guard inTransaction else { throw SelfServeError.conflict("no transaction is open; 'begin' starts one") }
-        try openDatabase().withStore { store in
-            if store.isInTransaction { try store.rollback() }
-            writeDeferredFailures(store)
-        }
-        savepointDepth = 0
+        let db = try openDatabase()
+        userTransactionOpen = false
         pendingEvents = []
+        defer { writeDeferredFailures(db) }
+        try db.endTransaction(.rollback)
     }
 
     // MARK: Dry runs of a whole batch or script
@@ -179,23 +187,26 @@ public final class Session: CommandEnvironment {
 
     // MARK: Executing
 
+    /// Writes a result whose rows stream (`CommandResult.stream`) while the command's transaction is
+    /// open, so that a list of any length is never held whole.
+    public typealias StreamWriter = (CommandResult, GlobalOptions) throws -> Void
+
     /// Parses words and runs them: the one path of the CLI, the shell, batch lines and `ss.exec`.
-    public func run(words: [String]) throws -> CommandResult {
+    /// Without a `writer`, streamed rows are collected into the result's value.
+    public func run(words: [String], writer: StreamWriter? = nil) throws -> CommandResult {
         switch try CommandParser.parse(words) {
-        case .command(let command): return try execute(command)
+        case .command(let command): return try execute(command, writer: writer)
         case .help(let text): return .text(text)
+        case .session: throw SelfServeError(.usage, CommandParser.missingSubcommand(words))
         }
     }
 
-    /// For `ss.exec`: the result as a value, never streamed to the output.
+    /// For `ss.exec`: the result as a value.
     public func execute(words: [String]) throws -> PlainValue {
-        let saved = streamRenderer
-        streamRenderer = nil
-        defer { streamRenderer = saved }
-        return try run(words: words).value
+        try run(words: words).value
     }
 
-    public func execute(_ command: any SelfServeCommand) throws -> CommandResult {
+    public func execute(_ command: any SelfServeCommand, writer: StreamWriter? = nil) throws -> CommandResult {
         let g = command.globals
         if let db = g.db, Paths.absolute(db) != databasePath {
             throw SelfServeError(.usage, "--db cannot change inside a session (this one uses \(databasePath))")
@@ -206,17 +217,19 @@ public final class Session: CommandEnvironment {
         if scriptRunning, type(of: command).changesActingUser {
             throw SelfServeError.forbidden("a script acts as \(actor(for: nil) ?? "nobody") to its end: \(type(of: command)._commandName) is refused inside it")
         }
-        if g.format == .html && !(command is InvoiceExport) {
+        if g.format == .html && !type(of: command).acceptsHTML {
             throw SelfServeError(.usage, "--format html is for 'invoice export'; use table, json, ndjson or csv")
         }
         let access = type(of: command).access
         switch access {
-        case .none, .script:
+        case .none:
             return try command.execute(self)
+        case .script:
+            return try executeScript(command)
         case .create:
             let db = try openDatabase(create: true)
             do {
-                let result = try db.withStore { store in try executeInTransaction(command, store: store, access: access) }
+                let result = try executeInTransaction(command, db, access: access, writer: writer)
                 if g.dryRun { forgetCreatedDatabase(db) }
                 return result
             } catch {
@@ -227,8 +240,8 @@ public final class Session: CommandEnvironment {
             if let database { try database.checkStillThere() }
             let db = try openDatabase()
             do {
-                return try db.withStore { store in try executeInTransaction(command, store: store, access: access) }
-            } catch let e as SelfServeError where e.code == .conflict && LuaState.interruptRequested {
+                return try executeInTransaction(command, db, access: access, writer: writer)
+            } catch let e as SelfServeError where e.code == .conflict && backends.interrupted() {
                 // The wait for another process's lock was stopped by Ctrl-C, not by the timeout.
                 throw SelfServeError.invalid("interrupted (Ctrl-C) while waiting for the database; nothing was changed")
             }
@@ -239,71 +252,110 @@ public final class Session: CommandEnvironment {
     /// `--atomic` given on the command line before the command (ArgumentParser gives it to the root).
     public var atomicRequested = false
 
-    private func executeInTransaction(_ command: any SelfServeCommand, store: SQLiteStore, access: DatabaseAccess) throws -> CommandResult {
-        let g = command.globals
-        let nested = store.isInTransaction
-        let savepoint = "ss_command"
-        if nested { try store.savepoint(savepoint) } else { try store.begin(write: access != .read) }
-        let policy = try policyEngine()
-        policy.attach(store)
-        defer { policy.attach(nil) }
-        var clock = try self.clock()
-        var refusal: SelfServeError?
-        if clock is FixedClock {
-            switch access {
-            case .create where !command.createsTestClock:
-                // A live organization starts on the real calendar.
-                clock = SystemClock()
-            case .write where !g.dryRun:
-                if try store.organization() != nil, try store.setting(CommandContext.testClockSetting) != "1" {
-                    refusal = .forbidden("SELFSERVE_NOW applies to writes only in a test-clock organization (init --test-clock); here it is for reads and --dry-run forecasts")
-                    clock = SystemClock()
-                }
-            default: break
+    /// `run`: the script runs its commands itself (`ss.exec`), each through `execute`; the session
+    /// gives it one transaction when it is `--atomic` or a `--dry-run`.
+    private func executeScript(_ command: any SelfServeCommand) throws -> CommandResult {
+        if scriptRunning { throw SelfServeError.conflict("a script cannot run another script") }
+        scriptRunning = true
+        defer { scriptRunning = false }
+        // A dry run of a script is one transaction rolled back at its end: every ss.exec runs and sees
+        // the effects of the ones before it, and nothing is kept.
+        if command.globals.dryRun && !inTransaction {
+            try beginDryRun()
+            let result: CommandResult
+            do {
+                result = try command.execute(self)
+            } catch {
+                warn(endDryRun())
+                throw error
             }
+            var dry = CommandResult.none(note: endDryRun())
+            dry.value = result.value
+            return dry
         }
-        let ctx = CommandContext(store: store, policy: policy, clock: clock, actorEmail: actor(for: g), ids: ids)
+        let ownTransaction = (command.atomic || atomicRequested) && !inTransaction
+        if ownTransaction { try begin() }
         do {
-            if let refusal { throw refusal }
-            var result = try command.execute(ctx, self)
-            if let stream = result.stream {
-                // Inside the transaction: the rows are read while they are written out.
-                result.stream = nil
-                if let streamRenderer, !g.dryRun {
-                    var r = result
-                    r.stream = stream
-                    try streamRenderer(r, g)
-                    result.streamed = true
-                } else {
-                    var rows: [PlainValue] = []
-                    try stream { rows.append($0) }
-                    result.value = .array(rows)
-                }
-            }
-            for entry in ctx.auditTrail { try store.appendAudit(entry) }
-            ids = ctx.ids
-            if dryRunAll && !g.dryRun { dryRunNotes += Self.dryRunLines(ctx, policy) }
-            if g.dryRun {
-                if nested { try store.rollbackToSavepoint(savepoint) } else { try store.rollback() }
-                result.note = ([Self.dryRunHeading] + Self.dryRunLines(ctx, policy)).joined(separator: "\n")
-                return result
-            }
-            if nested {
-                try store.releaseSavepoint(savepoint)
-                pendingEvents += ctx.events
-            } else {
-                try store.commit()
-                deliver(ctx.events, store: store)
-            }
+            let result = try command.execute(self)
+            if ownTransaction { try commit() }
             return result
         } catch {
-            let failure = SQLiteDatabase.selfServeError(error, path: databasePath)
-            if nested { try? store.rollbackToSavepoint(savepoint) } else if store.isInTransaction { try? store.rollback() }
-            ids = ctx.ids
-            if access != .read, let subject = command.auditSubject {
-                recordFailure(failure, subject: subject, ctx: ctx, store: store, nested: nested, dryRun: g.dryRun || dryRunAll)
+            if ownTransaction { try? rollback() }
+            throw error
+        }
+    }
+
+    private func executeInTransaction(_ command: any SelfServeCommand, _ db: SelfServeDatabase, access: DatabaseAccess,
+                                      writer: StreamWriter?) throws -> CommandResult {
+        let g = command.globals
+        let nested = inTransaction
+        let policy = try policyEngine()
+        var context: CommandContext?
+        var events: [PlainValue] = []
+        do {
+            let result = try db.unit(write: access != .read) { store -> (CommandResult, Completion) in
+                policy.attach(store)
+                defer { policy.attach(nil) }
+                let (clock, refusal) = try clockFor(command, access: access, store: store)
+                let ctx = CommandContext(store: store, policy: policy, clock: clock, actorEmail: actor(for: g), ids: ids)
+                context = ctx
+                defer { ids = ctx.ids }
+                if let refusal { throw refusal }
+                var result = try command.execute(ctx, self)
+                if let stream = result.stream {
+                    // Inside the transaction: the rows are read while they are written out.
+                    result.stream = nil
+                    if let writer, !g.dryRun {
+                        var r = result
+                        r.stream = stream
+                        try writer(r, g)
+                        result.streamed = true
+                    } else {
+                        var rows: [PlainValue] = []
+                        try stream { rows.append($0) }
+                        result.value = .array(rows)
+                    }
+                }
+                for entry in ctx.auditTrail { try store.appendAudit(entry) }
+                if dryRunAll && !g.dryRun { dryRunNotes += Self.dryRunLines(ctx, policy) }
+                if g.dryRun {
+                    result.note = ([Self.dryRunHeading] + Self.dryRunLines(ctx, policy)).joined(separator: "\n")
+                    return (result, .rollback)
+                }
+                events = ctx.events
+                return (result, .commit)
+            }
+            if let file = result.file, !g.dryRun {
+                try OutputFile.write(file.text, to: file.path, force: file.replace)
+            }
+            if nested { pendingEvents += events } else { deliver(events, db) }
+            return result
+        } catch {
+            let failure = db.describe(error)
+            if access != .read, let subject = command.auditSubject, let ctx = context {
+                recordFailure(failure, subject: subject, ctx: ctx, db, nested: nested, dryRun: g.dryRun || dryRunAll)
             }
             throw failure
+        }
+    }
+
+    /// The clock a command runs on. `SELFSERVE_NOW` moves it for reads and dry runs everywhere, for
+    /// writes only in a test-clock organization; a write under it elsewhere is refused (returned, so
+    /// that the refusal is audited like any other).
+    private func clockFor(_ command: any SelfServeCommand, access: DatabaseAccess, store: Store) throws -> (Clock, SelfServeError?) {
+        let clock = try self.clock()
+        guard clock is FixedClock else { return (clock, nil) }
+        switch access {
+        case .create where !command.createsTestClock:
+            // A live organization starts on the real calendar.
+            return (SystemClock(), nil)
+        case .write where !command.globals.dryRun:
+            if try store.organization() != nil, try store.setting(CommandContext.testClockSetting) != "1" {
+                return (SystemClock(), .forbidden("SELFSERVE_NOW applies to writes only in a test-clock organization (init --test-clock); here it is for reads and --dry-run forecasts"))
+            }
+            return (clock, nil)
+        default:
+            return (clock, nil)
         }
     }
 
@@ -311,23 +363,25 @@ public final class Session: CommandEnvironment {
     /// ends, committed or rolled back: nobody probes without a trace.
     private var deferredFailures: [AuditEntry] = []
 
-    private func writeDeferredFailures(_ store: SQLiteStore) {
+    private func writeDeferredFailures(_ db: SelfServeDatabase) {
         guard !deferredFailures.isEmpty else { return }
         let entries = deferredFailures
         deferredFailures = []
-        do {
-            try store.begin(write: true)
+        append(entries, db)
+    }
+
+    /// Writes audit rows in a transaction of their own; a failure to write them is not the command's.
+    private func append(_ entries: [AuditEntry], _ db: SelfServeDatabase) {
+        _ = try? db.unit(write: true) { store in
             for e in entries { try store.appendAudit(e) }
-            try store.commit()
-        } catch {
-            if store.isInTransaction { try? store.rollback() }
+            return ((), .commit)
         }
     }
 
     /// Refused and failed attempts are audited too, outside the rolled-back transaction (also under
     /// `--dry-run`, marked `"dry_run": true`).
-    private func recordFailure(_ error: SelfServeError, subject: (action: String, target: String), ctx: CommandContext, store: SQLiteStore,
-                               nested: Bool, dryRun: Bool) {
+    private func recordFailure(_ error: SelfServeError, subject: (action: String, target: String), ctx: CommandContext,
+                               _ db: SelfServeDatabase, nested: Bool, dryRun: Bool) {
         // A usage error or a database error says nothing about the actor's intent worth keeping.
         if error.code == .usage || error.code == .notSignedIn { return }
         var details: [(String, PlainValue)] = [("code", .string(error.code.rawValue)), ("message", .string(error.message))]
@@ -337,41 +391,30 @@ public final class Session: CommandEnvironment {
                                outcome: error.isDenial ? .denied : .failed, details: .object(details))
         if nested {
             deferredFailures.append(entry)
-            return
-        }
-        do {
-            try store.begin(write: true)
-            try store.appendAudit(entry)
-            try store.commit()
-        } catch {
-            if store.isInTransaction { try? store.rollback() }
+        } else {
+            append([entry], db)
         }
     }
 
     /// Plugins' `on_event`, after commit. What they log is kept in an audit row of its own; what fails
     /// is reported and undoes nothing.
-    private func deliver(_ events: [PlainValue], store: SQLiteStore) {
+    private func deliver(_ events: [PlainValue], _ db: SelfServeDatabase) {
         guard !events.isEmpty, let policy else { return }
-        // Outside the committed transaction; helpers read in autocommit mode.
-        policy.attach(store)
         for event in events {
-            let problems = policy.notify(event)
+            // Outside the committed transaction: the plugin's helpers read the committed state.
+            let (problems, logs) = (try? db.read { store -> ([String], [String]) in
+                policy.attach(store)
+                defer { policy.attach(nil) }
+                return (policy.notify(event), policy.takeLogMessages())
+            }) ?? ([], [])
             for problem in problems { warn("warning: \(problem)") }
-            let logs = policy.takeLogMessages()
             guard !logs.isEmpty || !problems.isEmpty else { continue }
             var details: [(String, PlainValue)] = [("event", event["type"] ?? .null)]
             if !logs.isEmpty { details.append(("plugin_log", .array(logs.map { .string($0) }))) }
             if !problems.isEmpty { details.append(("errors", .array(problems.map { .string($0) }))) }
-            let entry = AuditEntry(at: Timestamp.format((try? clock().now) ?? Date()), actor: event["actor"]?.stringValue ?? "system",
-                                   action: "plugin.on_event", target: event["target"]?.stringValue ?? "",
-                                   outcome: problems.isEmpty ? .ok : .failed, details: .object(details))
-            do {
-                try store.begin(write: true)
-                try store.appendAudit(entry)
-                try store.commit()
-            } catch {
-                if store.isInTransaction { try? store.rollback() }
-            }
+            append([AuditEntry(at: Timestamp.format((try? clock().now) ?? Date()), actor: event["actor"]?.stringValue ?? "system",
+                               action: "plugin.on_event", target: event["target"]?.stringValue ?? "",
+                               outcome: problems.isEmpty ? .ok : .failed, details: .object(details))], db)
         }
     }
 
@@ -392,7 +435,6 @@ public final class Session: CommandEnvironment {
     }
 
     public func readStdinLine() -> String? { stdinLines() }
-    public var luaLimits: LuaLimits { LuaLimits(environment: environment) }
     public func readSecret(prompt: String) throws -> String { try secretReader(prompt) }
     public func confirm(_ question: String) -> Bool { confirmer(question) }
     public func printLine(_ text: String) { output(text) }

@@ -179,7 +179,7 @@ public struct Renderer: Sendable {
     }
 }
 
-/// How errors are printed on stderr (SPEC.md section 2).
+/// How errors are printed on stderr: `FILE:LINE: error: …` in batches, `{"error": {code, message}}` with `--json`.
 public enum ErrorReport {
     /// `error: …`, `FILE:LINE: error: …`, or the JSON error object with `--json`.
     /// Card numbers in a message (a card typed where a command was expected, say) are masked.

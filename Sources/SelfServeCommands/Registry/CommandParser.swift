@@ -6,11 +6,26 @@ import SelfServeCore
 public enum CommandParser {
     public enum Parsed {
         case command(any SelfServeCommand)
+        /// Text to print: help, a version, a completion script or completion candidates.
         case help(String)
+        /// No command, only options for the whole run (`-f FILE`, `--bail`, `--db`, …): a batch or the
+        /// shell. Only the process's own arguments may be this.
+        case session(SelfServeRoot)
     }
 
-    public static func parse(_ words: [String]) throws -> Parsed {
-        if words.first == "help" { return .help(try helpText(Array(words.dropFirst()))) }
+    /// Where words come from: the process's arguments may start a batch or a shell; a line of a batch
+    /// or the shell, or `ss.exec`, must name a command.
+    public enum Origin {
+        case processArguments
+        case line
+    }
+
+    /// The one parse of the CLI, the shell, batch lines and `ss.exec`: words → a command, or help, or
+    /// (from the process's arguments) a session. Every failure is `SelfServeError(.usage)`.
+    public static func parse(_ words: [String], from origin: Origin = .line) throws -> Parsed {
+        // `help user add`, also after options (`--db x help user`).
+        let bare = bareWords(words)
+        if bare.first == "help" { return .help(try helpText(Array(bare.dropFirst()))) }
         if let help = try helpRequest(words) { return .help(help) }
         if let command = leafParse(words) { return .command(command) }
         let parsed: ParsableCommand
@@ -23,9 +38,14 @@ public enum CommandParser {
             throw usageError(words, error)
         }
         if let command = parsed as? any SelfServeCommand { return .command(command) }
-        if parsed is SelfServeRoot, words.contains(where: { $0 == "-f" || $0 == "--bail" || $0 == "--atomic" }) {
-            throw SelfServeError(.usage, "-f, --bail and --atomic apply to a whole run, not to one command")
+        if let root = parsed as? SelfServeRoot {
+            if hasStrayWords(words) { throw SelfServeError(.usage, "unexpected arguments") }
+            if origin == .processArguments { return .session(root) }
+            if words.contains(where: { $0 == "-f" || $0 == "--bail" || $0 == "--atomic" }) {
+                throw SelfServeError(.usage, "-f, --bail and --atomic apply to a whole run, not to one command")
+            }
         }
+        // A group without its subcommand (`user`) does nothing: a usage error naming the subcommands.
         throw SelfServeError(.usage, missingSubcommand(words))
     }
 
@@ -63,24 +83,10 @@ public enum CommandParser {
         type == SelfServeRoot.self ? SelfServeRoot.commandGroups : type.configuration.subcommands
     }
 
-    /// The command words and flags for completion: the children of the command path typed so far.
-    public static func completions(after path: [String]) -> (commands: [String], flags: [String]) {
-        let type = walk(path).type
-        let commands = subcommands(of: type).map { $0._commandName }
-        var flags: [String] = []
-        if commands.isEmpty || type != SelfServeRoot.self {
-            for arg in type.completionFlagNames() { flags.append(arg) }
-        }
-        return (commands, flags)
-    }
-
-    /// Options that take a value, so that their values are not mistaken for command words.
-    public static let valuedOptions: Set<String> = [
-        "--db", "--as", "--format", "-f", "--licenses", "--term", "--payment-method", "--status", "--reason",
-        "--comment", "--product", "--buyer", "--actor", "--since", "--action", "--name", "--org", "--admin",
-        "--admin-name", "--cloud", "--holder", "--expiry", "--account", "--from", "--to", "--last", "--out",
-        "--profile", "--address-line1", "--address-line2", "--city", "--postal-code", "--country",
-    ]
+    /// Options that take a value and may stand before or between command words: the root's
+    /// (`GlobalOptions` and `-f`). The walk down the tree skips them with their values; everything after
+    /// the command words is the leaf's to parse, as it declares.
+    public static let valuedOptions: Set<String> = ["--db", "--as", "--format", "-f"]
 
     /// The words that are neither options nor option values.
     public static func bareWords(_ words: [String]) -> [String] {
@@ -152,7 +158,7 @@ public enum CommandParser {
         let path = walk.path
         let children = subcommands(of: walk.type).map { $0._commandName }
         if path.isEmpty { return "missing command; one of: \(children.joined(separator: ", ")). See 'selfserve --help'." }
-        return "'\(path.joined(separator: " "))' needs a subcommand: \(children.joined(separator: ", "))"
+        return "'\(path.joined(separator: " "))' needs a subcommand: \(children.joined(separator: ", "))\nSee 'selfserve \(path.joined(separator: " ")) --help'."
     }
 
     /// ". Did you mean 'user'?" for the closest name within a small edit distance, else "".
@@ -161,27 +167,6 @@ public enum CommandParser {
     }
 
     public static func editDistance(_ a: String, _ b: String) -> Int { Suggestion.editDistance(a, b) }
-}
-
-extension ParsableCommand {
-    /// The long flags and options this command takes, for completion.
-    static func completionFlagNames() -> [String] {
-        let names = ["--db", "--as", "--json", "--format", "--dry-run", "--help"]
-        // ArgumentParser does not expose a command's arguments publicly; take them from its usage text.
-        let usage = Self.helpMessage(columns: 10_000)
-        var found: [String] = []
-        var seen = Set<String>()
-        // Only whole flag names: prose in the help ("… pass --payment-method.") must not add "--payment-method.".
-        func isFlag(_ t: Substring) -> Bool {
-            t.count > 3 && t.hasPrefix("--") && t.dropFirst(2).allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }
-                && t.last != "-"
-        }
-        for token in usage.split(whereSeparator: { " \n,[]<>=|()'\"".contains($0) }) where isFlag(token) {
-            let flag = String(token)
-            if seen.insert(flag).inserted { found.append(flag) }
-        }
-        return found + names.filter { !seen.contains($0) }
-    }
 }
 
 extension Sanitize {

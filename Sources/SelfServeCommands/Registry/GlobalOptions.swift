@@ -4,16 +4,19 @@ import SelfServeCore
 /// Options every command accepts, before or after its name (`selfserve --json user list` and
 /// `selfserve user list --json` are the same), so that scripts can put them where they like.
 public struct GlobalOptions: ParsableArguments, Sendable {
-    @Option(name: .long, help: ArgumentHelp("Database file (default $XDG_DATA_HOME/selfserve/selfserve.sqlite; env SELFSERVE_DB).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("Database file (default $XDG_DATA_HOME/selfserve/selfserve.sqlite; env SELFSERVE_DB).", valueName: "path"),
+            completion: .file())
     public var db: String?
 
-    @Option(name: .customLong("as"), help: ArgumentHelp("Act as this user (env SELFSERVE_USER; else the user saved by 'login').", valueName: "email"))
+    @Option(name: .customLong("as"), help: ArgumentHelp("Act as this user (env SELFSERVE_USER; else the user saved by 'login').", valueName: "email"),
+            completion: .emails)
     public var actingUser: String?
 
     @Flag(name: .long, help: "Same as --format json.")
     public var json = false
 
-    @Option(name: .long, help: ArgumentHelp("Output format: table, json, ndjson or csv.", valueName: "format"))
+    @Option(name: .long, help: ArgumentHelp("Output format: table, json, ndjson or csv.", valueName: "format"),
+            completion: .outputFormats)
     public var format: OutputFormat?
 
     @Flag(name: .customLong("dry-run"), help: "Do everything (validation, policies), then roll back and show what would have happened.")
@@ -36,7 +39,7 @@ public struct GlobalOptions: ParsableArguments, Sendable {
     }
 }
 
-/// The output formats of SPEC.md section 1.
+/// The output formats of `--format` (docs/COMMANDS.md).
 public enum OutputFormat: String, CaseIterable, Sendable, ExpressibleByArgument {
     case table, json, ndjson, csv
     /// Only for `invoice export`.

@@ -16,7 +16,8 @@ public enum DatabaseAccess: Sendable {
 }
 
 /// A leaf of the command tree. It parses from words (the CLI, the shell, batch files and Lua's
-/// `ss.exec` all give it words) and returns a value; it never prints, opens or commits anything.
+/// `ss.exec` all give it words) and returns a value; it never opens or commits a transaction (the
+/// executor does) and never writes to stdout (the renderer does).
 public protocol SelfServeCommand: ParsableCommand {
     var globals: GlobalOptions { get }
     static var access: DatabaseAccess { get }
@@ -30,12 +31,18 @@ public protocol SelfServeCommand: ParsableCommand {
     var createsTestClock: Bool { get }
     /// `login`, `logout`: they change who acts, which a script may never do.
     static var changesActingUser: Bool { get }
+    /// `invoice export`: the one command whose `--format` may be `html` (a file format).
+    static var acceptsHTML: Bool { get }
+    /// `run --atomic`: the executor runs the whole script in one transaction.
+    var atomic: Bool { get }
 }
 
 extension SelfServeCommand {
     public var auditSubject: (action: String, target: String)? { nil }
     public var createsTestClock: Bool { false }
     public static var changesActingUser: Bool { false }
+    public static var acceptsHTML: Bool { false }
+    public var atomic: Bool { false }
     public func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { try execute(env) }
     public func execute(_ env: CommandEnvironment) throws -> CommandResult {
         throw SelfServeError(.usage, "internal: \(Self._commandName) needs the database")
@@ -71,6 +78,15 @@ public struct CommandResult {
     public var stream: (((PlainValue) throws -> Void) throws -> Void)?
     /// Set when the rows were already written to the output while streaming.
     public var streamed = false
+    /// A file the command produced (`invoice export --out`): the executor writes it after the
+    /// command's transaction, never under `--dry-run`.
+    public var file: File?
+    public struct File: Sendable {
+        public var path: String
+        public var text: String
+        /// Whether an existing regular file may be replaced (`--force`).
+        public var replace: Bool
+    }
     /// The command did its work and it was kept, but part of it failed (a billing run that could not
     /// process some subscriptions): reported after the result, and the exit code is this error's.
     public var failure: SelfServeError?

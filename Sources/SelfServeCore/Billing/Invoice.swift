@@ -15,7 +15,9 @@ public struct Invoice: Hashable, Sendable {
     public var periodEnd: Day
     public var total: Money
     public var status: Status
-    /// `renewal`, `purchase`, `proration`: with the period, what makes a run idempotent.
+    /// `charge` for the first invoice of a billing profile and day, `charge-2`, `charge-3`, … for the
+    /// supplementary ones that carry charges arriving after it was issued (an issued invoice never
+    /// changes).
     public var kind: String
     public var lines: [InvoiceLine]
 
@@ -45,5 +47,18 @@ public struct InvoiceLine: Hashable, Sendable {
         self.quantity = quantity
         self.unitPrice = unitPrice
         self.amount = amount
+    }
+}
+
+/// An invoice as a document: its lines, the organization that issued it, and who is billed.
+public struct InvoiceDocument: Sendable {
+    public var invoice: Invoice
+    public var organization: Organization
+    public var billedTo: User
+
+    public init(invoice: Invoice, organization: Organization, billedTo: User) {
+        self.invoice = invoice
+        self.organization = organization
+        self.billedTo = billedTo
     }
 }

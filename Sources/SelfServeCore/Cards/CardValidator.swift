@@ -2,7 +2,8 @@ import Crypto
 import Foundation
 
 /// A card as typed by its holder. It lives only in memory, for the length of one command: nothing in it
-/// is stored except what `summary` and `fingerprint(key:)` derive.
+/// is stored except what `CardValidator.validate` derives (`ValidatedCard`: brand, first six and last four
+/// digits, expiry, and the keyed fingerprint).
 public struct CardInput: Sendable {
     public var number: String
     public var expiry: String

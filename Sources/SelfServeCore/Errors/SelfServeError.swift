@@ -1,6 +1,6 @@
 /// The one error type every command fails with.
 ///
-/// The codes are the contract of SPEC.md section 2: scripts match on them, and the process exit code
+/// The codes are a stable contract (docs/COMMANDS.md, README): scripts match on them, and the process exit code
 /// is derived from them, never chosen at the throw site.
 public struct SelfServeError: Error, Equatable, Sendable, CustomStringConvertible {
     public enum Code: String, Sendable, CaseIterable, Codable {
@@ -29,7 +29,7 @@ public struct SelfServeError: Error, Equatable, Sendable, CustomStringConvertibl
         self.plugin = plugin
     }
 
-    /// The process exit code for this error (SPEC.md section 2).
+    /// The process exit code for this error: 64 usage, 77 forbidden or refused by a policy, 1 otherwise.
     public var exitCode: Int32 {
         switch code {
         case .usage: return 64

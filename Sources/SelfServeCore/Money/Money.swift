@@ -27,7 +27,7 @@ public struct Money: Hashable, Sendable, Comparable, CustomStringConvertible {
         self.init(minorUnits: negative ? -total : total, currency: currency)
     }
 
-    /// `"14.00"`, `"-3.25"`: the JSON form of SPEC.md.
+    /// `"14.00"`, `"-3.25"`: money in JSON output (a string, so that no reader rounds it).
     public var decimalString: String {
         let sign = minorUnits < 0 ? "-" : ""
         let m = minorUnits.magnitude

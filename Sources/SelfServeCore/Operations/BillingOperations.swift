@@ -123,35 +123,9 @@ extension CommandContext {
 
     public func showInvoice(_ id: String) throws -> PlainValue { Shapes.invoice(try ownedInvoice(id), lines: true) }
 
-    /// A clean, printable HTML invoice; every stored text is escaped.
-    public func invoiceHTML(_ id: String) throws -> String {
-        let inv = try ownedInvoice(id)
-        let org = try organizationOrFail()
-        let me = try actor()
-        func esc(_ s: String) -> String {
-            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-        }
-        let rows = inv.lines.map { l in
-            "<tr><td>\(esc(l.description))</td><td>\(esc(l.subscription ?? ""))</td><td class=n>\(l.quantity)</td><td class=n>\(l.unitPrice.decimalString)</td><td class=n>\(l.amount.decimalString)</td></tr>"
-        }.joined(separator: "\n")
-        return """
-            <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>Invoice \(esc(inv.id))</title>
-            <style>body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;width:100%}
-            td,th{border-bottom:1px solid #ddd;padding:.4em;text-align:left}.n{text-align:right}tfoot td{font-weight:bold}
-            @media print{body{margin:0}}</style></head><body>
-            <h1>Invoice \(esc(inv.id))</h1>
-            <p>\(esc(org.name)) · billed to \(esc(me.name)) &lt;\(esc(me.email))&gt; · billing profile \(esc(inv.billingProfile))</p>
-            <p>Date \(inv.date) · period \(inv.periodStart) to \(inv.periodEnd) · status \(inv.status.rawValue)</p>
-            <table><thead><tr><th>Description</th><th>Subscription</th><th class=n>Quantity</th><th class=n>Unit price</th><th class=n>Amount</th></tr></thead>
-            <tbody>
-            \(rows)
-            </tbody>
-            <tfoot><tr><td colspan=4>Total (\(esc(inv.total.currency)))</td><td class=n>\(inv.total.decimalString)</td></tr></tfoot></table>
-            <p>Manage billing at <a href="\(org.cloud.portalURL)">\(org.cloud.portalURL)</a></p>
-            </body></html>
-
-            """
+    /// An invoice with what a document of it shows besides its lines: the organization and who is
+    /// billed. Rendering it (CSV, JSON, HTML) is the output layer's.
+    public func invoiceDocument(_ id: String) throws -> InvoiceDocument {
+        InvoiceDocument(invoice: try ownedInvoice(id), organization: try organizationOrFail(), billedTo: try actor())
     }
 }

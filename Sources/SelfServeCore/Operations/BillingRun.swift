@@ -14,10 +14,30 @@
 /// prorated by days: unit price × months × change × days left (the change day included) ÷ days of
 /// the period, rounded to the cent half away from zero, one line per change (negative for a
 /// decrease). A cancellation within 7 days of the period's start credits the unused days likewise.
+/// What one `billing run` did.
+public struct BillingRunReport: Sendable {
+    public var date: Day
+    public var invoices: [Invoice]
+    /// How many steps of each kind were processed (`renewed`, `trial_converted`, …), by name.
+    public var steps: [(String, Int)]
+    /// Subscriptions that could not be processed, with why; every other one was.
+    public var failures: [(subscription: String, message: String)]
+
+    /// The JSON of `billing run`.
+    public var shape: PlainValue {
+        var result: [(String, PlainValue)] = [("date", PlainValue(date)), ("invoices", .array(invoices.map { Shapes.invoice($0, lines: false) }))]
+        result += steps.map { ($0.0, PlainValue($0.1)) }
+        if !failures.isEmpty {
+            result.append(("failed", .array(failures.map { .object([("subscription", .string($0.subscription)), ("error", .string($0.message))]) })))
+        }
+        return .object(result)
+    }
+}
+
 extension CommandContext {
-    public func billingRun() throws -> PlainValue {
+    public func billingRun() throws -> BillingRunReport {
         var counts: [String: Int] = [:]
-        var failed: [PlainValue] = []
+        var failed: [(subscription: String, message: String)] = []
         for sub in try store.subscriptionsForBilling(on: today) {
             // Isolated: a subscription that cannot be processed is reported, and every other one is
             // still processed; its own changes are rolled back to before its first step.
@@ -28,7 +48,7 @@ extension CommandContext {
                 }
             } catch {
                 let message = (error as? SelfServeError)?.message ?? "\(error)"
-                failed.append(.object([("subscription", .string(sub.id)), ("error", .string(message))]))
+                failed.append((sub.id, message))
                 auditFailure("billing.settle", target: sub.id, [("message", .string(message))])
             }
         }
@@ -38,10 +58,8 @@ extension CommandContext {
             audit("billing.run", target: today.description,
                   summary + [("invoices", PlainValue(invoices.count)), ("failed", PlainValue(failed.count))])
         }
-        var result: [(String, PlainValue)] = [("date", PlainValue(today)), ("invoices", .array(invoices.map { Shapes.invoice($0, lines: false) }))]
-        result += summary
-        if !failed.isEmpty { result.append(("failed", .array(failed))) }
-        return .object(result)
+        return BillingRunReport(date: today, invoices: invoices, steps: counts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+                                failures: failed)
     }
 
     /// Every pending charge on an invoice: one per billing profile, day and currency. An issued
@@ -57,8 +75,7 @@ extension CommandContext {
             groups[Key(profile: charge.billingProfile, day: charge.day, currency: charge.line.amount.currency), default: []].append(charge)
         }
         var invoices: [Invoice] = []
-        for key in groups.keys.sorted() {
-            let charges = groups[key]!
+        for (key, charges) in groups.sorted(by: { $0.key < $1.key }) {
             var total = Money(minorUnits: 0, currency: key.currency)
             for c in charges { total = try total.adding(c.line.amount) }
             let status: Invoice.Status = charges.contains(where: \.failed) ? .pastDue : total.minorUnits < 0 ? .credit : .paid

@@ -26,29 +26,30 @@ public enum DemoData {
             try body(other)
             ctx.absorb(other)
         }
-        var subs: [String: String] = [:]
+        var powerBI = ""
+        var teams = ""
         try act("megan.bowen", daysAgo: 130) { c in
             _ = try c.addPaymentMethod(CardInput(number: "4242424242424242", expiry: expiry, securityCode: "123"),
                                        .init(holder: "Megan Bowen", address: PostalAddress(line1: "1 Microsoft Way", city: "Redmond", postalCode: "98052", country: "US")))
             let s = try c.buy(product: "power-bi-pro", licenses: 25, term: nil, paymentMethod: nil)
-            subs["bi"] = s["id"]?.stringValue
-            _ = try c.assign(subs["bi"]!, emails: ["megan.bowen", "alex.wilber", "diego.siciliani", "lee.gu", "joni.sherman", "lynne.robbins"].map(email))
+            powerBI = s.subscription.id
+            _ = try c.assign(powerBI, emails: ["megan.bowen", "alex.wilber", "diego.siciliani", "lee.gu", "joni.sherman", "lynne.robbins"].map(email))
             _ = try c.buy(product: "visio-plan-2", licenses: 5, term: nil, paymentMethod: nil)
         }
-        try act("megan.bowen", daysAgo: 50) { c in _ = try c.setLicenses(subs["bi"]!, total: 30) }
+        try act("megan.bowen", daysAgo: 50) { c in _ = try c.setLicenses(powerBI, total: 30) }
         try act("megan.bowen") { c in _ = try c.startTrial(product: "power-apps-premium", paymentMethod: nil) }
         try act("alex.wilber", daysAgo: 95) { c in
             _ = try c.addPaymentMethod(CardInput(number: "5555555555554444", expiry: expiry, securityCode: "321"),
                                        .init(holder: "Alex Wilber", address: PostalAddress(city: "Madrid", postalCode: "28001", country: "ES")))
             let s = try c.buy(product: "project-plan-3", licenses: 10, term: nil, paymentMethod: nil)
-            _ = try c.assign(s["id"]!.stringValue!, emails: ["alex.wilber", "isaiah.langer", "johanna.lorenz"].map(email))
+            _ = try c.assign(s.subscription.id, emails: ["alex.wilber", "isaiah.langer", "johanna.lorenz"].map(email))
         }
         try act("alex.wilber", daysAgo: 12) { c in
             let t = try c.buy(product: "teams-premium", licenses: 3, term: nil, paymentMethod: nil)
-            subs["teams"] = t["id"]?.stringValue
+            teams = t.subscription.id
         }
         try act("alex.wilber") { c in
-            _ = try c.cancel(subs["teams"]!, reason: "too_expensive", comment: "Trying the standard plan first")
+            _ = try c.cancel(teams, reason: "too_expensive", comment: "Trying the standard plan first")
         }
         try act("diego.siciliani", daysAgo: 70) { c in
             _ = try c.addPaymentMethod(CardInput(number: "378282246310005", expiry: expiry, securityCode: "1234"),

@@ -12,7 +12,8 @@ extension CommandContext {
 
     /// Validates and saves a card. The number and security code end here: only the brand, last 4
     /// digits, expiry, holder, address and a keyed fingerprint are stored.
-    public func addPaymentMethod(_ card: CardInput, _ details: CardDetails) throws -> PlainValue {
+    /// Saves a card (never its number or security code: brand, last four, expiry, fingerprint).
+    public func addPaymentMethod(_ card: CardInput, _ details: CardDetails) throws -> PaymentMethod {
         let me = try actor()
         guard me.kind == .member else { throw SelfServeError.forbidden("guests cannot add payment methods") }
         let valid = try CardValidator.validate(card, today: today, fingerprintKey: try fingerprintKey())
@@ -34,7 +35,7 @@ extension CommandContext {
         }
         audit("payment_method.add", target: pm.id, [("brand", .string(pm.brand.rawValue)), ("last4", .string(pm.last4)),
                                                     ("fingerprint", .string(pm.fingerprint))])
-        return try paymentMethodShape(pm)
+        return pm
     }
 
     func checkCardPolicy(_ card: ValidatedCard, holder: String, address: PostalAddress) throws {
@@ -67,7 +68,8 @@ extension CommandContext {
         return out
     }
 
-    func paymentMethodShape(_ pm: PaymentMethod) throws -> PlainValue {
+    /// A card as `payment-method show` prints it (with whether it pays for its owner's default profile).
+    public func paymentMethodShape(_ pm: PaymentMethod) throws -> PlainValue {
         let isDefault = try store.billingProfiles(owner: pm.owner, account: nil).contains { $0.isDefault && $0.paymentMethod == pm.id }
         return Shapes.paymentMethod(pm, isDefault: isDefault)
     }

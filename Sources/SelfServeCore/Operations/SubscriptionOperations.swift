@@ -44,7 +44,8 @@ extension CommandContext {
 
     // MARK: Buying
 
-    public func buy(product idOrName: String, licenses: Int, term: Term?, paymentMethod: String?) throws -> PlainValue {
+    /// Buys a subscription; returns it as `subscription show` reads it.
+    public func buy(product idOrName: String, licenses: Int, term: Term?, paymentMethod: String?) throws -> SubscriptionDetails {
         let me = try actor()
         let product = try product(idOrName)
         try requireBuyer(me, for: product)
@@ -69,7 +70,7 @@ extension CommandContext {
         audit("subscription.buy", target: sub.id, [("product", .string(product.id)), ("licenses", PlainValue(licenses)), ("term", .string(term.rawValue)),
                                                     ("unit_price", PlainValue(product.unitPrice)), ("payment_method", PlainValue(pm))])
         emit("subscription.purchased", target: sub.id, [("product", .string(product.id)), ("licenses", PlainValue(licenses))])
-        return Shapes.subscription(try details(sub.id), assigned: [])
+        return try details(sub.id)
     }
 
     func requireBuyer(_ me: User, for product: Product) throws {
@@ -227,7 +228,8 @@ extension CommandContext {
 
     // MARK: Trials
 
-    public func startTrial(product idOrName: String, paymentMethod: String?) throws -> PlainValue {
+    /// Starts a trial; returns its subscription.
+    public func startTrial(product idOrName: String, paymentMethod: String?) throws -> SubscriptionDetails {
         let me = try actor()
         let product = try product(idOrName)
         try requireBuyer(me, for: product)
@@ -259,7 +261,7 @@ extension CommandContext {
         audit("trial.start", target: sub.id, [("product", .string(product.id)), ("licenses", PlainValue(product.trialLicenses)),
                                               ("days", PlainValue(product.trialDays)), ("converts", .bool(sub.convertsAutomatically))])
         emit("trial.started", target: sub.id, [("product", .string(product.id))])
-        return Shapes.subscription(try details(sub.id), assigned: [])
+        return try details(sub.id)
     }
 
     public func convertTrial(_ id: String, licenses: Int?, paymentMethod: String?) throws -> PlainValue {

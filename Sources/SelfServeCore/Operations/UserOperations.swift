@@ -5,12 +5,12 @@ extension CommandContext {
         return .object([("email", .string(u.email)), ("name", .string(u.name)), ("role", .string(u.role.rawValue)), ("kind", .string(u.kind.rawValue))])
     }
 
-    public func addUser(email raw: String, name: String, guest: Bool, admin isAdmin: Bool) throws -> PlainValue {
+    public func addUser(email raw: String, name: String, guest: Bool, admin isAdmin: Bool) throws -> User {
         try admin("add users")
         let user = try newUser(email: raw, name: name, kind: guest ? .guest : .member, role: isAdmin ? .admin : .user)
         try store.insertUser(user)
         audit("user.add", target: user.email, [("name", .string(user.name)), ("kind", .string(user.kind.rawValue)), ("role", .string(user.role.rawValue))])
-        return Shapes.user(user)
+        return user
     }
 
     func newUser(email raw: String, name: String, kind: User.Kind, role: User.Role) throws -> User {

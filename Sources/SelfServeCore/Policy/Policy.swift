@@ -23,7 +23,7 @@ public struct PluginRecord: Hashable, Sendable {
     }
 }
 
-/// The hooks of PLUGINS.md, as the rules call them. Implementations compose every enabled plugin:
+/// The plugin hooks (README, "Plugins and automation"), as the rules call them. Implementations compose every enabled plugin:
 /// any deny wins, the smallest limit wins, plugins are asked in name order.
 public protocol PolicyEngine: AnyObject {
     /// Throws `policy_denied` or `policy_error` naming the plugin.

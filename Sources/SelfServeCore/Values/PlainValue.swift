@@ -1,6 +1,6 @@
 /// Plain data: what commands return, what the output formats render, what the audit log's details hold
 /// and what Lua sees as tables. Never live objects. Objects keep their keys in order, so that table columns
-/// and JSON read in the order of SPEC.md.
+/// and JSON read in a stable, documented field order.
 public indirect enum PlainValue: Hashable, Sendable {
     case null
     case bool(Bool)
@@ -52,7 +52,7 @@ extension PlainValue {
     public init(_ s: String?) { self = s.map { .string($0) } ?? .null }
     public init(_ i: Int) { self = .int(Int64(i)) }
     public init(_ d: Day?) { self = d.map { .string($0.description) } ?? .null }
-    /// Money as SPEC.md wants it in JSON: a decimal string with two decimals.
+    /// Money as JSON output carries it: a decimal string with two decimals.
     public init(_ m: Money) { self = .string(m.decimalString) }
 
     public var stringValue: String? { if case .string(let s) = self { return s }; return nil }
@@ -66,6 +66,7 @@ extension PlainValue {
     public var arrayValue: [PlainValue]? { if case .array(let a) = self { return a }; return nil }
     public var objectValue: [(String, PlainValue)]? { if case .object(let o) = self { return o }; return nil }
     public var isNull: Bool { if case .null = self { return true }; return false }
+    public var boolValue: Bool? { if case .bool(let b) = self { return b }; return nil }
 }
 
 extension PlainValue {

@@ -1,4 +1,5 @@
-/// The JSON shapes of SPEC.md, built from domain values. Field names here are the contract.
+/// The JSON shapes of the commands' output, built from domain values. Field names here are a stable
+/// contract: scripts read them.
 public enum Shapes {
     /// The columns of each list, in order: a CSV header (also of an empty list) and table columns that
     /// do not change from call to call, whichever fields the rows happen to have.
