@@ -5,7 +5,7 @@ let package = Package(
     name: "selfserve",
     platforms: [.macOS(.v13)],
     products: [
-        .executable(name: "selfserve", targets: ["selfserve"]),
+        .executable(name: "selfserve", targets: ["selfserve"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -35,7 +35,7 @@ let package = Package(
         .target(
             name: "SelfServeCore",
             dependencies: [
-                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Crypto", package: "swift-crypto")
             ]
         ),
         // The SQLite store (GRDB): schema, migrations, queries. The only place with SQL.
@@ -77,7 +77,10 @@ let package = Package(
 
         .testTarget(
             name: "SelfServeCoreTests",
-            dependencies: ["SelfServeCore", "SelfServeShell", "SelfServeCommands", "SelfServeLua", "SelfServeStore", "CLua", "CSupport"]
+            dependencies: [
+                "SelfServeCore", "SelfServeShell", "SelfServeCommands", "SelfServeLua", "SelfServeStore", "CLua",
+                "CSupport",
+            ]
         ),
         .testTarget(
             name: "SelfServeEndToEndTests",

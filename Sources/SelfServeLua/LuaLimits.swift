@@ -7,8 +7,11 @@ public struct LuaLimits: Sendable, Equatable {
 
     public static let defaultTimeLimitMilliseconds = 2000
 
-    public init(budget: Int64 = LuaState.defaultBudget, memoryLimit: Int = LuaState.defaultMemoryLimit,
-                timeLimitMilliseconds: Int = LuaLimits.defaultTimeLimitMilliseconds) {
+    public init(
+        budget: Int64 = LuaState.defaultBudget,
+        memoryLimit: Int = LuaState.defaultMemoryLimit,
+        timeLimitMilliseconds: Int = LuaLimits.defaultTimeLimitMilliseconds
+    ) {
         self.budget = budget
         self.memoryLimit = memoryLimit
         self.timeLimitMilliseconds = timeLimitMilliseconds
@@ -18,8 +21,12 @@ public struct LuaLimits: Sendable, Equatable {
     /// that is not a positive whole number keeps the default.
     public init(environment: [String: String]) {
         func positive(_ key: String) -> Int64? { environment[key].flatMap { Int64($0) }.flatMap { $0 > 0 ? $0 : nil } }
-        self.init(budget: positive("SELFSERVE_LUA_BUDGET") ?? LuaState.defaultBudget,
-                  memoryLimit: positive("SELFSERVE_LUA_MEMORY_MB").map { Int(min($0, 1 << 20)) << 20 } ?? LuaState.defaultMemoryLimit,
-                  timeLimitMilliseconds: positive("SELFSERVE_LUA_TIMEOUT_MS").map { Int(min($0, 3_600_000)) } ?? Self.defaultTimeLimitMilliseconds)
+        self.init(
+            budget: positive("SELFSERVE_LUA_BUDGET") ?? LuaState.defaultBudget,
+            memoryLimit: positive("SELFSERVE_LUA_MEMORY_MB").map { Int(min($0, 1 << 20)) << 20 }
+                ?? LuaState.defaultMemoryLimit,
+            timeLimitMilliseconds: positive("SELFSERVE_LUA_TIMEOUT_MS").map { Int(min($0, 3_600_000)) }
+                ?? Self.defaultTimeLimitMilliseconds
+        )
     }
 }

@@ -39,13 +39,20 @@ public final class LuaPolicyEngine: PolicyEngine {
         let records = try store.plugins().filter(\.enabled)
         var next: [Plugin] = []
         for record in records {
-            if let p = loaded[record.name], p.sha256 == record.sha256 { next.append(p); continue }
+            if let p = loaded[record.name], p.sha256 == record.sha256 {
+                next.append(p)
+                continue
+            }
             do {
                 let p = try Plugin(source: record.source, file: record.name + ".lua", api: api, limits: limits)
                 loaded[record.name] = p
                 next.append(p)
             } catch let e as SelfServeError {
-                throw SelfServeError(.policyError, "\(record.name): cannot be loaded: \(e.message)", plugin: record.name)
+                throw SelfServeError(
+                    .policyError,
+                    "\(record.name): cannot be loaded: \(e.message)",
+                    plugin: record.name
+                )
             }
         }
         active = next
@@ -63,14 +70,22 @@ public final class LuaPolicyEngine: PolicyEngine {
             case .bool(false):
                 let second = results.count > 1 ? results[1] : .null
                 guard second.isNull || second.stringValue != nil else {
-                    throw SelfServeError(.policyError, "\(p.name): \(hook.rawValue) denied with \(JSON.write(second).prefix(80)) instead of a message", plugin: p.name)
+                    throw SelfServeError(
+                        .policyError,
+                        "\(p.name): \(hook.rawValue) denied with \(JSON.write(second).prefix(80)) instead of a message",
+                        plugin: p.name
+                    )
                 }
                 // A plugin's words reach terminals and logs: no control characters, no novels.
                 let message = Sanitize.forDisplay(String((second.stringValue ?? "denied").prefix(500)))
                 decisions.append("\(p.name): \(hook.rawValue) denied: \(message)")
                 throw SelfServeError(.policyDenied, "\(p.name): \(message)", plugin: p.name)
             default:
-                throw SelfServeError(.policyError, "\(p.name): \(hook.rawValue) returned \(JSON.write(first)); a hook returns nothing, true, or false and a message", plugin: p.name)
+                throw SelfServeError(
+                    .policyError,
+                    "\(p.name): \(hook.rawValue) returned \(JSON.write(first)); a hook returns nothing, true, or false and a message",
+                    plugin: p.name
+                )
             }
         }
     }
@@ -86,7 +101,11 @@ public final class LuaPolicyEngine: PolicyEngine {
                 decisions.append("\(p.name): license_limit \(n)")
                 if best == nil || n < best!.0 { best = (n, p.name) }
             case let v:
-                throw SelfServeError(.policyError, "\(p.name): license_limit returned \(JSON.write(v)); it returns a whole number or nil", plugin: p.name)
+                throw SelfServeError(
+                    .policyError,
+                    "\(p.name): license_limit returned \(JSON.write(v)); it returns a whole number or nil",
+                    plugin: p.name
+                )
             }
         }
         return best

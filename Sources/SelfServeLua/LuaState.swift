@@ -48,7 +48,10 @@ public final class LuaState {
         self.memoryLimit = memoryLimit
         alloc = .allocate(capacity: 1)
         alloc.initialize(to: ss_alloc_state(used: 0, limit: memoryLimit, enforcing: 0, exceeded: 0, stop_reason: 0))
-        guard let state = ss_new_state(alloc) else { alloc.deallocate(); throw SelfServeError.invalid("cannot create a Lua state") }
+        guard let state = ss_new_state(alloc) else {
+            alloc.deallocate()
+            throw SelfServeError.invalid("cannot create a Lua state")
+        }
         L = state
         try openSandbox(flavor)
     }
@@ -153,7 +156,9 @@ public final class LuaState {
             throw SelfServeError.invalid("internal: sandbox prelude: \(popString())")
         }
         lua_pushboolean(L, flavor == .script ? 1 : 0)
-        guard ss_lua_pcall(L, 1, 1, 0) == LUA_OK else { throw SelfServeError.invalid("internal: sandbox prelude: \(popString())") }
+        guard ss_lua_pcall(L, 1, 1, 0) == LUA_OK else {
+            throw SelfServeError.invalid("internal: sandbox prelude: \(popString())")
+        }
         handlerRef = luaL_ref(L, ss_lua_registryindex())
     }
 
@@ -161,7 +166,13 @@ public final class LuaState {
 
     /// Loads and runs a text chunk; returns its results.
     @discardableResult
-    public func run(_ source: String, chunkName: String, arguments: [PlainValue] = [], results: Int32 = LUA_MULTRET, budget: Int64 = LuaState.defaultBudget) throws -> [PlainValue] {
+    public func run(
+        _ source: String,
+        chunkName: String,
+        arguments: [PlainValue] = [],
+        results: Int32 = LUA_MULTRET,
+        budget: Int64 = LuaState.defaultBudget
+    ) throws -> [PlainValue] {
         let base = lua_gettop(L)
         try load(source, chunkName: chunkName)
         return try callLoaded(base: base, arguments: arguments, results: results, budget: budget)
@@ -181,11 +192,16 @@ public final class LuaState {
     }
 
     /// Calls the function at `base + 1` with the `argumentCount` values above it; returns its results.
-    func callPrepared(base: Int32, argumentCount: Int32, results: Int32 = LUA_MULTRET, budget: Int64) throws -> [PlainValue] {
+    func callPrepared(
+        base: Int32,
+        argumentCount: Int32,
+        results: Int32 = LUA_MULTRET,
+        budget: Int64
+    ) throws -> [PlainValue] {
         try protectedCall(base: base, argumentCount: argumentCount, results: results, budget: budget)
         defer { lua_settop(L, base) }
         do {
-            return try (base + 2 ..< lua_gettop(L) + 1).map { try convert($0) }
+            return try (base + 2..<lua_gettop(L) + 1).map { try convert($0) }
         } catch let e as ConversionError {
             throw Failure.error(message: "returned \(e), which is refused", value: nil)
         }
@@ -222,13 +238,21 @@ public final class LuaState {
     }
 
     /// Calls `table[field]` (a function) with arguments, where `table` is a registry reference.
-    public func callField(_ tableRef: Int32, _ field: String, _ arguments: [PlainValue], budget: Int64 = LuaState.defaultBudget) throws -> [PlainValue]? {
+    public func callField(
+        _ tableRef: Int32,
+        _ field: String,
+        _ arguments: [PlainValue],
+        budget: Int64 = LuaState.defaultBudget
+    ) throws -> [PlainValue]? {
         let base = lua_gettop(L)
         lua_rawgeti(L, ss_lua_registryindex(), lua_Integer(tableRef))
         lua_pushstring(L, field)
         lua_rawget(L, -2)
         ss_lua_remove(L, -2)
-        guard ss_lua_isfunction(L, -1) != 0 else { lua_settop(L, base); return nil }
+        guard ss_lua_isfunction(L, -1) != 0 else {
+            lua_settop(L, base)
+            return nil
+        }
         return try callLoaded(base: base, arguments: arguments, results: LUA_MULTRET, budget: budget)
     }
 
@@ -239,7 +263,10 @@ public final class LuaState {
         try protectedCall(base: base, argumentCount: 0, results: 1, budget: budget)
         defer { lua_settop(L, base) }
         guard ss_lua_istable(L, -1) != 0 else {
-            throw Failure.error(message: "the file must return a table (it returned \(String(cString: ss_lua_typename_at(L, -1))))", value: nil)
+            throw Failure.error(
+                message: "the file must return a table (it returned \(String(cString: ss_lua_typename_at(L, -1))))",
+                value: nil
+            )
         }
         return luaL_ref(L, ss_lua_registryindex())
     }
@@ -252,7 +279,9 @@ public final class LuaState {
         var out: [(String, String)] = []
         lua_pushnil(L)
         while lua_next(L, -2) != 0 {
-            let key = lua_type(L, -2) == LUA_TSTRING ? String(cString: ss_lua_tostring(L, -2)) : "[\(String(cString: ss_lua_typename_at(L, -2)))]"
+            let key =
+                lua_type(L, -2) == LUA_TSTRING
+                ? String(cString: ss_lua_tostring(L, -2)) : "[\(String(cString: ss_lua_typename_at(L, -2)))]"
             out.append((key, String(cString: ss_lua_typename_at(L, -1))))
             ss_lua_pop(L, 1)
         }
@@ -280,7 +309,9 @@ public final class LuaState {
         var names: [String] = []
         lua_pushnil(L)
         while lua_next(L, -2) != 0 {
-            if lua_type(L, -2) == LUA_TSTRING && ss_lua_isfunction(L, -1) != 0 { names.append(String(cString: ss_lua_tostring(L, -2))) }
+            if lua_type(L, -2) == LUA_TSTRING && ss_lua_isfunction(L, -1) != 0 {
+                names.append(String(cString: ss_lua_tostring(L, -2)))
+            }
             ss_lua_pop(L, 1)
         }
         return names.sorted()
@@ -401,7 +432,12 @@ public final class LuaState {
         return try convert(lua_absindex(L, index), depth: 0, remaining: &remaining, path: &path)
     }
 
-    private func convert(_ i: Int32, depth: Int, remaining: inout Int, path: inout Set<UnsafeRawPointer>) throws -> PlainValue {
+    private func convert(
+        _ i: Int32,
+        depth: Int,
+        remaining: inout Int,
+        path: inout Set<UnsafeRawPointer>
+    ) throws -> PlainValue {
         remaining -= 1
         guard remaining >= 0 else { throw ConversionError.tooLarge }
         switch lua_type(L, i) {
@@ -416,7 +452,9 @@ public final class LuaState {
             return .string(String(decoding: UnsafeRawBufferPointer(start: p, count: len), as: UTF8.self))
         case LUA_TTABLE:
             guard depth < Self.maxConvertedDepth else { throw ConversionError.tooDeep }
-            guard let identity = lua_topointer(L, i), path.insert(identity).inserted else { throw ConversionError.cycle }
+            guard let identity = lua_topointer(L, i), path.insert(identity).inserted else {
+                throw ConversionError.cycle
+            }
             defer { path.remove(identity) }
             let base = lua_gettop(L)
             defer { lua_settop(L, base) }
@@ -425,11 +463,16 @@ public final class LuaState {
             while lua_next(L, i) != 0 {
                 let key: PlainValue
                 switch lua_type(L, -2) {
-                case LUA_TSTRING: key = try convert(lua_absindex(L, -2), depth: depth + 1, remaining: &remaining, path: &path)
+                case LUA_TSTRING:
+                    key = try convert(lua_absindex(L, -2), depth: depth + 1, remaining: &remaining, path: &path)
                 case LUA_TNUMBER where lua_isinteger(L, -2) != 0: key = .int(Int64(ss_lua_tointeger(L, -2)))
                 default: key = .null
                 }
-                if !key.isNull { pairs.append((key, try convert(lua_absindex(L, -1), depth: depth + 1, remaining: &remaining, path: &path))) }
+                if !key.isNull {
+                    pairs.append(
+                        (key, try convert(lua_absindex(L, -1), depth: depth + 1, remaining: &remaining, path: &path))
+                    )
+                }
                 ss_lua_pop(L, 1)
             }
             let ints = pairs.compactMap { $0.0.intValue }.sorted()
@@ -458,7 +501,12 @@ private let luaSwiftTrampoline: ss_swift_function = { L, context, tag in
 
 extension LuaState {
     /// Runs a chunk with a referenced table and one more value as its arguments (`...`).
-    func runWithTable(_ source: String, table: Int32, extra: PlainValue, budget: Int64 = LuaState.defaultBudget) throws -> [PlainValue] {
+    func runWithTable(
+        _ source: String,
+        table: Int32,
+        extra: PlainValue,
+        budget: Int64 = LuaState.defaultBudget
+    ) throws -> [PlainValue] {
         let base = lua_gettop(L)
         try load(source, chunkName: "=tests")
         // The table goes as a live Lua value, not a copy: the chunk calls its functions.

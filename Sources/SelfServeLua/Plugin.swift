@@ -18,8 +18,10 @@ public final class Plugin {
     /// Loading is parsing in C, which no limit stops: the source is kept small instead.
     public static let maxSourceBytes = 1 << 20
 
-    public static let hookNames = ["before_purchase", "before_set_licenses", "before_assign", "before_cancel",
-                                   "validate_payment_method", "license_limit", "on_event"]
+    public static let hookNames = [
+        "before_purchase", "before_set_licenses", "before_assign", "before_cancel",
+        "validate_payment_method", "license_limit", "on_event",
+    ]
     static let knownFields = Set(hookNames + ["name", "version", "description", "cancellation_reasons", "tests"])
 
     /// Loads and validates a plugin's source. Every problem is an `invalid_argument` naming what is wrong.
@@ -46,13 +48,15 @@ public final class Plugin {
         let fields = self.lua.fieldTypes(self.table)
         var problems: [String] = []
         for (key, type) in fields where !Self.knownFields.contains(key) {
-            let suggestion = Suggestion.closest(key, among: Self.knownFields.sorted()).map { " (did you mean '\($0)'?)" } ?? ""
+            let suggestion =
+                Suggestion.closest(key, among: Self.knownFields.sorted()).map { " (did you mean '\($0)'?)" } ?? ""
             problems.append("unknown field '\(key)' (\(type))\(suggestion)")
         }
         for (key, type) in fields where Self.hookNames.contains(key) && type != "function" {
             problems.append("'\(key)' must be a function, not a \(type)")
         }
-        let lua = self.lua, table = self.table
+        let lua = self.lua
+        let table = self.table
         let field = { (key: String) throws -> PlainValue in
             do { return try lua.field(table, key) } catch {
                 throw SelfServeError.invalid("\(file): '\(key)' holds \(error), which is refused")
@@ -62,7 +66,9 @@ public final class Plugin {
         guard let name = nameValue.stringValue, !name.isEmpty else {
             throw SelfServeError.invalid("\(file): the plugin table needs a name = \"…\" ([a-z0-9_-]+)")
         }
-        if !name.allSatisfy({ ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "_" || $0 == "-" }) || name.count > 64 {
+        if !name.allSatisfy({ ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "_" || $0 == "-" })
+            || name.count > 64
+        {
             problems.append("name '\(Sanitize.forDisplay(name))' must match [a-z0-9_-]+ (at most 64 characters)")
         }
         self.name = name
@@ -75,24 +81,41 @@ public final class Plugin {
             if let items = rawReasons.arrayValue {
                 for (i, r) in items.enumerated() {
                     guard let code = r["code"]?.stringValue, !code.isEmpty,
-                          code.allSatisfy({ ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "_" }) else {
-                        problems.append("cancellation_reasons[\(i + 1)] needs a code of [a-z0-9_]+"); continue
+                        code.allSatisfy({ ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "_" })
+                    else {
+                        problems.append("cancellation_reasons[\(i + 1)] needs a code of [a-z0-9_]+")
+                        continue
                     }
                     guard let raw = r["label"]?.stringValue, !raw.isEmpty else {
-                        problems.append("cancellation_reasons[\(i + 1)] (\(code)) needs a label"); continue
+                        problems.append("cancellation_reasons[\(i + 1)] (\(code)) needs a label")
+                        continue
                     }
                     guard let label = try? Sanitize.name(raw, field: "label") else {
-                        problems.append("cancellation_reasons[\(i + 1)] (\(code)): a label is one line of at most 200 characters without control characters"); continue
+                        problems.append(
+                            "cancellation_reasons[\(i + 1)] (\(code)): a label is one line of at most 200 characters without control characters"
+                        )
+                        continue
                     }
-                    if reasons.contains(where: { $0.code == code }) { problems.append("cancellation reason '\(code)' appears twice") }
-                    reasons.append(CancellationReason(code: code, label: label, commentRequired: r["comment_required"] == .bool(true), source: name))
+                    if reasons.contains(where: { $0.code == code }) {
+                        problems.append("cancellation reason '\(code)' appears twice")
+                    }
+                    reasons.append(
+                        CancellationReason(
+                            code: code,
+                            label: label,
+                            commentRequired: r["comment_required"] == .bool(true),
+                            source: name
+                        )
+                    )
                 }
             } else {
                 problems.append("cancellation_reasons must be a list of {code, label, comment_required}")
             }
         }
         if !problems.isEmpty {
-            throw SelfServeError.invalid("\(file): plugin '\(Sanitize.forDisplay(name))' is not valid:\n  " + problems.joined(separator: "\n  "))
+            throw SelfServeError.invalid(
+                "\(file): plugin '\(Sanitize.forDisplay(name))' is not valid:\n  " + problems.joined(separator: "\n  ")
+            )
         }
         self.reasons = reasons
         self.hooks = fields.filter { Self.hookNames.contains($0.0) }.map(\.0)
@@ -136,4 +159,3 @@ public final class Plugin {
         return results
     }
 }
-

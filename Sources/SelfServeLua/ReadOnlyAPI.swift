@@ -34,7 +34,9 @@ public final class ReadOnlyAPI {
 
     func viewer(_ store: Store) throws -> Viewer? {
         guard case .actingUser(let who) = audience else { return nil }
-        guard let raw = who(), let email = try? Email.normalize(raw), let user = try store.user(email: email), user.status == .active else {
+        guard let raw = who(), let email = try? Email.normalize(raw), let user = try store.user(email: email),
+            user.status == .active
+        else {
             return .nobody
         }
         return Viewer(email: user.email, isAdmin: user.isAdmin, isUser: true)
@@ -65,14 +67,22 @@ public final class ReadOnlyAPI {
     public func beginCall() { linesThisCall = 0 }
 
     public func takeLogs() -> [String] {
-        defer { logs = []; dropped = 0 }
+        defer {
+            logs = []
+            dropped = 0
+        }
         return dropped == 0 ? logs : logs + ["(\(dropped) more log line\(dropped == 1 ? "" : "s") dropped)"]
     }
 
     public func log(_ message: String) {
-        guard linesThisCall < Self.maxLinesPerCall else { dropped += 1; return }
+        guard linesThisCall < Self.maxLinesPerCall else {
+            dropped += 1
+            return
+        }
         linesThisCall += 1
-        logs.append(message.count > Self.maxLineCharacters ? String(message.prefix(Self.maxLineCharacters)) + "…" : message)
+        logs.append(
+            message.count > Self.maxLineCharacters ? String(message.prefix(Self.maxLineCharacters)) + "…" : message
+        )
     }
 
     func read(_ body: (Store) throws -> PlainValue) throws -> PlainValue {
@@ -108,10 +118,15 @@ public final class ReadOnlyAPI {
         lua.register("ss", "subscriptions") { [unowned self] l in
             let q = l.argument(1)
             let status = q["status"]?.stringValue.flatMap(Subscription.Status.init(rawValue:))
-            if q["status"]?.stringValue != nil && status == nil { return l.raise(.string("ss.subscriptions: unknown status")) }
+            if q["status"]?.stringValue != nil && status == nil {
+                return l.raise(.string("ss.subscriptions: unknown status"))
+            }
             return guarded(l) { store in
-                let asked = SubscriptionFilter(buyer: q["buyer"]?.stringValue.map { $0.lowercased() }, product: q["product"]?.stringValue,
-                                               statuses: status.map { [$0] })
+                let asked = SubscriptionFilter(
+                    buyer: q["buyer"]?.stringValue.map { $0.lowercased() },
+                    product: q["product"]?.stringValue,
+                    statuses: status.map { [$0] }
+                )
                 guard let filter = narrowed(asked, for: try viewer(store)) else { return .array([]) }
                 return .array(try store.subscriptionDetails(filter: filter).map { Shapes.subscription($0) })
             }
@@ -119,8 +134,11 @@ public final class ReadOnlyAPI {
         lua.register("ss", "assigned_count") { [unowned self] l in
             let q = l.argument(1)
             return guarded(l) { store in
-                let asked = SubscriptionFilter(buyer: q["buyer"]?.stringValue.map { $0.lowercased() }, product: q["product"]?.stringValue,
-                                               statuses: [.trial, .active, .pastDue, .canceled, .expired])
+                let asked = SubscriptionFilter(
+                    buyer: q["buyer"]?.stringValue.map { $0.lowercased() },
+                    product: q["product"]?.stringValue,
+                    statuses: [.trial, .active, .pastDue, .canceled, .expired]
+                )
                 guard let filter = narrowed(asked, for: try viewer(store)) else { return PlainValue(0) }
                 return PlainValue(try store.subscriptionDetails(filter: filter).reduce(0) { $0 + $1.licensesAssigned })
             }

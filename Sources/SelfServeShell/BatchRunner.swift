@@ -17,7 +17,14 @@ public final class BatchRunner {
     /// A line read for a card that turned out to be a command: it runs next.
     private var pushedBack: String?
 
-    public init(interpreter: Interpreter, name: String, bail: Bool, atomic: Bool, dryRun: Bool = false, lines: @escaping () throws -> String?) {
+    public init(
+        interpreter: Interpreter,
+        name: String,
+        bail: Bool,
+        atomic: Bool,
+        dryRun: Bool = false,
+        lines: @escaping () throws -> String?
+    ) {
         self.interpreter = interpreter
         self.name = name
         self.bail = bail
@@ -62,7 +69,8 @@ public final class BatchRunner {
     /// command looks like this, so such a line is never run or echoed as one.
     static func isCardData(_ line: String) -> Bool {
         let t = line.utf8.filter { $0 != 13 }
-        return t.contains { $0 >= 48 && $0 <= 57 } && t.allSatisfy { ($0 >= 48 && $0 <= 57) || $0 == 32 || $0 == 9 || $0 == 45 || $0 == 47 }
+        return t.contains { $0 >= 48 && $0 <= 57 }
+            && t.allSatisfy { ($0 >= 48 && $0 <= 57) || $0 == 32 || $0 == 9 || $0 == 45 || $0 == 47 }
     }
 
     /// Runs everything; returns the process exit code (0 when every command succeeded, else 1).
@@ -89,7 +97,11 @@ public final class BatchRunner {
                 first = line
             } catch {
                 // A file that cannot be read to its end: an atomic batch keeps none of it.
-                _ = finish(.failed((error as? SelfServeError) ?? .invalid("\(error)"), json: interpreter.format == .json), line: lineNumber, failures: &failures)
+                _ = finish(
+                    .failed((error as? SelfServeError) ?? .invalid("\(error)"), json: interpreter.format == .json),
+                    line: lineNumber,
+                    failures: &failures
+                )
                 break loop
             }
             let start = lineNumber
@@ -97,11 +109,23 @@ public final class BatchRunner {
                 // Card lines no command asked for (a short card block, a command that failed to
                 // parse): skipped with the ones that follow, and never shown.
                 while let more = try? physicalLine() {
-                    if !Self.isCardData(more) { pushBack(more); break }
+                    if !Self.isCardData(more) {
+                        pushBack(more)
+                        break
+                    }
                 }
                 let lines = lineNumber > start ? "lines \(start)-\(lineNumber)" : "line \(start)"
-                if case .exit = finish(.failed(SelfServeError(.usage, "card data outside a --card-stdin command (\(lines)); skipped, not shown"),
-                                               json: interpreter.format == .json), line: start, failures: &failures) {
+                if case .exit = finish(
+                    .failed(
+                        SelfServeError(
+                            .usage,
+                            "card data outside a --card-stdin command (\(lines)); skipped, not shown"
+                        ),
+                        json: interpreter.format == .json
+                    ),
+                    line: start,
+                    failures: &failures
+                ) {
                     return 1
                 }
                 if bail && failures > 0 { break loop }
@@ -129,7 +153,11 @@ public final class BatchRunner {
             interpreter.err.writeLine(Sanitize.forDisplayKeepingNewlines(session.endDryRun()))
         } else if atomic && session.inTransaction {
             do { try session.commit() } catch {
-                report((error as? SelfServeError) ?? .invalid("\(error)"), json: interpreter.format == .json, line: lineNumber)
+                report(
+                    (error as? SelfServeError) ?? .invalid("\(error)"),
+                    json: interpreter.format == .json,
+                    line: lineNumber
+                )
                 failures += 1
             }
         } else if session.inTransaction {
@@ -148,7 +176,9 @@ public final class BatchRunner {
         report(e, json: json, line: line)
         guard atomic else { return .ok }
         try? interpreter.session.rollback()
-        interpreter.err.writeLine("\(name == "-" ? "<stdin>" : name): rolled back: the batch is atomic and line \(line) failed")
+        interpreter.err.writeLine(
+            "\(name == "-" ? "<stdin>" : name): rolled back: the batch is atomic and line \(line) failed"
+        )
         interpreter.out.flush()
         return .exit
     }

@@ -20,7 +20,10 @@ public struct Completer {
             return filter(CompletionEngine.candidates(after: [], word: word) + Interpreter.builtins, word)
         }
         switch words[0] {
-        case "help": return CompletionEngine.candidates(after: Array(words.dropFirst()), word: word).filter { !$0.hasPrefix("-") }
+        case "help":
+            return CompletionEngine.candidates(after: Array(words.dropFirst()), word: word).filter {
+                !$0.hasPrefix("-")
+            }
         case "format": return filter(OutputFormat.allCases.filter { $0 != .html }.map(\.rawValue), word)
         case "timing": return filter(["on", "off"], word)
         default: break

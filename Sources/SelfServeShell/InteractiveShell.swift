@@ -28,7 +28,9 @@ public final class InteractiveShell {
         ss_install_sigint_handler()
         let err = interpreter.err
         if (try? interpreter.session.withStore { try $0.organization() }) == nil {
-            err.writeLine("No organization in \(interpreter.session.databasePath) yet: run 'init --org NAME --admin EMAIL' (add --demo for sample data).")
+            err.writeLine(
+                "No organization in \(interpreter.session.databasePath) yet: run 'init --org NAME --admin EMAIL' (add --demo for sample data)."
+            )
         } else {
             err.writeLine("selfserve shell. 'help' lists commands, Tab completes, Ctrl-D or 'exit' leaves.")
         }
@@ -37,7 +39,11 @@ public final class InteractiveShell {
             interpreter.out.flush()
             err.flush()
             let (line, interrupted) = editor.readLine(prompt: prompt)
-            if interrupted { err.writeLine("^C"); err.flush(); continue }
+            if interrupted {
+                err.writeLine("^C")
+                err.flush()
+                continue
+            }
             guard let first = line else { break }  // Ctrl-D
             // Ctrl-C abandons a command's continuation or a chunk (shown as ^C); so does Ctrl-D, which
             // says nothing inside a command's continuation.

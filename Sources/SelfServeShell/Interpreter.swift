@@ -38,7 +38,13 @@ public final class Interpreter {
         }
     }
 
-    public init(session: Session, format: OutputFormat, interactive: Bool, out: OutputStream = .standardOutput, err: OutputStream = .standardError) {
+    public init(
+        session: Session,
+        format: OutputFormat,
+        interactive: Bool,
+        out: OutputStream = .standardOutput,
+        err: OutputStream = .standardError
+    ) {
         self.session = session
         self.format = format
         self.interactive = interactive
@@ -52,7 +58,9 @@ public final class Interpreter {
         try renderer.renderStream(result) { out.write($0) }
     }
 
-    public static let builtins = ["format", "timing", "begin", "commit", "rollback", "lua", "history", "help", "exit", "quit"]
+    public static let builtins = [
+        "format", "timing", "begin", "commit", "rollback", "lua", "history", "help", "exit", "quit",
+    ]
 
     /// Help for the commands only the shell (and batches) have; `help` alone lists them after the registry's.
     public static let builtinHelp: [(String, String)] = [
@@ -61,7 +69,10 @@ public final class Interpreter {
         ("begin", "begin — open a transaction: the following commands are kept only at 'commit'."),
         ("commit", "commit — keep everything since 'begin' (plugins hear about it now)."),
         ("rollback", "rollback — undo everything since 'begin'."),
-        ("lua", "lua — run a Lua chunk typed on the following lines, up to a line holding only '.', as the acting user (ss.exec, ss.subscriptions, …)."),
+        (
+            "lua",
+            "lua — run a Lua chunk typed on the following lines, up to a line holding only '.', as the acting user (ss.exec, ss.subscriptions, …)."
+        ),
         ("history", "history — the lines typed before (lines holding a card number are never kept)."),
         ("help", "help [COMMAND] — help for a command, or the list of commands."),
         ("exit", "exit, quit or Ctrl-D — leave the shell."),
@@ -72,14 +83,20 @@ public final class Interpreter {
         guard let first = words.first else { return .ok }
         do {
             if session.dryRunAll && ["begin", "commit", "rollback"].contains(first) {
-                throw SelfServeError(.usage, "\(first) is refused in a dry run: the whole run is one transaction that is rolled back")
+                throw SelfServeError(
+                    .usage,
+                    "\(first) is refused in a dry run: the whole run is one transaction that is rolled back"
+                )
             }
             switch first {
             case "exit", "quit":
                 return .exit
             case "format":
                 guard words.count == 2, let f = OutputFormat(rawValue: words[1]), f != .html else {
-                    if words.count == 1 { out.writeLine(format.rawValue); return .ok }
+                    if words.count == 1 {
+                        out.writeLine(format.rawValue)
+                        return .ok
+                    }
                     throw SelfServeError(.usage, "format takes one of: table, json, ndjson, csv")
                 }
                 format = f
@@ -106,7 +123,10 @@ public final class Interpreter {
                 if interactive { err.writeLine("rolled back") }
                 return .ok
             case "lua":
-                throw SelfServeError(.usage, "lua reads a chunk on the following lines, ended by a line holding only '.'")
+                throw SelfServeError(
+                    .usage,
+                    "lua reads a chunk on the following lines, ended by a line holding only '.'"
+                )
             case "help" where words.count == 2 && Self.builtins.contains(words[1]):
                 out.writeLine(Self.builtinHelp.first { $0.0 == words[1] }?.1 ?? "")
                 return .ok
@@ -116,7 +136,9 @@ public final class Interpreter {
                 for (_, text) in Self.builtinHelp { out.writeLine("  " + text) }
                 return .ok
             case "history":
-                for (i, line) in history().enumerated() { out.writeLine(String(format: "%5d  ", i + 1) + Sanitize.forDisplayKeepingNewlines(line)) }
+                for (i, line) in history().enumerated() {
+                    out.writeLine(String(format: "%5d  ", i + 1) + Sanitize.forDisplayKeepingNewlines(line))
+                }
                 return .ok
             default:
                 return try runCommand(words)
@@ -133,7 +155,8 @@ public final class Interpreter {
         var lines: [String] = []
         for line in message.split(separator: "\n", omittingEmptySubsequences: false) {
             var l = String(line)
-            for (prefix, suffix) in [("See 'selfserve ", "--help'."), ("Usage: selfserve ", "--help")] where l.hasPrefix(prefix) && l.hasSuffix(suffix) {
+            for (prefix, suffix) in [("See 'selfserve ", "--help'."), ("Usage: selfserve ", "--help")]
+            where l.hasPrefix(prefix) && l.hasSuffix(suffix) {
                 let path = l.dropFirst(prefix.count).dropLast(suffix.count).trimmingCharacters(in: .whitespaces)
                 l = path.isEmpty ? "Type 'help' for the list of commands." : "See 'help \(path)'."
             }

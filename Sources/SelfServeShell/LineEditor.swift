@@ -62,7 +62,11 @@ final class LineEditor {
     /// History holds commands people typed: readable by its owner only, created before libedit writes it.
     static func ensurePrivateFile(_ path: String) {
         let dir = (path as NSString).deletingLastPathComponent
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try? FileManager.default.createDirectory(
+            atPath: dir,
+            withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700]
+        )
         let fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
         if fd >= 0 { close(fd) }
         chmod(path, 0o600)
@@ -73,13 +77,22 @@ nonisolated(unsafe) private var activeCompleter: ((String, String) -> [String])?
 
 /// libedit's completion entry point: the candidates for the word between `start` and `end`,
 /// as a NULL-terminated array whose first entry is their common prefix. libedit frees it all.
-private func completeLine(_ text: UnsafePointer<CChar>?, _ start: Int32, _ end: Int32) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+private func completeLine(
+    _ text: UnsafePointer<CChar>?,
+    _ start: Int32,
+    _ end: Int32
+) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
     rl_attempted_completion_over = 1
     guard let text, let completer = activeCompleter else { return nil }
     let word = String(cString: text)
     var before = ""
     if let buffer = rl_line_buffer {
-        let bytes = Array(UnsafeBufferPointer(start: UnsafeRawPointer(buffer).assumingMemoryBound(to: UInt8.self), count: Int(strlen(buffer))))
+        let bytes = Array(
+            UnsafeBufferPointer(
+                start: UnsafeRawPointer(buffer).assumingMemoryBound(to: UInt8.self),
+                count: Int(strlen(buffer))
+            )
+        )
         before = String(decoding: bytes.prefix(max(0, Int(start))), as: UTF8.self)
     }
     let candidates = completer(before, word)
@@ -90,7 +103,10 @@ private func completeLine(_ text: UnsafePointer<CChar>?, _ start: Int32, _ end: 
     }
     // malloc'd, since libedit frees it with free(): [common prefix, each candidate…, NULL]. A single
     // match is [it, it, NULL]: libedit reads matches[2] to recognise it and append a space.
-    let array = malloc(MemoryLayout<UnsafeMutablePointer<CChar>?>.stride * (candidates.count + 2))!.bindMemory(to: UnsafeMutablePointer<CChar>?.self, capacity: candidates.count + 2)
+    let array = malloc(MemoryLayout<UnsafeMutablePointer<CChar>?>.stride * (candidates.count + 2))!.bindMemory(
+        to: UnsafeMutablePointer<CChar>?.self,
+        capacity: candidates.count + 2
+    )
     array[0] = strdup(common)
     for (i, c) in candidates.enumerated() { array[i + 1] = strdup(c) }
     array[candidates.count + 1] = nil

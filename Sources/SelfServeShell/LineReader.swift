@@ -1,8 +1,9 @@
 import Foundation
+import SelfServeCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import SelfServeCore
 
 /// The lines of a batch, from a file or stdin, as editors on every system write them: LF, CRLF and CR
 /// all end a line, and a UTF-8 byte-order mark at the start is dropped. (Swift's `"\r\n"` is one
@@ -32,7 +33,10 @@ final class LineReader {
         while true {
             if let end = buffer[position...].firstIndex(where: { $0 == 10 || $0 == 13 }) {
                 // A CR at the end of what was read so far may be the first half of a CRLF.
-                if buffer[end] == 13 && end + 1 == buffer.count && !atEnd { fill(); continue }
+                if buffer[end] == 13 && end + 1 == buffer.count && !atEnd {
+                    fill()
+                    continue
+                }
                 let line = Array(buffer[position..<end])
                 position = end + (buffer[end] == 13 && end + 1 < buffer.count && buffer[end + 1] == 10 ? 2 : 1)
                 return try decode(line)
@@ -58,7 +62,10 @@ final class LineReader {
     }
 
     private func fill() {
-        guard let fd else { atEnd = true; return }
+        guard let fd else {
+            atEnd = true
+            return
+        }
         if position > 65536 {
             buffer.removeFirst(position)
             position = 0
@@ -67,7 +74,10 @@ final class LineReader {
         while true {
             let n = read(fd, &chunk, chunk.count)
             if n < 0 && errno == EINTR { continue }
-            if n <= 0 { atEnd = true; return }
+            if n <= 0 {
+                atEnd = true
+                return
+            }
             buffer += chunk[..<n]
             return
         }

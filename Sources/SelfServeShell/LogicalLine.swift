@@ -32,7 +32,9 @@ enum LogicalLine: Equatable {
                 break
             }
             guard let more = next(.command) else {
-                let problem = Tokenizer.unclosedQuote(text).map { "unterminated \($0) quote" } ?? "the file ends after a continuation backslash"
+                let problem =
+                    Tokenizer.unclosedQuote(text).map { "unterminated \($0) quote" }
+                    ?? "the file ends after a continuation backslash"
                 return .unfinished(SelfServeError(.usage, problem))
             }
             text += "\n" + more

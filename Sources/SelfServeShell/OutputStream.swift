@@ -24,7 +24,10 @@ public final class OutputStream: @unchecked Sendable {
         if buffer.count >= 1 << 16 { flush() }
     }
 
-    public func writeLine(_ text: String) { write(text); write("\n") }
+    public func writeLine(_ text: String) {
+        write(text)
+        write("\n")
+    }
 
     public func flush() {
         var offset = 0

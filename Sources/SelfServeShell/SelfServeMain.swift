@@ -38,7 +38,11 @@ public enum SelfServeMain {
             let g = command.globals
             let session = makeSession(g, interactive: stdinIsTerminal, backends: backends)
             session.atomicRequested = arguments.contains("--atomic")
-            let interpreter = Interpreter(session: session, format: g.requestedFormat ?? .table, interactive: stdinIsTerminal)
+            let interpreter = Interpreter(
+                session: session,
+                format: g.requestedFormat ?? .table,
+                interactive: stdinIsTerminal
+            )
             // The process ends right after this command: close the database, but leave the objects to
             // the exit — tearing GRDB's queue down would start a libdispatch thread just to free it.
             defer {
@@ -60,18 +64,28 @@ public enum SelfServeMain {
                     reader = LineReader(fd: 0)
                 } else {
                     guard let data = FileManager.default.contents(atPath: name) else {
-                        let reason = FileManager.default.fileExists(atPath: name) ? "cannot read it (permission denied)" : "no such file"
+                        let reason =
+                            FileManager.default.fileExists(atPath: name)
+                            ? "cannot read it (permission denied)" : "no such file"
                         return fail(SelfServeError.notFound("\(name): \(reason)"))
                     }
                     reader = LineReader(bytes: Array(data))
                 }
                 let session = makeSession(g, interactive: false, backends: backends)
                 let interpreter = Interpreter(session: session, format: g.requestedFormat ?? .table, interactive: false)
-                return BatchRunner(interpreter: interpreter, name: name, bail: root.bail, atomic: root.atomic, dryRun: g.dryRun,
-                                   lines: { try reader.next() }).run()
+                return BatchRunner(
+                    interpreter: interpreter,
+                    name: name,
+                    bail: root.bail,
+                    atomic: root.atomic,
+                    dryRun: g.dryRun,
+                    lines: { try reader.next() }
+                ).run()
             }
             if root.bail || root.atomic {
-                return fail(SelfServeError(.usage, "--bail and --atomic apply to batches: give -f FILE or commands on stdin"))
+                return fail(
+                    SelfServeError(.usage, "--bail and --atomic apply to batches: give -f FILE or commands on stdin")
+                )
             }
             let session = makeSession(g, interactive: true, backends: backends)
             let interpreter = Interpreter(session: session, format: g.requestedFormat ?? .table, interactive: true)
@@ -80,13 +94,22 @@ public enum SelfServeMain {
     }
 
     static func makeSession(_ g: GlobalOptions, interactive: Bool, backends: Backends) -> Session {
-        let session = Session(databasePath: g.db, actingUser: g.actingUser, isInteractive: interactive, backends: backends)
+        let session = Session(
+            databasePath: g.db,
+            actingUser: g.actingUser,
+            isInteractive: interactive,
+            backends: backends
+        )
         session.secretReader = { try Terminal.readSecret(prompt: $0) }
         session.confirmer = { Terminal.confirm($0) }
         // `--card-stdin` typed on a terminal: the lines are secrets, read without echo.
         if Terminal.stdinIsTerminal { session.stdinLines = { try? Terminal.readSecret(prompt: "") } }
         session.output = { OutputStream.standardOutput.writeLine($0) }
-        session.errorOutput = { OutputStream.standardOutput.flush(); OutputStream.standardError.writeLine($0); OutputStream.standardError.flush() }
+        session.errorOutput = {
+            OutputStream.standardOutput.flush()
+            OutputStream.standardError.writeLine($0)
+            OutputStream.standardError.flush()
+        }
         return session
     }
 }

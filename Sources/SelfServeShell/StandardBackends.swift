@@ -22,6 +22,7 @@ extension Backends {
                 }
                 return engine
             },
-            interrupted: { LuaState.interruptRequested })
+            interrupted: { LuaState.interruptRequested }
+        )
     }
 }

@@ -1,9 +1,10 @@
+import CSupport
 import Foundation
+import SelfServeCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import CSupport
-import SelfServeCore
 
 /// Terminal input outside libedit: secrets without echo, yes/no questions.
 ///
@@ -13,7 +14,9 @@ public enum Terminal {
 
     /// Reads one line from the terminal with echo off.
     public static func readSecret(prompt: String) throws -> String {
-        guard isatty(0) == 1 else { throw SelfServeError(.usage, "no terminal to ask on; pass --card-stdin and give the values on stdin") }
+        guard isatty(0) == 1 else {
+            throw SelfServeError(.usage, "no terminal to ask on; pass --card-stdin and give the values on stdin")
+        }
         OutputStream.standardOutput.flush()
         var old = termios()
         tcgetattr(0, &old)

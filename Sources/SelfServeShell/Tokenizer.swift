@@ -23,9 +23,17 @@ public enum Tokenizer {
         while let c = it.popFirst() {
             switch c {
             case " ", "\t", "\r":
-                if inWord { words.append(current); current = ""; inWord = false }
+                if inWord {
+                    words.append(current)
+                    current = ""
+                    inWord = false
+                }
             case "\n":
-                if inWord { words.append(current); current = ""; inWord = false }
+                if inWord {
+                    words.append(current)
+                    current = ""
+                    inWord = false
+                }
             case "#" where !inWord:
                 // A comment runs to the end of the line.
                 while let n = it.first, n != "\n" { it.removeFirst() }
@@ -38,7 +46,10 @@ public enum Tokenizer {
                 inWord = true
                 var closed = false
                 while let n = it.popFirst() {
-                    if n == "'" { closed = true; break }
+                    if n == "'" {
+                        closed = true
+                        break
+                    }
                     current.unicodeScalars.append(n)
                 }
                 if !closed { return .incomplete }
@@ -46,13 +57,19 @@ public enum Tokenizer {
                 inWord = true
                 var closed = false
                 while let n = it.popFirst() {
-                    if n == "\"" { closed = true; break }
+                    if n == "\"" {
+                        closed = true
+                        break
+                    }
                     if n == "\\", let e = it.first, e == "\"" || e == "\\" {
                         current.unicodeScalars.append(e)
                         it.removeFirst()
                         continue
                     }
-                    if n == "\\", let e = it.first, e == "\n" { it.removeFirst(); continue }
+                    if n == "\\", let e = it.first, e == "\n" {
+                        it.removeFirst()
+                        continue
+                    }
                     current.unicodeScalars.append(n)
                 }
                 if !closed { return .incomplete }
@@ -71,7 +88,10 @@ public enum Tokenizer {
         case .words(let w): return w
         case .incomplete:
             let quote = unclosedQuote(text)
-            throw SelfServeError(.usage, quote.map { "unterminated \($0) quote" } ?? "the line ends with a backslash but nothing follows")
+            throw SelfServeError(
+                .usage,
+                quote.map { "unterminated \($0) quote" } ?? "the line ends with a backslash but nothing follows"
+            )
         }
     }
 
@@ -79,7 +99,10 @@ public enum Tokenizer {
         var open: Character?
         var escaped = false
         for c in text {
-            if escaped { escaped = false; continue }
+            if escaped {
+                escaped = false
+                continue
+            }
             if let o = open {
                 if c == o { open = nil } else if c == "\\" && o == "\"" { escaped = true }
                 continue
@@ -91,7 +114,11 @@ public enum Tokenizer {
 
     /// Quotes a word so that `split` gives it back unchanged (for history and completion).
     public static func quote(_ word: String) -> String {
-        if !word.isEmpty && word.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || "0123456789@._-/:+=,%".unicodeScalars.contains($0) }) {
+        if !word.isEmpty
+            && word.unicodeScalars.allSatisfy({
+                $0.properties.isAlphabetic || "0123456789@._-/:+=,%".unicodeScalars.contains($0)
+            })
+        {
             return word
         }
         return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"

@@ -1,9 +1,10 @@
 import Foundation
 import GRDB
+import SelfServeCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import SelfServeCore
 
 /// The selfserve database file: opened once per process, checked before anything is written to it.
 ///
@@ -43,10 +44,14 @@ public final class SQLiteDatabase: SelfServeDatabase {
             }
             if st.st_size == 0 {
                 guard create else {
-                    throw SelfServeError.invalid("\(path) is an empty file, not a selfserve database; create one with 'selfserve --db \(path) init --org NAME --admin EMAIL'")
+                    throw SelfServeError.invalid(
+                        "\(path) is an empty file, not a selfserve database; create one with 'selfserve --db \(path) init --org NAME --admin EMAIL'"
+                    )
                 }
                 // It holds the card fingerprint key: whatever mode the empty file had, it becomes private.
-                guard chmod(path, 0o600) == 0 else { throw SelfServeError.invalid("cannot make \(path) private: \(String(cString: strerror(errno)))") }
+                guard chmod(path, 0o600) == 0 else {
+                    throw SelfServeError.invalid("cannot make \(path) private: \(String(cString: strerror(errno)))")
+                }
                 origin = .empty
             } else {
                 try Self.checkHeader(path)
@@ -54,12 +59,16 @@ public final class SQLiteDatabase: SelfServeDatabase {
             }
         } else {
             guard create else {
-                throw SelfServeError.notFound("no database at \(path); create one with 'selfserve --db \(path) init --org NAME --admin EMAIL'")
+                throw SelfServeError.notFound(
+                    "no database at \(path); create one with 'selfserve --db \(path) init --org NAME --admin EMAIL'"
+                )
             }
             try Self.createFile(path)
             origin = .created
         }
-        guard stat(path, &st) == 0 else { throw SelfServeError.invalid("cannot read \(path): \(String(cString: strerror(errno)))") }
+        guard stat(path, &st) == 0 else {
+            throw SelfServeError.invalid("cannot read \(path): \(String(cString: strerror(errno)))")
+        }
         identity = (st.st_dev, st.st_ino)
         var config = Configuration()
         // WAL is a property of the file: it is set once, when a file is not yet in WAL mode (a new file).
@@ -111,7 +120,9 @@ public final class SQLiteDatabase: SelfServeDatabase {
     public func checkStillThere() throws {
         var st = stat()
         guard stat(path, &st) == 0, st.st_dev == identity.0, st.st_ino == identity.1 else {
-            throw SelfServeError.invalid("the database file \(path) was deleted or replaced while this session had it open; nothing more is written to it — start selfserve again")
+            throw SelfServeError.invalid(
+                "the database file \(path) was deleted or replaced while this session had it open; nothing more is written to it — start selfserve again"
+            )
         }
     }
 
@@ -201,14 +212,22 @@ public final class SQLiteDatabase: SelfServeDatabase {
     public func describe(_ error: Error) -> SelfServeError { Self.selfServeError(error, path: path) }
 
     /// Opens the database at `location` (a file path) for a session: the opener of the composition root.
-    public static func open(_ location: String, create: Bool, interrupted: @escaping @Sendable () -> Bool) throws -> SelfServeDatabase {
+    public static func open(
+        _ location: String,
+        create: Bool,
+        interrupted: @escaping @Sendable () -> Bool
+    ) throws -> SelfServeDatabase {
         try SQLiteDatabase(path: location, create: create, interrupted: interrupted)
     }
 
     static func createFile(_ path: String) throws {
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty && !FileManager.default.fileExists(atPath: dir) {
-            try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try? FileManager.default.createDirectory(
+                atPath: dir,
+                withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700]
+            )
         }
         let fd = Glibc.open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
@@ -227,7 +246,9 @@ public final class SQLiteDatabase: SelfServeDatabase {
         let count = Glibc.read(fd, &header, 16)
         let magic = Array("SQLite format 3\0".utf8)
         if count > 0 && Array(header[..<count]) != magic {
-            throw SelfServeError.invalid("\(path) is not a selfserve database (not an SQLite file); it was left untouched")
+            throw SelfServeError.invalid(
+                "\(path) is not a selfserve database (not an SQLite file); it was left untouched"
+            )
         }
     }
 
@@ -236,7 +257,9 @@ public final class SQLiteDatabase: SelfServeDatabase {
         if appID == applicationID { return }
         let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'") ?? 0
         if appID != 0 || tables > 0 {
-            throw SelfServeError.invalid("\(path) is an SQLite database of another application, not a selfserve database; it was left untouched")
+            throw SelfServeError.invalid(
+                "\(path) is an SQLite database of another application, not a selfserve database; it was left untouched"
+            )
         }
         try db.execute(sql: "PRAGMA application_id = \(applicationID)")
     }
@@ -247,19 +270,26 @@ public final class SQLiteDatabase: SelfServeDatabase {
         if let e = error as? DatabaseError { return describe(e, path: path) }
         if error is RowDecodingError {
             // A status, day or id this version cannot read: refuse rather than guess a default.
-            return .invalid("\(path) holds a value selfserve cannot read (\(error)); the file was changed outside selfserve or is damaged")
+            return .invalid(
+                "\(path) holds a value selfserve cannot read (\(error)); the file was changed outside selfserve or is damaged"
+            )
         }
         return .invalid("\(error)")
     }
 
     static func describe(_ error: DatabaseError, path: String) -> SelfServeError {
         switch error.resultCode {
-        case .SQLITE_NOTADB: return .invalid("\(path) is not a selfserve database (not an SQLite file); it was left untouched")
-        case .SQLITE_CORRUPT: return .invalid("\(path) is corrupt (\(error.message ?? "malformed")); restore it from a backup")
-        case .SQLITE_BUSY, .SQLITE_LOCKED: return .conflict("the database is busy (another selfserve holds a write lock for too long); try again")
-        case .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_CANTOPEN: return .invalid("cannot write \(path): \(error.message ?? "permission denied")")
+        case .SQLITE_NOTADB:
+            return .invalid("\(path) is not a selfserve database (not an SQLite file); it was left untouched")
+        case .SQLITE_CORRUPT:
+            return .invalid("\(path) is corrupt (\(error.message ?? "malformed")); restore it from a backup")
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return .conflict("the database is busy (another selfserve holds a write lock for too long); try again")
+        case .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_CANTOPEN:
+            return .invalid("cannot write \(path): \(error.message ?? "permission denied")")
         case .SQLITE_FULL: return .invalid("the disk holding \(path) is full")
-        case .SQLITE_CONSTRAINT: return .conflict("the change conflicts with data already there (a duplicate, or a rule of the database)")
+        case .SQLITE_CONSTRAINT:
+            return .conflict("the change conflicts with data already there (a duplicate, or a rule of the database)")
         case .SQLITE_INTERRUPT: return .invalid("interrupted")
         default: return .invalid("database error on \(path): \(error.message ?? "\(error.resultCode)")")
         }
@@ -275,7 +305,9 @@ extension DatabaseMigrator {
         let applied = try appliedIdentifiers(db)
         let unknown = applied.subtracting(known)
         if !unknown.isEmpty {
-            throw SelfServeError.invalid("\(path) was written by a newer selfserve (schema \(unknown.sorted().joined(separator: ", "))); upgrade selfserve to open it")
+            throw SelfServeError.invalid(
+                "\(path) was written by a newer selfserve (schema \(unknown.sorted().joined(separator: ", "))); upgrade selfserve to open it"
+            )
         }
         return known.isSubset(of: applied)
     }

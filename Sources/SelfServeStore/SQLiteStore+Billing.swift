@@ -6,12 +6,24 @@ extension SQLiteStore {
     // MARK: Accounts and profiles
 
     static func account(_ r: Row) throws -> BillingAccount {
-        BillingAccount(id: try r.decode(forColumn: "id"), name: try r.decode(forColumn: "name"), owner: try r.decode(forColumn: "owner"), createdAt: try r.decode(forColumn: "created_at"))
+        BillingAccount(
+            id: try r.decode(forColumn: "id"),
+            name: try r.decode(forColumn: "name"),
+            owner: try r.decode(forColumn: "owner"),
+            createdAt: try r.decode(forColumn: "created_at")
+        )
     }
 
     static func profile(_ r: Row) throws -> BillingProfile {
-        BillingProfile(id: try r.decode(forColumn: "id"), account: try r.decode(forColumn: "account"), name: try r.decode(forColumn: "name"), paymentMethod: try r.decode(forColumn: "payment_method"),
-                       invoiceEmail: try r.decode(forColumn: "invoice_email"), isDefault: try r.decode(forColumn: "is_default"), createdAt: try r.decode(forColumn: "created_at"))
+        BillingProfile(
+            id: try r.decode(forColumn: "id"),
+            account: try r.decode(forColumn: "account"),
+            name: try r.decode(forColumn: "name"),
+            paymentMethod: try r.decode(forColumn: "payment_method"),
+            invoiceEmail: try r.decode(forColumn: "invoice_email"),
+            isDefault: try r.decode(forColumn: "is_default"),
+            createdAt: try r.decode(forColumn: "created_at")
+        )
     }
 
     public func billingAccounts(owner: String) throws -> [BillingAccount] {
@@ -23,13 +35,20 @@ extension SQLiteStore {
     }
 
     public func insertBillingAccount(_ a: BillingAccount) throws {
-        try exec("INSERT INTO billing_accounts (id, name, owner, created_at) VALUES (?, ?, ?, ?)", [a.id, a.name, a.owner, a.createdAt])
+        try exec(
+            "INSERT INTO billing_accounts (id, name, owner, created_at) VALUES (?, ?, ?, ?)",
+            [a.id, a.name, a.owner, a.createdAt]
+        )
     }
 
     public func billingProfiles(owner: String, account: String?) throws -> [BillingProfile] {
-        var sql = "SELECT bp.* FROM billing_profiles bp JOIN billing_accounts ba ON ba.id = bp.account WHERE ba.owner = ?"
+        var sql =
+            "SELECT bp.* FROM billing_profiles bp JOIN billing_accounts ba ON ba.id = bp.account WHERE ba.owner = ?"
         var args: StatementArguments = [owner]
-        if let account { sql += " AND bp.account = ?"; args += [account] }
+        if let account {
+            sql += " AND bp.account = ?"
+            args += [account]
+        }
         return try rows(sql + " ORDER BY bp.created_at, bp.id", args).map(Self.profile)
     }
 
@@ -38,27 +57,47 @@ extension SQLiteStore {
     }
 
     public func insertBillingProfile(_ p: BillingProfile) throws {
-        try exec("INSERT INTO billing_profiles (id, account, name, payment_method, invoice_email, is_default, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                 [p.id, p.account, p.name, p.paymentMethod, p.invoiceEmail, p.isDefault, p.createdAt])
+        try exec(
+            "INSERT INTO billing_profiles (id, account, name, payment_method, invoice_email, is_default, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [p.id, p.account, p.name, p.paymentMethod, p.invoiceEmail, p.isDefault, p.createdAt]
+        )
     }
 
     public func updateBillingProfile(_ p: BillingProfile) throws {
-        try exec("UPDATE billing_profiles SET name = ?, payment_method = ?, invoice_email = ?, is_default = ? WHERE id = ?",
-                 [p.name, p.paymentMethod, p.invoiceEmail, p.isDefault, p.id])
+        try exec(
+            "UPDATE billing_profiles SET name = ?, payment_method = ?, invoice_email = ?, is_default = ? WHERE id = ?",
+            [p.name, p.paymentMethod, p.invoiceEmail, p.isDefault, p.id]
+        )
     }
 
     public func subscriptionIds(billingProfile: String) throws -> [String] {
-        try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM subscriptions WHERE billing_profile = ? ORDER BY id"), arguments: [billingProfile])
+        try String.fetchAll(
+            db.cachedStatement(sql: "SELECT id FROM subscriptions WHERE billing_profile = ? ORDER BY id"),
+            arguments: [billingProfile]
+        )
     }
 
     // MARK: Payment methods
 
     static func paymentMethod(_ r: Row) throws -> PaymentMethod {
-        PaymentMethod(id: try r.decode(forColumn: "id"), owner: try r.decode(forColumn: "owner"), brand: try r.decode(forColumn: "brand"), last4: try r.decode(forColumn: "last4"),
-                      expMonth: try r.decode(forColumn: "exp_month"), expYear: try r.decode(forColumn: "exp_year"), holder: try r.decode(forColumn: "holder"),
-                      address: PostalAddress(line1: try r.decode(forColumn: "address_line1"), line2: try r.decode(forColumn: "address_line2"), city: try r.decode(forColumn: "city"),
-                                             postalCode: try r.decode(forColumn: "postal_code"), country: try r.decode(forColumn: "country")),
-                      fingerprint: try r.decode(forColumn: "fingerprint"), createdAt: try r.decode(forColumn: "created_at"))
+        PaymentMethod(
+            id: try r.decode(forColumn: "id"),
+            owner: try r.decode(forColumn: "owner"),
+            brand: try r.decode(forColumn: "brand"),
+            last4: try r.decode(forColumn: "last4"),
+            expMonth: try r.decode(forColumn: "exp_month"),
+            expYear: try r.decode(forColumn: "exp_year"),
+            holder: try r.decode(forColumn: "holder"),
+            address: PostalAddress(
+                line1: try r.decode(forColumn: "address_line1"),
+                line2: try r.decode(forColumn: "address_line2"),
+                city: try r.decode(forColumn: "city"),
+                postalCode: try r.decode(forColumn: "postal_code"),
+                country: try r.decode(forColumn: "country")
+            ),
+            fingerprint: try r.decode(forColumn: "fingerprint"),
+            createdAt: try r.decode(forColumn: "created_at")
+        )
     }
 
     public func paymentMethod(id: String) throws -> PaymentMethod? {
@@ -66,26 +105,42 @@ extension SQLiteStore {
     }
 
     public func paymentMethods(owner: String) throws -> [PaymentMethod] {
-        try rows("SELECT * FROM payment_methods WHERE owner = ? ORDER BY created_at, id", [owner]).map(Self.paymentMethod)
+        try rows("SELECT * FROM payment_methods WHERE owner = ? ORDER BY created_at, id", [owner]).map(
+            Self.paymentMethod
+        )
     }
 
     public func paymentMethod(owner: String, fingerprint: String) throws -> PaymentMethod? {
-        try row("SELECT * FROM payment_methods WHERE owner = ? AND fingerprint = ?", [owner, fingerprint]).map(Self.paymentMethod)
+        try row("SELECT * FROM payment_methods WHERE owner = ? AND fingerprint = ?", [owner, fingerprint]).map(
+            Self.paymentMethod
+        )
     }
 
     public func insertPaymentMethod(_ m: PaymentMethod) throws {
-        try exec("""
+        try exec(
+            """
             INSERT INTO payment_methods (id, owner, brand, last4, exp_month, exp_year, holder, address_line1, address_line2, city,
                 postal_code, country, fingerprint, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, [m.id, m.owner, m.brand.rawValue, m.last4, m.expMonth, m.expYear, m.holder, m.address.line1, m.address.line2,
-                  m.address.city, m.address.postalCode, m.address.country, m.fingerprint, m.createdAt])
+            """,
+            [
+                m.id, m.owner, m.brand.rawValue, m.last4, m.expMonth, m.expYear, m.holder, m.address.line1,
+                m.address.line2,
+                m.address.city, m.address.postalCode, m.address.country, m.fingerprint, m.createdAt,
+            ]
+        )
     }
 
     public func updatePaymentMethod(_ m: PaymentMethod) throws {
-        try exec("""
+        try exec(
+            """
             UPDATE payment_methods SET exp_month = ?, exp_year = ?, holder = ?, address_line1 = ?, address_line2 = ?, city = ?,
                 postal_code = ?, country = ? WHERE id = ?
-            """, [m.expMonth, m.expYear, m.holder, m.address.line1, m.address.line2, m.address.city, m.address.postalCode, m.address.country, m.id])
+            """,
+            [
+                m.expMonth, m.expYear, m.holder, m.address.line1, m.address.line2, m.address.city, m.address.postalCode,
+                m.address.country, m.id,
+            ]
+        )
     }
 
     public func deletePaymentMethod(id: String) throws {
@@ -93,39 +148,64 @@ extension SQLiteStore {
     }
 
     public func paymentMethodUsers(id: String) throws -> [String] {
-        try String.fetchAll(db.cachedStatement(sql: """
-            SELECT id FROM billing_profiles WHERE payment_method = ?
-            UNION ALL SELECT id FROM subscriptions WHERE payment_method = ? AND status IN ('trial', 'active', 'past_due', 'canceled')
-            ORDER BY 1
-            """), arguments: [id, id])
+        try String.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT id FROM billing_profiles WHERE payment_method = ?
+                    UNION ALL SELECT id FROM subscriptions WHERE payment_method = ? AND status IN ('trial', 'active', 'past_due', 'canceled')
+                    ORDER BY 1
+                    """
+            ),
+            arguments: [id, id]
+        )
     }
 
     // MARK: Invoices
 
     public func insertInvoice(_ i: Invoice) throws {
-        try exec("""
+        try exec(
+            """
             INSERT INTO invoices (id, billing_profile, date, period_start, period_end, total, currency, status, kind)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, [i.id, i.billingProfile, i.date.description, i.periodStart.description, i.periodEnd.description,
-                  i.total.minorUnits, i.total.currency, i.status.rawValue, i.kind])
+            """,
+            [
+                i.id, i.billingProfile, i.date.description, i.periodStart.description, i.periodEnd.description,
+                i.total.minorUnits, i.total.currency, i.status.rawValue, i.kind,
+            ]
+        )
         for (n, l) in i.lines.enumerated() {
-            try exec("INSERT INTO invoice_lines (invoice, line, description, subscription, quantity, unit_price, amount) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                     [i.id, n + 1, l.description, l.subscription, l.quantity, l.unitPrice.minorUnits, l.amount.minorUnits])
+            try exec(
+                "INSERT INTO invoice_lines (invoice, line, description, subscription, quantity, unit_price, amount) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [i.id, n + 1, l.description, l.subscription, l.quantity, l.unitPrice.minorUnits, l.amount.minorUnits]
+            )
         }
     }
 
     static func invoice(_ r: Row, lines: [InvoiceLine]) throws -> Invoice {
-        Invoice(id: try r.decode(forColumn: "id"), billingProfile: try r.decode(forColumn: "billing_profile"), date: try r.decode(forColumn: "date"), periodStart: try r.decode(forColumn: "period_start"),
-                periodEnd: try r.decode(forColumn: "period_end"), total: Money(minorUnits: try r.decode(forColumn: "total"), currency: try r.decode(forColumn: "currency")),
-                status: try r.decode(forColumn: "status"), kind: try r.decode(forColumn: "kind"), lines: lines)
+        Invoice(
+            id: try r.decode(forColumn: "id"),
+            billingProfile: try r.decode(forColumn: "billing_profile"),
+            date: try r.decode(forColumn: "date"),
+            periodStart: try r.decode(forColumn: "period_start"),
+            periodEnd: try r.decode(forColumn: "period_end"),
+            total: Money(minorUnits: try r.decode(forColumn: "total"), currency: try r.decode(forColumn: "currency")),
+            status: try r.decode(forColumn: "status"),
+            kind: try r.decode(forColumn: "kind"),
+            lines: lines
+        )
     }
 
     public func invoice(id: String) throws -> Invoice? {
         guard let r = try row("SELECT * FROM invoices WHERE id = ?", [id]) else { return nil }
         let currency: String = try r.decode(forColumn: "currency")
         let lines = try rows("SELECT * FROM invoice_lines WHERE invoice = ? ORDER BY line", [id]).map {
-            InvoiceLine(description: try $0.decode(forColumn: "description"), subscription: try $0.decode(forColumn: "subscription"), quantity: try $0.decode(forColumn: "quantity"),
-                        unitPrice: Money(minorUnits: try $0.decode(forColumn: "unit_price"), currency: currency), amount: Money(minorUnits: try $0.decode(forColumn: "amount"), currency: currency))
+            InvoiceLine(
+                description: try $0.decode(forColumn: "description"),
+                subscription: try $0.decode(forColumn: "subscription"),
+                quantity: try $0.decode(forColumn: "quantity"),
+                unitPrice: Money(minorUnits: try $0.decode(forColumn: "unit_price"), currency: currency),
+                amount: Money(minorUnits: try $0.decode(forColumn: "amount"), currency: currency)
+            )
         }
         return try Self.invoice(r, lines: lines)
     }
@@ -136,9 +216,18 @@ extension SQLiteStore {
             JOIN billing_accounts ba ON ba.id = bp.account WHERE ba.owner = ?
             """
         var args: StatementArguments = [owner]
-        if let profile { sql += " AND i.billing_profile = ?"; args += [profile] }
-        if let from { sql += " AND i.date >= ?"; args += [from.description] }
-        if let to { sql += " AND i.date <= ?"; args += [to.description] }
+        if let profile {
+            sql += " AND i.billing_profile = ?"
+            args += [profile]
+        }
+        if let from {
+            sql += " AND i.date >= ?"
+            args += [from.description]
+        }
+        if let to {
+            sql += " AND i.date <= ?"
+            args += [to.description]
+        }
         return try rows(sql + " ORDER BY i.date DESC, i.id DESC", args).map { try Self.invoice($0, lines: []) }
     }
 
@@ -149,34 +238,54 @@ extension SQLiteStore {
     // MARK: Billing run
 
     public func subscriptionsForBilling(on day: Day) throws -> [Subscription] {
-        try rows("SELECT * FROM subscriptions WHERE next_step <= ? ORDER BY next_step, id", [day.description]).map(Self.subscription)
+        try rows("SELECT * FROM subscriptions WHERE next_step <= ? ORDER BY next_step, id", [day.description]).map(
+            Self.subscription
+        )
     }
 
     public func subscriptionIds(paymentMethod: String) throws -> [String] {
-        try String.fetchAll(db.cachedStatement(sql: """
-            SELECT s.id FROM subscriptions s LEFT JOIN billing_profiles bp ON bp.id = s.billing_profile
-            WHERE coalesce(s.payment_method, bp.payment_method) = ? AND s.status <> 'deleted' ORDER BY s.id
-            """), arguments: [paymentMethod])
+        try String.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT s.id FROM subscriptions s LEFT JOIN billing_profiles bp ON bp.id = s.billing_profile
+                    WHERE coalesce(s.payment_method, bp.payment_method) = ? AND s.status <> 'deleted' ORDER BY s.id
+                    """
+            ),
+            arguments: [paymentMethod]
+        )
     }
 
     public func pendingCharges() throws -> [PendingCharge] {
         try rows("SELECT * FROM pending_charges ORDER BY id").map {
             let currency: String = try $0.decode(forColumn: "currency")
             return PendingCharge(
-                billingProfile: try $0.decode(forColumn: "billing_profile"), day: try $0.decode(forColumn: "day"), periodEnd: try $0.decode(forColumn: "period_end"),
-                line: InvoiceLine(description: try $0.decode(forColumn: "description"), subscription: try $0.decode(forColumn: "subscription"), quantity: try $0.decode(forColumn: "quantity"),
-                                  unitPrice: Money(minorUnits: try $0.decode(forColumn: "unit_price"), currency: currency),
-                                  amount: Money(minorUnits: try $0.decode(forColumn: "amount"), currency: currency)),
-                failed: try $0.decode(forColumn: "failed"))
+                billingProfile: try $0.decode(forColumn: "billing_profile"),
+                day: try $0.decode(forColumn: "day"),
+                periodEnd: try $0.decode(forColumn: "period_end"),
+                line: InvoiceLine(
+                    description: try $0.decode(forColumn: "description"),
+                    subscription: try $0.decode(forColumn: "subscription"),
+                    quantity: try $0.decode(forColumn: "quantity"),
+                    unitPrice: Money(minorUnits: try $0.decode(forColumn: "unit_price"), currency: currency),
+                    amount: Money(minorUnits: try $0.decode(forColumn: "amount"), currency: currency)
+                ),
+                failed: try $0.decode(forColumn: "failed")
+            )
         }
     }
 
     public func addPendingCharge(_ c: PendingCharge) throws {
-        try exec("""
+        try exec(
+            """
             INSERT INTO pending_charges (billing_profile, day, period_end, currency, description, subscription, quantity, unit_price, amount, failed)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, [c.billingProfile, c.day.description, c.periodEnd.description, c.line.amount.currency, c.line.description,
-                  c.line.subscription, c.line.quantity, c.line.unitPrice.minorUnits, c.line.amount.minorUnits, c.failed])
+            """,
+            [
+                c.billingProfile, c.day.description, c.periodEnd.description, c.line.amount.currency,
+                c.line.description,
+                c.line.subscription, c.line.quantity, c.line.unitPrice.minorUnits, c.line.amount.minorUnits, c.failed,
+            ]
+        )
     }
 
     public func deletePendingCharges() throws {
@@ -184,15 +293,26 @@ extension SQLiteStore {
     }
 
     public func invoiceCount(billingProfile: String, date: Day) throws -> Int {
-        try int("SELECT count(*) FROM invoices WHERE billing_profile = ? AND date = ?", [billingProfile, date.description])
+        try int(
+            "SELECT count(*) FROM invoices WHERE billing_profile = ? AND date = ?",
+            [billingProfile, date.description]
+        )
     }
 
     // MARK: Plugins
 
     static func plugin(_ r: Row) throws -> PluginRecord {
-        PluginRecord(name: try r.decode(forColumn: "name"), version: try r.decode(forColumn: "version"), description: try r.decode(forColumn: "description"), source: try r.decode(forColumn: "source"), sha256: try r.decode(forColumn: "sha256"),
-                     enabled: try r.decode(forColumn: "enabled"), hooks: (try r.decode(String.self, forColumn: "hooks")).split(separator: ",").map(String.init),
-                     installedBy: try r.decode(forColumn: "installed_by"), installedAt: try r.decode(forColumn: "installed_at"))
+        PluginRecord(
+            name: try r.decode(forColumn: "name"),
+            version: try r.decode(forColumn: "version"),
+            description: try r.decode(forColumn: "description"),
+            source: try r.decode(forColumn: "source"),
+            sha256: try r.decode(forColumn: "sha256"),
+            enabled: try r.decode(forColumn: "enabled"),
+            hooks: (try r.decode(String.self, forColumn: "hooks")).split(separator: ",").map(String.init),
+            installedBy: try r.decode(forColumn: "installed_by"),
+            installedAt: try r.decode(forColumn: "installed_at")
+        )
     }
 
     public func plugins() throws -> [PluginRecord] {
@@ -204,13 +324,20 @@ extension SQLiteStore {
     }
 
     public func insertPlugin(_ p: PluginRecord) throws {
-        try exec("INSERT INTO plugins (name, version, description, source, sha256, enabled, hooks, installed_by, installed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                 [p.name, p.version, p.description, p.source, p.sha256, p.enabled, p.hooks.joined(separator: ","), p.installedBy, p.installedAt])
+        try exec(
+            "INSERT INTO plugins (name, version, description, source, sha256, enabled, hooks, installed_by, installed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                p.name, p.version, p.description, p.source, p.sha256, p.enabled, p.hooks.joined(separator: ","),
+                p.installedBy, p.installedAt,
+            ]
+        )
     }
 
     public func updatePlugin(_ p: PluginRecord) throws {
-        try exec("UPDATE plugins SET version = ?, description = ?, source = ?, sha256 = ?, enabled = ?, hooks = ? WHERE name = ?",
-                 [p.version, p.description, p.source, p.sha256, p.enabled, p.hooks.joined(separator: ","), p.name])
+        try exec(
+            "UPDATE plugins SET version = ?, description = ?, source = ?, sha256 = ?, enabled = ?, hooks = ? WHERE name = ?",
+            [p.version, p.description, p.source, p.sha256, p.enabled, p.hooks.joined(separator: ","), p.name]
+        )
     }
 
     public func deletePlugin(name: String) throws {

@@ -4,13 +4,30 @@ import SelfServeCore
 extension SQLiteStore {
 
     static func subscription(_ r: Row) throws -> Subscription {
-        Subscription(id: try r.decode(forColumn: "id"), product: try r.decode(forColumn: "product"), buyer: try r.decode(forColumn: "buyer"), status: try r.decode(forColumn: "status"),
-                     term: try r.decode(forColumn: "term"), licensesTotal: try r.decode(forColumn: "licenses_total"),
-                     unitPrice: Money(minorUnits: try r.decode(forColumn: "unit_price"), currency: try r.decode(forColumn: "currency")), started: try r.decode(forColumn: "started"),
-                     periodStart: try r.decode(forColumn: "period_start"), expires: try r.decode(forColumn: "expires"), billingProfile: try r.decode(forColumn: "billing_profile"),
-                     paymentMethod: try r.decode(forColumn: "payment_method"), isTrial: try r.decode(forColumn: "trial"), convertsAutomatically: try r.decode(forColumn: "converts"),
-                     cancelReason: try r.decode(forColumn: "cancel_reason"), cancelComment: try r.decode(forColumn: "cancel_comment"), canceledAt: try r.decode(forColumn: "canceled_at"),
-                     statusSince: try r.decode(forColumn: "status_since"), createdAt: try r.decode(forColumn: "created_at"))
+        Subscription(
+            id: try r.decode(forColumn: "id"),
+            product: try r.decode(forColumn: "product"),
+            buyer: try r.decode(forColumn: "buyer"),
+            status: try r.decode(forColumn: "status"),
+            term: try r.decode(forColumn: "term"),
+            licensesTotal: try r.decode(forColumn: "licenses_total"),
+            unitPrice: Money(
+                minorUnits: try r.decode(forColumn: "unit_price"),
+                currency: try r.decode(forColumn: "currency")
+            ),
+            started: try r.decode(forColumn: "started"),
+            periodStart: try r.decode(forColumn: "period_start"),
+            expires: try r.decode(forColumn: "expires"),
+            billingProfile: try r.decode(forColumn: "billing_profile"),
+            paymentMethod: try r.decode(forColumn: "payment_method"),
+            isTrial: try r.decode(forColumn: "trial"),
+            convertsAutomatically: try r.decode(forColumn: "converts"),
+            cancelReason: try r.decode(forColumn: "cancel_reason"),
+            cancelComment: try r.decode(forColumn: "cancel_comment"),
+            canceledAt: try r.decode(forColumn: "canceled_at"),
+            statusSince: try r.decode(forColumn: "status_since"),
+            createdAt: try r.decode(forColumn: "created_at")
+        )
     }
 
     static let detailsSelect = """
@@ -23,32 +40,48 @@ extension SQLiteStore {
         """
 
     static func details(_ r: Row) throws -> SubscriptionDetails {
-        SubscriptionDetails(subscription: try subscription(r), productName: try r.decode(forColumn: "product_name"), buyerName: try r.decode(forColumn: "buyer_name"),
-                            licensesAssigned: try r.decode(forColumn: "licenses_assigned"), effectivePaymentMethod: try r.decode(forColumn: "effective_pm"))
+        SubscriptionDetails(
+            subscription: try subscription(r),
+            productName: try r.decode(forColumn: "product_name"),
+            buyerName: try r.decode(forColumn: "buyer_name"),
+            licensesAssigned: try r.decode(forColumn: "licenses_assigned"),
+            effectivePaymentMethod: try r.decode(forColumn: "effective_pm")
+        )
     }
 
     public func insertSubscription(_ s: Subscription) throws {
-        try exec("""
+        try exec(
+            """
             INSERT INTO subscriptions (id, product, buyer, status, term, licenses_total, unit_price, currency, started, period_start,
                 expires, billing_profile, payment_method, trial, converts, cancel_reason, cancel_comment, canceled_at, status_since, next_step,
                 created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, Self.arguments(s) + [s.createdAt])
+            """,
+            Self.arguments(s) + [s.createdAt]
+        )
     }
 
     static func arguments(_ s: Subscription) -> StatementArguments {
-        [s.id, s.product, s.buyer, s.status.rawValue, s.term.rawValue, s.licensesTotal, s.unitPrice.minorUnits, s.unitPrice.currency,
-         s.started.description, s.periodStart.description, s.expires.description, s.billingProfile, s.paymentMethod, s.isTrial,
-         s.convertsAutomatically, s.cancelReason, s.cancelComment, s.canceledAt, s.statusSince.description, s.nextStepDay?.description]
+        [
+            s.id, s.product, s.buyer, s.status.rawValue, s.term.rawValue, s.licensesTotal, s.unitPrice.minorUnits,
+            s.unitPrice.currency,
+            s.started.description, s.periodStart.description, s.expires.description, s.billingProfile, s.paymentMethod,
+            s.isTrial,
+            s.convertsAutomatically, s.cancelReason, s.cancelComment, s.canceledAt, s.statusSince.description,
+            s.nextStepDay?.description,
+        ]
     }
 
     public func updateSubscription(_ s: Subscription) throws {
-        try exec("""
+        try exec(
+            """
             UPDATE subscriptions SET id = ?, product = ?, buyer = ?, status = ?, term = ?, licenses_total = ?, unit_price = ?, currency = ?,
                 started = ?, period_start = ?, expires = ?, billing_profile = ?, payment_method = ?, trial = ?, converts = ?,
                 cancel_reason = ?, cancel_comment = ?, canceled_at = ?, status_since = ?, next_step = ?
             WHERE id = ?
-            """, Self.arguments(s) + [s.id])
+            """,
+            Self.arguments(s) + [s.id]
+        )
     }
 
     public func subscription(id: String) throws -> Subscription? {
@@ -69,8 +102,14 @@ extension SQLiteStore {
     public func subscriptionDetails(filter: SubscriptionFilter, each: (SubscriptionDetails) throws -> Void) throws {
         var sql = Self.detailsSelect + " WHERE 1"
         var args = StatementArguments()
-        if let b = filter.buyer { sql += " AND s.buyer = ?"; args += [b] }
-        if let p = filter.product { sql += " AND s.product = ?"; args += [p] }
+        if let b = filter.buyer {
+            sql += " AND s.buyer = ?"
+            args += [b]
+        }
+        if let p = filter.product {
+            sql += " AND s.product = ?"
+            args += [p]
+        }
         if let st = filter.statuses, !st.isEmpty {
             sql += " AND s.status IN (\(st.map { _ in "?" }.joined(separator: ",")))"
             args += StatementArguments(st.map(\.rawValue))
@@ -80,23 +119,34 @@ extension SQLiteStore {
         while let row = try cursor.next() { try each(Self.details(row)) }
     }
 
-    public func subscriptionCount() throws -> Int { try int("SELECT count(*) FROM subscriptions WHERE status <> 'deleted'") }
+    public func subscriptionCount() throws -> Int {
+        try int("SELECT count(*) FROM subscriptions WHERE status <> 'deleted'")
+    }
 
     public func hasTrial(buyer: String, product: String) throws -> Bool {
         try int("SELECT count(*) FROM trials_taken WHERE buyer = ? AND product = ?", [buyer, product]) > 0
     }
 
     public func recordTrial(buyer: String, product: String, subscription: String) throws {
-        try exec("INSERT INTO trials_taken (buyer, product, subscription) VALUES (?, ?, ?)", [buyer, product, subscription])
+        try exec(
+            "INSERT INTO trials_taken (buyer, product, subscription) VALUES (?, ?, ?)",
+            [buyer, product, subscription]
+        )
     }
 
     public func subscriptionIds(prefix: String, buyer: String?, limit: Int) throws -> [String] {
         if let buyer {
-            return try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM subscriptions WHERE buyer = ? AND id >= ? AND id < ? ORDER BY id LIMIT ?"),
-                                       arguments: [buyer, prefix, prefix + "\u{10FFFF}", limit])
+            return try String.fetchAll(
+                db.cachedStatement(
+                    sql: "SELECT id FROM subscriptions WHERE buyer = ? AND id >= ? AND id < ? ORDER BY id LIMIT ?"
+                ),
+                arguments: [buyer, prefix, prefix + "\u{10FFFF}", limit]
+            )
         }
-        return try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM subscriptions WHERE id >= ? AND id < ? ORDER BY id LIMIT ?"),
-                                   arguments: [prefix, prefix + "\u{10FFFF}", limit])
+        return try String.fetchAll(
+            db.cachedStatement(sql: "SELECT id FROM subscriptions WHERE id >= ? AND id < ? ORDER BY id LIMIT ?"),
+            arguments: [prefix, prefix + "\u{10FFFF}", limit]
+        )
     }
 
     // MARK: Assignments
@@ -106,11 +156,20 @@ extension SQLiteStore {
     }
 
     public func assignments(subscription: String) throws -> [Assignment] {
-        try rows("""
+        try rows(
+            """
             SELECT a.subscription, a.email, u.name, a.assigned_at, a.assigned_by
             FROM assignments a JOIN users u ON u.email = a.email WHERE a.subscription = ? ORDER BY a.email
-            """, [subscription]).map {
-            Assignment(subscription: try $0.decode(forColumn: "subscription"), email: try $0.decode(forColumn: "email"), name: try $0.decode(forColumn: "name"), assignedAt: try $0.decode(forColumn: "assigned_at"), assignedBy: try $0.decode(forColumn: "assigned_by"))
+            """,
+            [subscription]
+        ).map {
+            Assignment(
+                subscription: try $0.decode(forColumn: "subscription"),
+                email: try $0.decode(forColumn: "email"),
+                name: try $0.decode(forColumn: "name"),
+                assignedAt: try $0.decode(forColumn: "assigned_at"),
+                assignedBy: try $0.decode(forColumn: "assigned_by")
+            )
         }
     }
 
@@ -122,7 +181,9 @@ extension SQLiteStore {
     }
 
     public func insertAssignments(_ list: [Assignment]) throws {
-        let statement = try db.cachedStatement(sql: "INSERT INTO assignments (subscription, email, assigned_at, assigned_by) VALUES (?, ?, ?, ?)")
+        let statement = try db.cachedStatement(
+            sql: "INSERT INTO assignments (subscription, email, assigned_at, assigned_by) VALUES (?, ?, ?, ?)"
+        )
         for a in list { try statement.execute(arguments: [a.subscription, a.email, a.assignedAt, a.assignedBy]) }
     }
 
@@ -136,14 +197,24 @@ extension SQLiteStore {
     }
 
     public func recordLicenseChange(_ c: LicenseChange) throws {
-        try exec("INSERT INTO license_changes (subscription, day, old_total, new_total, at) VALUES (?, ?, ?, ?, ?)",
-                 [c.subscription, c.day.description, c.oldTotal, c.newTotal, c.at])
+        try exec(
+            "INSERT INTO license_changes (subscription, day, old_total, new_total, at) VALUES (?, ?, ?, ?, ?)",
+            [c.subscription, c.day.description, c.oldTotal, c.newTotal, c.at]
+        )
     }
 
     public func licenseChanges(subscription: String, from: Day, to: Day) throws -> [LicenseChange] {
-        try rows("SELECT * FROM license_changes WHERE subscription = ? AND day >= ? AND day < ? ORDER BY id",
-                 [subscription, from.description, to.description]).map {
-            LicenseChange(subscription: try $0.decode(forColumn: "subscription"), day: try $0.decode(forColumn: "day"), oldTotal: try $0.decode(forColumn: "old_total"), newTotal: try $0.decode(forColumn: "new_total"), at: try $0.decode(forColumn: "at"))
+        try rows(
+            "SELECT * FROM license_changes WHERE subscription = ? AND day >= ? AND day < ? ORDER BY id",
+            [subscription, from.description, to.description]
+        ).map {
+            LicenseChange(
+                subscription: try $0.decode(forColumn: "subscription"),
+                day: try $0.decode(forColumn: "day"),
+                oldTotal: try $0.decode(forColumn: "old_total"),
+                newTotal: try $0.decode(forColumn: "new_total"),
+                at: try $0.decode(forColumn: "at")
+            )
         }
     }
 }

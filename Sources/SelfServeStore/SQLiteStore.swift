@@ -36,12 +36,19 @@ public final class SQLiteStore: Store {
 
     public func organization() throws -> Organization? {
         try row("SELECT name, cloud, created_at FROM organization WHERE id = 1").map {
-            Organization(name: try $0.decode(forColumn: "name"), cloud: try $0.decode(forColumn: "cloud"), createdAt: try $0.decode(forColumn: "created_at"))
+            Organization(
+                name: try $0.decode(forColumn: "name"),
+                cloud: try $0.decode(forColumn: "cloud"),
+                createdAt: try $0.decode(forColumn: "created_at")
+            )
         }
     }
 
     public func saveOrganization(_ org: Organization) throws {
-        try exec("INSERT OR REPLACE INTO organization (id, name, cloud, created_at) VALUES (1, ?, ?, ?)", [org.name, org.cloud.rawValue, org.createdAt])
+        try exec(
+            "INSERT OR REPLACE INTO organization (id, name, cloud, created_at) VALUES (1, ?, ?, ?)",
+            [org.name, org.cloud.rawValue, org.createdAt]
+        )
     }
 
     public func setting(_ key: String) throws -> String? {
@@ -55,8 +62,14 @@ public final class SQLiteStore: Store {
     // MARK: Users
 
     static func user(_ r: Row) throws -> User {
-        User(email: try r.decode(forColumn: "email"), name: try r.decode(forColumn: "name"), kind: try r.decode(forColumn: "kind"),
-             role: try r.decode(forColumn: "role"), status: try r.decode(forColumn: "status"), createdAt: try r.decode(forColumn: "created_at"))
+        User(
+            email: try r.decode(forColumn: "email"),
+            name: try r.decode(forColumn: "name"),
+            kind: try r.decode(forColumn: "kind"),
+            role: try r.decode(forColumn: "role"),
+            status: try r.decode(forColumn: "status"),
+            createdAt: try r.decode(forColumn: "created_at")
+        )
     }
 
     public func user(email: String) throws -> User? {
@@ -64,33 +77,51 @@ public final class SQLiteStore: Store {
     }
 
     public func users(kind: User.Kind?) throws -> [User] {
-        if let kind { return try rows("SELECT * FROM users WHERE kind = ? ORDER BY email", [kind.rawValue]).map(Self.user) }
+        if let kind {
+            return try rows("SELECT * FROM users WHERE kind = ? ORDER BY email", [kind.rawValue]).map(Self.user)
+        }
         return try rows("SELECT * FROM users ORDER BY email").map(Self.user)
     }
 
     public func insertUser(_ u: User) throws {
-        try exec("INSERT INTO users (email, name, kind, role, status, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                 [u.email, u.name, u.kind.rawValue, u.role.rawValue, u.status.rawValue, u.createdAt])
+        try exec(
+            "INSERT INTO users (email, name, kind, role, status, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [u.email, u.name, u.kind.rawValue, u.role.rawValue, u.status.rawValue, u.createdAt]
+        )
     }
 
     public func updateUser(_ u: User) throws {
-        try exec("UPDATE users SET name = ?, kind = ?, role = ?, status = ? WHERE email = ?", [u.name, u.kind.rawValue, u.role.rawValue, u.status.rawValue, u.email])
+        try exec(
+            "UPDATE users SET name = ?, kind = ?, role = ?, status = ? WHERE email = ?",
+            [u.name, u.kind.rawValue, u.role.rawValue, u.status.rawValue, u.email]
+        )
     }
 
     public func userCount() throws -> Int { try int("SELECT count(*) FROM users") }
 
     public func emails(prefix: String, limit: Int) throws -> [String] {
         // A range on the primary key, not LIKE: an index seek however many users there are.
-        try String.fetchAll(db.cachedStatement(sql: "SELECT email FROM users WHERE email >= ? AND email < ? ORDER BY email LIMIT ?"),
-                            arguments: [prefix, prefix + "\u{10FFFF}", limit])
+        try String.fetchAll(
+            db.cachedStatement(sql: "SELECT email FROM users WHERE email >= ? AND email < ? ORDER BY email LIMIT ?"),
+            arguments: [prefix, prefix + "\u{10FFFF}", limit]
+        )
     }
 
     // MARK: Products
 
     static func product(_ r: Row) throws -> Product {
-        Product(id: try r.decode(forColumn: "id"), name: try r.decode(forColumn: "name"), unitPrice: Money(minorUnits: try r.decode(forColumn: "unit_price"), currency: try r.decode(forColumn: "currency")),
-                term: try r.decode(forColumn: "term"), trialDays: try r.decode(forColumn: "trial_days"), trialLicenses: try r.decode(forColumn: "trial_licenses"),
-                selfService: try r.decode(forColumn: "self_service"))
+        Product(
+            id: try r.decode(forColumn: "id"),
+            name: try r.decode(forColumn: "name"),
+            unitPrice: Money(
+                minorUnits: try r.decode(forColumn: "unit_price"),
+                currency: try r.decode(forColumn: "currency")
+            ),
+            term: try r.decode(forColumn: "term"),
+            trialDays: try r.decode(forColumn: "trial_days"),
+            trialLicenses: try r.decode(forColumn: "trial_licenses"),
+            selfService: try r.decode(forColumn: "self_service")
+        )
     }
 
     public func product(idOrName: String) throws -> Product? {
@@ -103,20 +134,28 @@ public final class SQLiteStore: Store {
     }
 
     public func upsertProduct(_ p: Product) throws {
-        try exec("""
+        try exec(
+            """
             INSERT INTO products (id, name, unit_price, currency, term, trial_days, trial_licenses, self_service)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET name = excluded.name, unit_price = excluded.unit_price, currency = excluded.currency,
                 term = excluded.term, trial_days = excluded.trial_days, trial_licenses = excluded.trial_licenses,
                 self_service = excluded.self_service
-            """, [p.id, p.name, p.unitPrice.minorUnits, p.unitPrice.currency, p.term.rawValue, p.trialDays, p.trialLicenses, p.selfService.rawValue])
+            """,
+            [
+                p.id, p.name, p.unitPrice.minorUnits, p.unitPrice.currency, p.term.rawValue, p.trialDays,
+                p.trialLicenses, p.selfService.rawValue,
+            ]
+        )
     }
 
     // MARK: Audit log
 
     public func appendAudit(_ e: AuditEntry) throws {
-        try exec("INSERT INTO audit_log (at, actor, action, target, outcome, details) VALUES (?, ?, ?, ?, ?, ?)",
-                 [e.at, e.actor, e.action, e.target, e.outcome.rawValue, e.details])
+        try exec(
+            "INSERT INTO audit_log (at, actor, action, target, outcome, details) VALUES (?, ?, ?, ?, ?, ?)",
+            [e.at, e.actor, e.action, e.target, e.outcome.rawValue, e.details]
+        )
     }
 
     public func auditEntries(since: String?, actor: String?, action: String?) throws -> [AuditEntry] {
@@ -125,21 +164,40 @@ public final class SQLiteStore: Store {
         return out
     }
 
-    public func auditEntries(since: String?, actor: String?, action: String?, each: (AuditEntry) throws -> Void) throws {
+    public func auditEntries(since: String?, actor: String?, action: String?, each: (AuditEntry) throws -> Void) throws
+    {
         var sql = "SELECT * FROM audit_log WHERE 1"
         var args = StatementArguments()
-        if let since { sql += " AND at >= ?"; args += [since] }
-        if let actor { sql += " AND actor = ?"; args += [actor] }
+        if let since {
+            sql += " AND at >= ?"
+            args += [since]
+        }
+        if let actor {
+            sql += " AND actor = ?"
+            args += [actor]
+        }
         if let action {
             // `--action subscription` matches subscription.buy, subscription.cancel, …
             sql += " AND (action = ? OR action LIKE ? ESCAPE '\\')"
-            args += [action, action.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + ".%"]
+            args += [
+                action,
+                action.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+                    .replacingOccurrences(of: "_", with: "\\_") + ".%",
+            ]
         }
         sql += " ORDER BY id"
         let cursor = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: args)
         while let r = try cursor.next() {
-            try each(AuditEntry(at: try r.decode(forColumn: "at"), actor: try r.decode(forColumn: "actor"), action: try r.decode(forColumn: "action"), target: try r.decode(forColumn: "target"),
-                                outcome: try r.decode(forColumn: "outcome"), details: try r.decode(forColumn: "details")))
+            try each(
+                AuditEntry(
+                    at: try r.decode(forColumn: "at"),
+                    actor: try r.decode(forColumn: "actor"),
+                    action: try r.decode(forColumn: "action"),
+                    target: try r.decode(forColumn: "target"),
+                    outcome: try r.decode(forColumn: "outcome"),
+                    details: try r.decode(forColumn: "details")
+                )
+            )
         }
     }
 }

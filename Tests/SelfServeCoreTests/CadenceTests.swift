@@ -125,7 +125,12 @@ struct Scenario {
             case 0..<26:
                 let annual = r.chance(0.25)
                 let product = annual && r.chance(0.5) ? r.pick(Scenario.annual) : r.pick(Scenario.monthly)
-                list.append(Event(day: day, action: .buy(buyer: buyer, product: product, licenses: r.int(1...40), annual: annual)))
+                list.append(
+                    Event(
+                        day: day,
+                        action: .buy(buyer: buyer, product: product, licenses: r.int(1...40), annual: annual)
+                    )
+                )
                 bought.append((subs, day, annual || Scenario.annual.contains(product) ? 12 : 1))
                 subs += 1
             case 26..<36:
@@ -147,17 +152,37 @@ struct Scenario {
                 var when = day
                 if months > 0, r.chance(0.5) {
                     // Within the grace days after a renewal, or late in a period.
-                    when = from.adding(months: r.int(1...3) * months, anchorDay: from.day).adding(days: r.chance(0.5) ? r.int(0...8) : r.int(9...27))
+                    when = from.adding(months: r.int(1...3) * months, anchorDay: from.day).adding(
+                        days: r.chance(0.5) ? r.int(0...8) : r.int(9...27)
+                    )
                 }
                 guard when >= day, when <= end else { continue }
                 list.append(Event(day: when, action: .cancel(sub: sub)))
             case 76..<82 where subs > 0:
-                list.append(Event(day: day, action: .convert(sub: r.pick(bought).0, licenses: r.chance(0.5) ? nil : r.int(1...30))))
+                list.append(
+                    Event(
+                        day: day,
+                        action: .convert(sub: r.pick(bought).0, licenses: r.chance(0.5) ? nil : r.int(1...30))
+                    )
+                )
             case 82..<90:
-                list.append(Event(day: day, action: .policy(product: r.pick(Scenario.withTrials), value: r.pick(["enabled", "trials-only", "enabled", "disabled"]))))
+                list.append(
+                    Event(
+                        day: day,
+                        action: .policy(
+                            product: r.pick(Scenario.withTrials),
+                            value: r.pick(["enabled", "trials-only", "enabled", "disabled"])
+                        )
+                    )
+                )
             case 90..<95:
                 let e = day.adding(days: r.int(30...700))
-                list.append(Event(day: day, action: .editCard(buyer: buyer, expiry: "\(e.month < 10 ? "0" : "")\(e.month)/\(e.year % 100)")))
+                list.append(
+                    Event(
+                        day: day,
+                        action: .editCard(buyer: buyer, expiry: "\(e.month < 10 ? "0" : "")\(e.month)/\(e.year % 100)")
+                    )
+                )
             default:
                 // Paying happens on a day both cadences ran billing, after the run.
                 if let payDay = sparseDays.first(where: { $0 >= day }) {
@@ -165,7 +190,9 @@ struct Scenario {
                 }
             }
         }
-        self.events = list.enumerated().sorted { ($0.element.day, $0.offset) < ($1.element.day, $1.offset) }.map(\.element)
+        self.events = list.enumerated().sorted { ($0.element.day, $0.offset) < ($1.element.day, $1.offset) }.map(
+            \.element
+        )
         var first = Set<Day>()
         var d = start
         while d <= end {
@@ -182,17 +209,24 @@ struct Scenario {
         switch cadence {
         case .daily:
             var d = start
-            while d <= end { days.insert(d); d = d.adding(days: 1) }
+            while d <= end {
+                days.insert(d)
+                d = d.adding(days: 1)
+            }
         case .every(let n):
             var d = start.adding(days: n)
-            while d <= end { days.insert(d); d = d.adding(days: n) }
+            while d <= end {
+                days.insert(d)
+                d = d.adding(days: n)
+            }
         case .once: break
         }
         return days
     }
 
     var script: String {
-        events.map { "  \($0.day) \($0.action)" }.joined(separator: "\n") + "\n  cards expire \(cardExpiry), ends \(end)"
+        events.map { "  \($0.day) \($0.action)" }.joined(separator: "\n")
+            + "\n  cards expire \(cardExpiry), ends \(end)"
     }
 
     /// What a play ends with: what must not depend on the cadence.
@@ -209,14 +243,23 @@ struct Scenario {
                 return "billing runs failed: daily \(runFailures), sparse \(other.runFailures)"
             }
             if results != other.results {
-                let i = zip(results, other.results).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(results.count, other.results.count)
-                return "command \(i) differs: daily \(results.dropFirst(i).first ?? "-") vs sparse \(other.results.dropFirst(i).first ?? "-")"
+                let i =
+                    zip(results, other.results).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+                    ?? min(results.count, other.results.count)
+                return
+                    "command \(i) differs: daily \(results.dropFirst(i).first ?? "-") vs sparse \(other.results.dropFirst(i).first ?? "-")"
             }
             if amounts != other.amounts {
-                let keys = Set(amounts.keys).union(other.amounts.keys).sorted().filter { amounts[$0] != other.amounts[$0] }
-                return "amounts differ: " + keys.prefix(6).map { "\($0): daily \(amounts[$0] ?? 0) vs sparse \(other.amounts[$0] ?? 0)" }.joined(separator: "; ")
+                let keys = Set(amounts.keys).union(other.amounts.keys).sorted().filter {
+                    amounts[$0] != other.amounts[$0]
+                }
+                return "amounts differ: "
+                    + keys.prefix(6).map { "\($0): daily \(amounts[$0] ?? 0) vs sparse \(other.amounts[$0] ?? 0)" }
+                    .joined(separator: "; ")
             }
-            if invoiceDates != other.invoiceDates { return "invoice dates differ: daily \(invoiceDates) vs sparse \(other.invoiceDates)" }
+            if invoiceDates != other.invoiceDates {
+                return "invoice dates differ: daily \(invoiceDates) vs sparse \(other.invoiceDates)"
+            }
             if statuses != other.statuses { return "statuses differ: daily \(statuses) vs sparse \(other.statuses)" }
             return nil
         }
@@ -233,11 +276,23 @@ struct Scenario {
         var nextSub = 0
 
         // One session for the whole play, as a shell would be; each command says who acts and when.
-        let session = Session(databasePath: db, actingUser: nil, isInteractive: false, environment: ["HOME": dir.path, "XDG_STATE_HOME": dir.path], backends: .standard)
+        let session = Session(
+            databasePath: db,
+            actingUser: nil,
+            isInteractive: false,
+            environment: ["HOME": dir.path, "XDG_STATE_HOME": dir.path],
+            backends: .standard
+        )
         session.output = { _ in }
         session.errorOutput = { _ in }
         defer { session.closeDatabase() }
-        func exec(_ words: [String], as user: String?, on day: Day, hour: Int = 12, stdin: [String] = []) -> Result<PlainValue, SelfServeError> {
+        func exec(
+            _ words: [String],
+            as user: String?,
+            on day: Day,
+            hour: Int = 12,
+            stdin: [String] = []
+        ) -> Result<PlainValue, SelfServeError> {
             var lines = stdin
             session.environment["SELFSERVE_NOW"] = "\(day)T\(hour < 10 ? "0" : "")\(hour):00:00Z"
             session.stdinLines = { lines.isEmpty ? nil : lines.removeFirst() }
@@ -264,8 +319,13 @@ struct Scenario {
         _ = try exec(["init", "--org", "Cadence", "--admin", admin, "--test-clock"], as: nil, on: start, hour: 0).get()
         for (i, buyer) in Scenario.buyers.enumerated() {
             _ = try exec(["user", "add", buyer, "--name", "Buyer \(i)"], as: admin, on: start, hour: 0).get()
-            _ = try exec(["payment-method", "add", "--card-stdin"], as: buyer, on: start, hour: 0,
-                         stdin: ["4242424242424242", cardExpiry[i], "123"]).get()
+            _ = try exec(
+                ["payment-method", "add", "--card-stdin"],
+                as: buyer,
+                on: start,
+                hour: 0,
+                stdin: ["4242424242424242", cardExpiry[i], "123"]
+            ).get()
         }
 
         let runDays = Scenario.runDays(cadence, from: start, to: end)
@@ -279,8 +339,12 @@ struct Scenario {
                 let label = "\(event.day) \(event.action)"
                 switch event.action {
                 case .buy(let b, let product, let licenses, let annual):
-                    let r = exec(["subscription", "buy", product, "--licenses", "\(licenses)"] + (annual ? ["--term", "annual"] : []),
-                                 as: Scenario.buyers[b], on: day)
+                    let r = exec(
+                        ["subscription", "buy", product, "--licenses", "\(licenses)"]
+                            + (annual ? ["--term", "annual"] : []),
+                        as: Scenario.buyers[b],
+                        on: day
+                    )
                     if case .success(let v) = r { subs[nextSub] = v["id"]?.stringValue }
                     nextSub += 1
                     record(label, r)
@@ -294,20 +358,42 @@ struct Scenario {
                     record(label, exec(["subscription", "set-licenses", id, "\(total)"], as: owner(k), on: day))
                 case .cancel(let k):
                     guard let id = subs[k] else { continue }
-                    record(label, exec(["subscription", "cancel", id, "--reason", "too_expensive"], as: owner(k), on: day))
+                    record(
+                        label,
+                        exec(["subscription", "cancel", id, "--reason", "too_expensive"], as: owner(k), on: day)
+                    )
                 case .convert(let k, let licenses):
                     guard let id = subs[k] else { continue }
-                    record(label, exec(["trial", "convert", id] + (licenses.map { ["--licenses", "\($0)"] } ?? []), as: owner(k), on: day))
+                    record(
+                        label,
+                        exec(
+                            ["trial", "convert", id] + (licenses.map { ["--licenses", "\($0)"] } ?? []),
+                            as: owner(k),
+                            on: day
+                        )
+                    )
                 case .policy(let product, let value):
                     record(label, exec(["product", "policy", product, value], as: admin, on: day))
                 case .editCard(let b, let expiry):
                     let buyer = Scenario.buyers[b]
-                    let pm = try exec(["payment-method", "list"], as: buyer, on: day).get().arrayValue?.first?["id"]?.stringValue ?? ""
-                    record(label, exec(["payment-method", "edit", pm, "--expiry", expiry, "--card-stdin"], as: buyer, on: day, stdin: ["123"]))
+                    let pm =
+                        try exec(["payment-method", "list"], as: buyer, on: day).get().arrayValue?.first?["id"]?
+                        .stringValue ?? ""
+                    record(
+                        label,
+                        exec(
+                            ["payment-method", "edit", pm, "--expiry", expiry, "--card-stdin"],
+                            as: buyer,
+                            on: day,
+                            stdin: ["123"]
+                        )
+                    )
                 case .pay(let b):
                     let buyer = Scenario.buyers[b]
                     let invoices = try exec(["invoice", "list"], as: buyer, on: day, hour: 13).get().arrayValue ?? []
-                    guard let due = invoices.last(where: { $0["status"]?.stringValue == "past_due" })?["id"]?.stringValue else {
+                    guard
+                        let due = invoices.last(where: { $0["status"]?.stringValue == "past_due" })?["id"]?.stringValue
+                    else {
                         outcome.results.append("\(label): nothing to pay")
                         continue
                     }
@@ -325,7 +411,9 @@ struct Scenario {
                 let id = invoice["id"]?.stringValue ?? ""
                 let date = invoice["date"]?.stringValue ?? ""
                 outcome.invoiceDates[buyer, default: []].insert(date)
-                for line in try exec(["invoice", "show", id], as: buyer, on: end, hour: 23).get()["lines"]?.arrayValue ?? [] {
+                for line in try exec(["invoice", "show", id], as: buyer, on: end, hour: 23).get()["lines"]?.arrayValue
+                    ?? []
+                {
                     let sub = line["subscription"]?.stringValue.flatMap { index[$0] }.map { "sub#\($0)" } ?? "-"
                     let amount = Money(decimal: line["amount"]?.stringValue ?? "")?.minorUnits ?? .min
                     outcome.amounts["\(sub) \(date)", default: 0] += amount

@@ -9,17 +9,29 @@ import XCTest
 final class FuzzTests: XCTestCase {
     struct Rng {
         var s: UInt64
-        mutating func next() -> UInt64 { s &+= 0x9E37_79B9_7F4A_7C15; var z = s; z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9; z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB; return z ^ (z >> 31) }
+        mutating func next() -> UInt64 {
+            s &+= 0x9E37_79B9_7F4A_7C15
+            var z = s
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
         mutating func pick<T>(_ a: [T]) -> T { a[Int(next() % UInt64(a.count))] }
     }
 
     static let pieces = [
-        "user", "add", "list", "show", "block", "product", "policy", "subscription", "buy", "set-licenses", "cancel", "reasons",
-        "trial", "start", "convert", "license", "assign", "unassign", "admin", "purchases", "audit", "invoice", "billing", "run",
-        "payment-method", "org", "whoami", "--licenses", "--json", "--format", "csv", "--reason", "--comment", "--since", "--from", "--to",
-        "--last", "3m", "--name", "--term", "annual", "--yes", "--dry-run", "power-bi-pro", "Power BI Pro", "-1", "0", "99999999999999999999",
-        "2026-02-30", "2026-13-01", "1e9", "a@b", "@", "x@y.z", "user1@contoso.com", "guest@fabrikam.com", "sub_", "sub_abc", "pm_x",
-        "'", "\"", "\\", "#", "ñandú@éxample.com", "👩‍💻", "\u{1b}[31m", "", " ", "--", "-", "--db", "/dev/null", "enabled", "trials-only",
+        "user", "add", "list", "show", "block", "product", "policy", "subscription", "buy", "set-licenses", "cancel",
+        "reasons",
+        "trial", "start", "convert", "license", "assign", "unassign", "admin", "purchases", "audit", "invoice",
+        "billing", "run",
+        "payment-method", "org", "whoami", "--licenses", "--json", "--format", "csv", "--reason", "--comment",
+        "--since", "--from", "--to",
+        "--last", "3m", "--name", "--term", "annual", "--yes", "--dry-run", "power-bi-pro", "Power BI Pro", "-1", "0",
+        "99999999999999999999",
+        "2026-02-30", "2026-13-01", "1e9", "a@b", "@", "x@y.z", "user1@contoso.com", "guest@fabrikam.com", "sub_",
+        "sub_abc", "pm_x",
+        "'", "\"", "\\", "#", "ñandú@éxample.com", "👩‍💻", "\u{1b}[31m", "", " ", "--", "-", "--db", "/dev/null",
+        "enabled", "trials-only",
         "other", "help", "--help", "--as", "nobody@nowhere", String(repeating: "x", count: 5000),
     ]
 
@@ -29,10 +41,22 @@ final class FuzzTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let db = dir.appendingPathComponent("f.sqlite").path
         let env = ["HOME": dir.path, "XDG_STATE_HOME": dir.path, "SELFSERVE_NOW": "2026-03-02"]
-        let setup = Session(databasePath: db, actingUser: "admin@contoso.com", isInteractive: false, environment: env, backends: .standard)
+        let setup = Session(
+            databasePath: db,
+            actingUser: "admin@contoso.com",
+            isInteractive: false,
+            environment: env,
+            backends: .standard
+        )
         _ = try setup.run(words: ["init", "--org", "Fuzz", "--admin", "admin@contoso.com", "--test-clock"])
         _ = try setup.run(words: ["user", "add", "user1@contoso.com", "--name", "U1"])
-        let session = Session(databasePath: db, actingUser: "user1@contoso.com", isInteractive: false, environment: env, backends: .standard)
+        let session = Session(
+            databasePath: db,
+            actingUser: "user1@contoso.com",
+            isInteractive: false,
+            environment: env,
+            backends: .standard
+        )
         session.output = { _ in }
         session.errorOutput = { _ in }
         var rng = Rng(s: UInt64(ProcessInfo.processInfo.environment["FUZZ_SEED"] ?? "") ?? 42)
@@ -64,7 +88,8 @@ final class FuzzTests: XCTestCase {
             let n = Int(rng.next() % 40)
             let text = String((0..<n).map { _ in rng.pick(alphabet) })
             switch Tokenizer.split(text) {
-            case .words(let w): XCTAssertTrue(w.allSatisfy { !$0.isEmpty || text.contains("''") || text.contains("\"\"") })
+            case .words(let w):
+                XCTAssertTrue(w.allSatisfy { !$0.isEmpty || text.contains("''") || text.contains("\"\"") })
             case .incomplete: XCTAssertThrowsError(try Tokenizer.words(text))
             }
         }

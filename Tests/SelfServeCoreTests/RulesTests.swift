@@ -40,8 +40,10 @@ final class RulesTests: XCTestCase {
 
     func testMoneyArithmeticIsCheckedNotTrapped() {
         let huge = Money(minorUnits: 999_999_999_999_999)
-        for attempt in [{ try huge.times(100_000) }, { try huge.times(-100_000) }, { try huge.scaled(Int64.max / 2, over: 3) },
-                        { try Money(minorUnits: .max).adding(Money(minorUnits: 1)) }, { try Money(minorUnits: .min).times(-1) }] {
+        for attempt in [
+            { try huge.times(100_000) }, { try huge.times(-100_000) }, { try huge.scaled(Int64.max / 2, over: 3) },
+            { try Money(minorUnits: .max).adding(Money(minorUnits: 1)) }, { try Money(minorUnits: .min).times(-1) },
+        ] {
             XCTAssertThrowsError(try attempt()) { XCTAssertEqual(($0 as? SelfServeError)?.code, .limitExceeded) }
         }
         // The largest amounts the bounds allow still fit: 100,000.00 × 100,000 licenses × 12 months.
@@ -50,9 +52,24 @@ final class RulesTests: XCTestCase {
 
     func testNextLifecycleStep() {
         let day = Day("2027-01-15")!
-        var sub = Subscription(id: "sub_x", product: "p", buyer: "b", status: .active, term: .monthly, licensesTotal: 1,
-                               unitPrice: Money(minorUnits: 100), started: day, periodStart: day, expires: day.adding(months: 1),
-                               billingProfile: nil, paymentMethod: nil, isTrial: false, convertsAutomatically: false, statusSince: day, createdAt: "")
+        var sub = Subscription(
+            id: "sub_x",
+            product: "p",
+            buyer: "b",
+            status: .active,
+            term: .monthly,
+            licensesTotal: 1,
+            unitPrice: Money(minorUnits: 100),
+            started: day,
+            periodStart: day,
+            expires: day.adding(months: 1),
+            billingProfile: nil,
+            paymentMethod: nil,
+            isTrial: false,
+            convertsAutomatically: false,
+            statusSince: day,
+            createdAt: ""
+        )
         XCTAssertEqual(sub.nextStepDay, day.adding(months: 1))
         for (status, days) in [(Subscription.Status.pastDue, 30), (.expired, 30), (.disabled, 90)] {
             sub.status = status
@@ -75,31 +92,59 @@ final class RulesTests: XCTestCase {
         let today = Day("2026-03-02")!
         // Public test numbers published by payment providers.
         let cards: [(String, CardBrand, String)] = [
-            ("4242424242424242", .visa, "123"), ("4000056655665556", .visa, "123"), ("5555555555554444", .mastercard, "123"),
-            ("2223003122003222", .mastercard, "123"), ("378282246310005", .amex, "1234"), ("6011111111111117", .discover, "123"),
-            ("3566002020360505", .jcb, "123"), ("36227206271667", .diners, "123"), ("6200000000000005", .unionpay, "123"),
+            ("4242424242424242", .visa, "123"), ("4000056655665556", .visa, "123"),
+            ("5555555555554444", .mastercard, "123"),
+            ("2223003122003222", .mastercard, "123"), ("378282246310005", .amex, "1234"),
+            ("6011111111111117", .discover, "123"),
+            ("3566002020360505", .jcb, "123"), ("36227206271667", .diners, "123"),
+            ("6200000000000005", .unionpay, "123"),
         ]
         for (number, brand, code) in cards {
-            let c = try CardValidator.validate(CardInput(number: number, expiry: "12/29", securityCode: code), today: today, fingerprintKey: key)
+            let c = try CardValidator.validate(
+                CardInput(number: number, expiry: "12/29", securityCode: code),
+                today: today,
+                fingerprintKey: key
+            )
             XCTAssertEqual(c.brand, brand, number)
             XCTAssertEqual(c.last4, String(number.suffix(4)))
             XCTAssertFalse(c.fingerprint.contains(number))
         }
         func declined(_ n: String, _ e: String, _ c: String) -> String? {
-            do { _ = try CardValidator.validate(CardInput(number: n, expiry: e, securityCode: c), today: today, fingerprintKey: key); return nil }
-            catch let error as SelfServeError { XCTAssertEqual(error.code, .paymentDeclined); XCTAssertFalse(error.message.contains(n)); return error.message }
-            catch { return "\(error)" }
+            do {
+                _ = try CardValidator.validate(
+                    CardInput(number: n, expiry: e, securityCode: c),
+                    today: today,
+                    fingerprintKey: key
+                )
+                return nil
+            } catch let error as SelfServeError {
+                XCTAssertEqual(error.code, .paymentDeclined)
+                XCTAssertFalse(error.message.contains(n))
+                return error.message
+            } catch { return "\(error)" }
         }
         XCTAssertNotNil(declined("4242424242424241", "12/29", "123"))  // Luhn
         XCTAssertNotNil(declined("4242424242424242", "02/26", "123"))  // expired
-        XCTAssertNil(declined("4242424242424242", "03/26", "123"))     // this month is still valid
-        XCTAssertNotNil(declined("378282246310005", "12/29", "123"))   // amex needs 4 digits
+        XCTAssertNil(declined("4242424242424242", "03/26", "123"))  // this month is still valid
+        XCTAssertNotNil(declined("378282246310005", "12/29", "123"))  // amex needs 4 digits
         XCTAssertNotNil(declined("9999999999999995", "12/29", "123"))  // unknown brand
         XCTAssertNotNil(declined("4242424242424242", "13/29", "123"))
-        let a = try CardValidator.validate(CardInput(number: "4242 4242 4242 4242", expiry: "12/29", securityCode: "123"), today: today, fingerprintKey: key)
-        let b = try CardValidator.validate(CardInput(number: "4242424242424242", expiry: "01/30", securityCode: "999"), today: today, fingerprintKey: key)
+        let a = try CardValidator.validate(
+            CardInput(number: "4242 4242 4242 4242", expiry: "12/29", securityCode: "123"),
+            today: today,
+            fingerprintKey: key
+        )
+        let b = try CardValidator.validate(
+            CardInput(number: "4242424242424242", expiry: "01/30", securityCode: "999"),
+            today: today,
+            fingerprintKey: key
+        )
         XCTAssertEqual(a.fingerprint, b.fingerprint)
-        let other = try CardValidator.validate(CardInput(number: "4242424242424242", expiry: "01/30", securityCode: "999"), today: today, fingerprintKey: [UInt8](repeating: 8, count: 32))
+        let other = try CardValidator.validate(
+            CardInput(number: "4242424242424242", expiry: "01/30", securityCode: "999"),
+            today: today,
+            fingerprintKey: [UInt8](repeating: 8, count: 32)
+        )
         XCTAssertNotEqual(a.fingerprint, other.fingerprint)
     }
 
@@ -121,10 +166,15 @@ final class RulesTests: XCTestCase {
             let flags = CompletionEngine.candidates(after: path, word: "--")
             XCTAssertTrue(flags.contains("--json") && flags.contains("--db"), "\(path): \(flags)")
             for f in flags {
-                XCTAssertTrue(f.hasPrefix("--") && f.dropFirst(2).allSatisfy { $0.isLowercase || $0.isNumber || $0 == "-" }, "\(path): \(f)")
+                XCTAssertTrue(
+                    f.hasPrefix("--") && f.dropFirst(2).allSatisfy { $0.isLowercase || $0.isNumber || $0 == "-" },
+                    "\(path): \(f)"
+                )
             }
         }
-        func offered(_ words: [String], _ word: String = "") -> [String] { CompletionEngine.candidates(after: words, word: word) }
+        func offered(_ words: [String], _ word: String = "") -> [String] {
+            CompletionEngine.candidates(after: words, word: word)
+        }
         XCTAssertTrue(offered(["subscription", "buy"], "--pay").contains("--payment-method"))
         XCTAssertTrue(offered(["invoice", "export"], "--f").contains("--force"))
         XCTAssertTrue(offered(["run"], "--b").contains("--budget"))
@@ -136,52 +186,99 @@ final class RulesTests: XCTestCase {
         XCTAssertTrue(offered(["subscription", "cancel", "sub_1", "--reason"]).count >= 3)
         XCTAssertEqual(offered([], "sub"), ["subscription"])
         XCTAssertEqual(offered(["license"], "as"), ["assign"])
-        XCTAssertEqual(offered(["--db", "x.sqlite", "--as", "a@b.c", "user"], "l"), ["list"], "root options are skipped with their values")
+        XCTAssertEqual(
+            offered(["--db", "x.sqlite", "--as", "a@b.c", "user"], "l"),
+            ["list"],
+            "root options are skipped with their values"
+        )
         // The value of an option is not a positional: after `--budget 5`, a script's argument is next.
         let run = try XCTUnwrap(DeclaredCommand.tree.command(at: ["run"]))
         XCTAssertEqual(CompletionEngine.positionalCount(["run", "--budget", "5"], command: run, pathIndices: [0]), 0)
-        XCTAssertEqual(CompletionEngine.positionalCount(["run", "--budget", "5", "x.lua", "--dry-run"], command: run, pathIndices: [0]), 1)
+        XCTAssertEqual(
+            CompletionEngine.positionalCount(
+                ["run", "--budget", "5", "x.lua", "--dry-run"],
+                command: run,
+                pathIndices: [0]
+            ),
+            1
+        )
         let assign = try XCTUnwrap(DeclaredCommand.tree.command(at: ["license", "assign"]))
-        XCTAssertEqual(CompletionEngine.positionalCount(["license", "assign", "--as", "a@b.c", "sub_1", "x@y.z"], command: assign, pathIndices: [0, 1]), 2)
+        XCTAssertEqual(
+            CompletionEngine.positionalCount(
+                ["license", "assign", "--as", "a@b.c", "sub_1", "x@y.z"],
+                command: assign,
+                pathIndices: [0, 1]
+            ),
+            2
+        )
     }
 
     /// `docs/COMMANDS.md` is what the command tree says today; a command changed without regenerating
     /// it fails here, naming the first line that differs.
     func testCommandReferenceIsCurrent() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let file = root.appendingPathComponent("docs/COMMANDS.md")
         let generated = DeclaredCommand.tree.markdownReference()
         if ProcessInfo.processInfo.environment["UPDATE_REFERENCE"] == "1" {
-            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: file.deletingLastPathComponent(),
+                withIntermediateDirectories: true
+            )
             try generated.write(to: file, atomically: true, encoding: .utf8)
         }
         let committed = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
         let a = committed.split(separator: "\n", omittingEmptySubsequences: false)
         let b = generated.split(separator: "\n", omittingEmptySubsequences: false)
-        if let i = zip(a, b).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset ?? (a.count == b.count ? nil : min(a.count, b.count)) {
-            XCTFail("docs/COMMANDS.md is stale at line \(i + 1): it says \(i < a.count ? String(a[i]).debugDescription : "nothing"), the command tree says \(i < b.count ? String(b[i]).debugDescription : "nothing"). Regenerate: UPDATE_REFERENCE=1 swift test --filter testCommandReferenceIsCurrent")
+        if let i = zip(a, b).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset
+            ?? (a.count == b.count ? nil : min(a.count, b.count))
+        {
+            XCTFail(
+                "docs/COMMANDS.md is stale at line \(i + 1): it says \(i < a.count ? String(a[i]).debugDescription : "nothing"), the command tree says \(i < b.count ? String(b[i]).debugDescription : "nothing"). Regenerate: UPDATE_REFERENCE=1 swift test --filter testCommandReferenceIsCurrent"
+            )
         }
         XCTAssertTrue(generated.contains("## selfserve license assign") && generated.contains("`--budget <budget>`"))
     }
 
     func testRendererFormats() {
-        let rows: PlainValue = .array([.object([("email", "a@b.c"), ("name", "A, \"x\"")]), .object([("email", "d@e.f"), ("name", "Esc\u{1b}[31m")])])
+        let rows: PlainValue = .array([
+            .object([("email", "a@b.c"), ("name", "A, \"x\"")]),
+            .object([("email", "d@e.f"), ("name", "Esc\u{1b}[31m")]),
+        ])
         let columns = ["email", "name"]
         let csv = Renderer(format: .csv).render(.list(rows, columns: columns))
         XCTAssertEqual(csv, "email,name\r\na@b.c,\"A, \"\"x\"\"\"\r\nd@e.f,Esc\u{1b}[31m\r\n")
-        XCTAssertEqual(Renderer(format: .csv, width: 80).render(.list(rows, columns: columns)).contains("\u{1b}"), false, "escaped on a terminal")
-        XCTAssertEqual(Renderer(format: .csv).render(.list(.array([]), columns: columns)), "email,name\r\n", "an empty list has its header")
+        XCTAssertEqual(
+            Renderer(format: .csv, width: 80).render(.list(rows, columns: columns)).contains("\u{1b}"),
+            false,
+            "escaped on a terminal"
+        )
+        XCTAssertEqual(
+            Renderer(format: .csv).render(.list(.array([]), columns: columns)),
+            "email,name\r\n",
+            "an empty list has its header"
+        )
         let formulas: PlainValue = .array([.object([("name", "=1+1"), ("total", "-52.00"), ("n", .int(-3))])])
-        XCTAssertEqual(Renderer(format: .csv).render(.list(formulas, columns: ["name", "total", "n"])), "name,total,n\r\n'=1+1,-52.00,-3\r\n")
+        XCTAssertEqual(
+            Renderer(format: .csv).render(.list(formulas, columns: ["name", "total", "n"])),
+            "name,total,n\r\n'=1+1,-52.00,-3\r\n"
+        )
         let table = Renderer(format: .table).render(.list(rows, columns: columns))
         XCTAssertFalse(table.contains("\u{1b}"), "escape sequences are shown, not replayed")
         XCTAssertTrue(table.hasPrefix("EMAIL  NAME"))
         // Too wide for the terminal: one record after another, nothing cut.
         let long = String(repeating: "x", count: 80)
-        let narrow = Renderer(format: .table, width: 30).render(.list(.array([.object([("a", .string(long)), ("b", "y")])]), columns: ["a", "b"]))
+        let narrow = Renderer(format: .table, width: 30).render(
+            .list(.array([.object([("a", .string(long)), ("b", "y")])]), columns: ["a", "b"])
+        )
         XCTAssertTrue(narrow.hasPrefix("-[ RECORD 1 ]") && narrow.contains("a | \(long)"), narrow)
         // Columns align by display width: CJK and emoji take two columns.
-        let wide = Renderer(format: .table).render(.list(.array([.object([("name", "山田太郎"), ("x", "1")]), .object([("name", "Bo 👩‍💻"), ("x", "2")])]), columns: ["name", "x"]))
+        let wide = Renderer(format: .table).render(
+            .list(
+                .array([.object([("name", "山田太郎"), ("x", "1")]), .object([("name", "Bo 👩‍💻"), ("x", "2")])]),
+                columns: ["name", "x"]
+            )
+        )
         let positions = wide.split(separator: "\n").map { line in DisplayWidth.of(String(line.dropLast())) }
         XCTAssertEqual(Set(positions).count, 1, wide)
         XCTAssertEqual(DisplayWidth.of("山田"), 4)

@@ -8,23 +8,41 @@ final class BillingTests: XCTestCase {
     func testCardsAreValidatedAndNeverStored() throws {
         let s = Sandbox()
         s.initialize()
-        let number = "5555555555554444", code = "987"
+        let number = "5555555555554444"
+        let code = "987"
         let pm = s.addCard(buyer, number: number, expiry: "11/29", code: code)
         let shown = s.run(["payment-method", "show", pm, "--json"], as: buyer)
-        XCTAssertEqual(Set(shown.object.keys), ["id", "brand", "last4", "exp_month", "exp_year", "holder", "address", "default", "fingerprint"])
+        XCTAssertEqual(
+            Set(shown.object.keys),
+            ["id", "brand", "last4", "exp_month", "exp_year", "holder", "address", "default", "fingerprint"]
+        )
         XCTAssertEqual(shown.object["brand"] as? String, "mastercard")
         XCTAssertEqual(shown.object["last4"] as? String, "4444")
         XCTAssertEqual(shown.object["default"] as? Bool, true)
-        let edit = s.run(["payment-method", "edit", pm, "--expiry", "10/30", "--postal-code", "28001", "--card-stdin", "--json"], as: buyer, stdin: "\(code)\n")
+        let edit = s.run(
+            ["payment-method", "edit", pm, "--expiry", "10/30", "--postal-code", "28001", "--card-stdin", "--json"],
+            as: buyer,
+            stdin: "\(code)\n"
+        )
         XCTAssertExit(edit, 0)
         XCTAssertEqual(edit.object["exp_year"] as? Int, 2030)
-        XCTAssertExit(s.run(["payment-method", "edit", pm, "--expiry", "10/30", "--card-stdin"], as: buyer, stdin: "12\n"), 1)  // wrong code length
-        let twice = s.run(["payment-method", "add", "--card-stdin", "--json"], as: buyer, stdin: "\(number)\n01/31\n123\n")
+        XCTAssertExit(
+            s.run(["payment-method", "edit", pm, "--expiry", "10/30", "--card-stdin"], as: buyer, stdin: "12\n"),
+            1
+        )  // wrong code length
+        let twice = s.run(
+            ["payment-method", "add", "--card-stdin", "--json"],
+            as: buyer,
+            stdin: "\(number)\n01/31\n123\n"
+        )
         XCTAssertEqual(twice.errorObject["code"] as? String, "conflict")
         XCTAssertTrue((twice.errorObject["message"] as? String ?? "").contains(pm))
 
-        for (n, e, c) in [("4242424242424241", "12/29", "123"), ("4242424242424242", "01/26", "123"), ("378282246310005", "12/29", "123"),
-                          ("9999999999999995", "12/29", "123"), ("4242", "12/29", "123"), ("4242424242424242", "99/29", "123")] {
+        for (n, e, c) in [
+            ("4242424242424241", "12/29", "123"), ("4242424242424242", "01/26", "123"),
+            ("378282246310005", "12/29", "123"),
+            ("9999999999999995", "12/29", "123"), ("4242", "12/29", "123"), ("4242424242424242", "99/29", "123"),
+        ] {
             let r = s.run(["payment-method", "add", "--card-stdin", "--json"], as: buyer, stdin: "\(n)\n\(e)\n\(c)\n")
             XCTAssertExit(r, 1)
             XCTAssertEqual(r.errorObject["code"] as? String, "payment_declined", "\(n) \(e)")
@@ -33,7 +51,9 @@ final class BillingTests: XCTestCase {
         XCTAssertEqual(s.query("SELECT count(*) FROM payment_methods"), "1")
         // Dry run through everything and checkpoint nothing: grep the raw bytes of every file.
         for file in try FileManager.default.contentsOfDirectory(atPath: s.dir.path) + ["state/selfserve/logins.json"] {
-            guard let data = FileManager.default.contents(atPath: s.dir.appendingPathComponent(file).path) else { continue }
+            guard let data = FileManager.default.contents(atPath: s.dir.appendingPathComponent(file).path) else {
+                continue
+            }
             let text = String(decoding: data, as: UTF8.self)
             XCTAssertFalse(text.contains(number), "card number found in \(file)")
             XCTAssertFalse(data.range(of: Data(number.utf8)) != nil, "card number bytes in \(file)")
@@ -53,15 +73,33 @@ final class BillingTests: XCTestCase {
         let bp = (accounts[0]["profiles"] as! [String])[0]
         let sub = s.buy(buyer, "teams-premium", licenses: 2)
         let profile = s.run(["billing", "profile", "show", bp, "--json"], as: buyer).object
-        XCTAssertEqual(Set(profile.keys).isSuperset(of: ["id", "account", "name", "payment_method", "invoice_email", "subscriptions"]), true)
+        XCTAssertEqual(
+            Set(profile.keys).isSuperset(of: [
+                "id", "account", "name", "payment_method", "invoice_email", "subscriptions",
+            ]),
+            true
+        )
         XCTAssertEqual(profile["subscriptions"] as? [String], [sub])
         XCTAssertEqual(profile["payment_method"] as? String, a)
-        XCTAssertEqual(s.run(["payment-method", "remove", a, "--json"], as: buyer).errorObject["code"] as? String, "conflict")
+        XCTAssertEqual(
+            s.run(["payment-method", "remove", a, "--json"], as: buyer).errorObject["code"] as? String,
+            "conflict"
+        )
         XCTAssertExit(s.run(["billing", "profile", "set-payment-method", bp, b], as: buyer), 0)
         XCTAssertExit(s.run(["payment-method", "remove", a], as: buyer), 0)
-        XCTAssertEqual(s.run(["billing", "profile", "show", bp, "--json"], as: "other@contoso.com").errorObject["code"] as? String, "not_found")
-        XCTAssertEqual(s.run(["payment-method", "show", b, "--json"], as: "other@contoso.com").errorObject["code"] as? String, "not_found")
-        XCTAssertEqual(s.run(["billing", "profile", "set-payment-method", bp, "pm_nope", "--json"], as: buyer).errorObject["code"] as? String, "not_found")
+        XCTAssertEqual(
+            s.run(["billing", "profile", "show", bp, "--json"], as: "other@contoso.com").errorObject["code"] as? String,
+            "not_found"
+        )
+        XCTAssertEqual(
+            s.run(["payment-method", "show", b, "--json"], as: "other@contoso.com").errorObject["code"] as? String,
+            "not_found"
+        )
+        XCTAssertEqual(
+            s.run(["billing", "profile", "set-payment-method", bp, "pm_nope", "--json"], as: buyer).errorObject["code"]
+                as? String,
+            "not_found"
+        )
     }
 
     /// A year of runs with a mid-term increase and decrease, checked to the cent.
@@ -71,17 +109,23 @@ final class BillingTests: XCTestCase {
         s.env["SELFSERVE_NOW"] = "2026-01-10"
         _ = s.addCard(buyer)
         let sub = s.buy(buyer, "power-bi-pro", licenses: 10)
-        XCTAssertExit(s.run(["subscription", "set-licenses", sub, "15"], as: buyer, extraEnv: ["SELFSERVE_NOW": "2026-01-20"]), 0)
-        XCTAssertExit(s.run(["subscription", "set-licenses", sub, "12"], as: buyer, extraEnv: ["SELFSERVE_NOW": "2026-02-25"]), 0)
+        XCTAssertExit(
+            s.run(["subscription", "set-licenses", sub, "15"], as: buyer, extraEnv: ["SELFSERVE_NOW": "2026-01-20"]),
+            0
+        )
+        XCTAssertExit(
+            s.run(["subscription", "set-licenses", sub, "12"], as: buyer, extraEnv: ["SELFSERVE_NOW": "2026-02-25"]),
+            0
+        )
         let run = s.run(["billing", "run", "--json"], extraEnv: ["SELFSERVE_NOW": "2026-12-31"])
         XCTAssertExit(run, 0)
         let invoices = run.object["invoices"] as! [[String: Any]]
         let byDate = Dictionary(uniqueKeysWithValues: invoices.map { ($0["date"] as! String, $0["total"] as! String) })
-        XCTAssertEqual(byDate["2026-01-10"], "140.00")   // 10 × 14.00
-        XCTAssertEqual(byDate["2026-01-20"], "47.42")    // +5 × 14.00 × 21/31 = 47.419…
-        XCTAssertEqual(byDate["2026-02-10"], "210.00")   // 15 × 14.00
-        XCTAssertEqual(byDate["2026-02-25"], "-19.50")   // −3 × 14.00 × 13/28
-        XCTAssertEqual(byDate["2026-03-10"], "168.00")   // 12 × 14.00
+        XCTAssertEqual(byDate["2026-01-10"], "140.00")  // 10 × 14.00
+        XCTAssertEqual(byDate["2026-01-20"], "47.42")  // +5 × 14.00 × 21/31 = 47.419…
+        XCTAssertEqual(byDate["2026-02-10"], "210.00")  // 15 × 14.00
+        XCTAssertEqual(byDate["2026-02-25"], "-19.50")  // −3 × 14.00 × 13/28
+        XCTAssertEqual(byDate["2026-03-10"], "168.00")  // 12 × 14.00
         XCTAssertEqual(byDate["2026-12-10"], "168.00")
         XCTAssertEqual(invoices.count, 14)
         let again = s.run(["billing", "run", "--json"], extraEnv: ["SELFSERVE_NOW": "2026-12-31"])
@@ -95,16 +139,30 @@ final class BillingTests: XCTestCase {
         let last3 = s.run(["invoice", "list", "--last", "3m", "--json"], as: buyer).array
         XCTAssertEqual(last3.map { $0["date"] as! String }, ["2026-12-10", "2026-11-10", "2026-10-10"])
         XCTAssertEqual(s.run(["invoice", "list", "--last", "6m", "--json"], as: buyer).array.count, 6)
-        XCTAssertEqual(s.run(["invoice", "list", "--from", "2026-03-01", "--to", "2026-02-01", "--json"], as: buyer).errorObject["code"] as? String, "invalid_argument")
-        XCTAssertEqual(s.run(["invoice", "list", "--from", "2026-02-30", "--json"], as: buyer).errorObject["code"] as? String, "invalid_argument")
-        XCTAssertEqual(s.run(["invoice", "list", "--last", "5y", "--json"], as: buyer).errorObject["code"] as? String, "invalid_argument")
+        XCTAssertEqual(
+            s.run(["invoice", "list", "--from", "2026-03-01", "--to", "2026-02-01", "--json"], as: buyer).errorObject[
+                "code"
+            ] as? String,
+            "invalid_argument"
+        )
+        XCTAssertEqual(
+            s.run(["invoice", "list", "--from", "2026-02-30", "--json"], as: buyer).errorObject["code"] as? String,
+            "invalid_argument"
+        )
+        XCTAssertEqual(
+            s.run(["invoice", "list", "--last", "5y", "--json"], as: buyer).errorObject["code"] as? String,
+            "invalid_argument"
+        )
         let id = range[2]["id"] as! String
         let show = s.run(["invoice", "show", id, "--json"], as: buyer).object
         let lines = show["lines"] as! [[String: Any]]
         XCTAssertEqual(lines.count, 1)
         XCTAssertEqual(Set(lines[0].keys), ["description", "subscription", "quantity", "unit_price", "amount"])
         XCTAssertEqual(lines[0]["quantity"] as? Int, 5)
-        XCTAssertEqual(s.run(["invoice", "show", id, "--json"], as: "other@contoso.com").errorObject["code"] as? String, "not_found")
+        XCTAssertEqual(
+            s.run(["invoice", "show", id, "--json"], as: "other@contoso.com").errorObject["code"] as? String,
+            "not_found"
+        )
         let csv = s.run(["invoice", "export", id, "--format", "csv"], as: buyer)
         XCTAssertTrue(csv.out.contains("47.42"), csv.out)
         let html = s.dir.appendingPathComponent("inv.html").path
@@ -121,7 +179,14 @@ final class BillingTests: XCTestCase {
         let expiring = s.run(["trial", "start", "power-apps-premium", "--json"], as: buyer).object["id"] as! String
         let canceled = s.buy(buyer, "visio-plan-1", licenses: 2, "--term", "monthly")
         XCTAssertExit(s.run(["license", "assign", canceled, "user1@contoso.com"], as: buyer), 0)
-        XCTAssertExit(s.run(["subscription", "cancel", canceled, "--reason", "no_longer_needed"], as: buyer, extraEnv: ["SELFSERVE_NOW": "2026-03-20"]), 0)
+        XCTAssertExit(
+            s.run(
+                ["subscription", "cancel", canceled, "--reason", "no_longer_needed"],
+                as: buyer,
+                extraEnv: ["SELFSERVE_NOW": "2026-03-20"]
+            ),
+            0
+        )
 
         XCTAssertExit(s.run(["billing", "run"], extraEnv: ["SELFSERVE_NOW": "2026-04-05"]), 0)
         func status(_ id: String) -> String { s.query("SELECT status FROM subscriptions WHERE id = '\(id)'") }
@@ -129,7 +194,8 @@ final class BillingTests: XCTestCase {
         XCTAssertEqual(s.query("SELECT trial FROM subscriptions WHERE id = '\(converting)'"), "0")
         XCTAssertEqual(status(expiring), "expired")
         XCTAssertEqual(status(canceled), "expired")
-        XCTAssertEqual(s.query("SELECT count(*) FROM assignments WHERE subscription = '\(canceled)'"), "1")  // users keep access
+        // Users keep access.
+        XCTAssertEqual(s.query("SELECT count(*) FROM assignments WHERE subscription = '\(canceled)'"), "1")
         XCTAssertExit(s.run(["billing", "run"], extraEnv: ["SELFSERVE_NOW": "2026-05-05"]), 0)
         XCTAssertEqual(status(canceled), "disabled")
         XCTAssertExit(s.run(["billing", "run"], extraEnv: ["SELFSERVE_NOW": "2026-08-05"]), 0)
@@ -144,7 +210,11 @@ final class BillingTests: XCTestCase {
         s.initialize()
         _ = s.addCard(buyer)
         let sub = s.buy(buyer, "power-bi-pro", licenses: 10)
-        let c = s.run(["subscription", "cancel", sub, "--reason", "no_longer_needed", "--json"], as: buyer, extraEnv: ["SELFSERVE_NOW": "2026-03-05"])
+        let c = s.run(
+            ["subscription", "cancel", sub, "--reason", "no_longer_needed", "--json"],
+            as: buyer,
+            extraEnv: ["SELFSERVE_NOW": "2026-03-05"]
+        )
         XCTAssertEqual(c.object["status"] as? String, "disabled")
         let run = s.run(["billing", "run", "--json"], extraEnv: ["SELFSERVE_NOW": "2026-03-06"])
         let totals = (run.object["invoices"] as! [[String: Any]]).map { $0["total"] as! String }

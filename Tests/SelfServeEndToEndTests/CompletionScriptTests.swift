@@ -8,9 +8,16 @@ final class CompletionScriptTests: XCTestCase {
     func complete(_ s: Sandbox, _ line: String) -> [String] {
         let script = s.dir.appendingPathComponent("completion.bash").path
         if !FileManager.default.fileExists(atPath: script) {
-            XCTAssertTrue(FileManager.default.createFile(atPath: script, contents: Data(s.run(["--generate-completion-script", "bash"], useDB: false).out.utf8)))
+            XCTAssertTrue(
+                FileManager.default.createFile(
+                    atPath: script,
+                    contents: Data(s.run(["--generate-completion-script", "bash"], useDB: false).out.utf8)
+                )
+            )
         }
-        let words = line.split(separator: " ", omittingEmptySubsequences: false).map { "'\($0)'" }.joined(separator: " ")
+        let words = line.split(separator: " ", omittingEmptySubsequences: false).map { "'\($0)'" }.joined(
+            separator: " "
+        )
         let program = """
             source '\(script)'
             COMP_WORDS=(\(words)); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMP_LINE='\(line)'; COMP_POINT=${#COMP_LINE}
@@ -39,7 +46,11 @@ final class CompletionScriptTests: XCTestCase {
         _ = s.addCard(buyer)
         let sub = s.buy(buyer, "power-bi-pro", licenses: 2)
         XCTAssertEqual(complete(s, "selfserve --as \(buyer) subscription show sub_"), [sub])
-        XCTAssertEqual(complete(s, "selfserve --as other@contoso.com subscription show sub_"), [], "someone else's ids are not offered")
+        XCTAssertEqual(
+            complete(s, "selfserve --as other@contoso.com subscription show sub_"),
+            [],
+            "someone else's ids are not offered"
+        )
         XCTAssertEqual(complete(s, "selfserve subscription show sub_"), [], "nobody signed in: nothing, and no error")
         XCTAssertTrue(complete(s, "selfserve subscription buy power-bi-p").contains("power-bi-pro"))
         XCTAssertTrue(complete(s, "selfserve --as \(buyer) license assign \(sub) user1").contains("user1@contoso.com"))

@@ -3,13 +3,17 @@ import XCTest
 
 /// Issue 14: database files, export files and the audit log are handled safely.
 final class FileSafetyTests: XCTestCase {
-    func mode(_ path: String) -> Int? { (try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int).map { $0 & 0o777 } }
+    func mode(_ path: String) -> Int? {
+        (try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int).map { $0 & 0o777 }
+    }
     func size(_ path: String) -> Int? { (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) }
 
     func testDatabaseFilesAreCheckedBeforeTheyAreOpened() throws {
         let s = Sandbox()
         // An existing empty file: a read refuses it and leaves it empty; init makes it private.
-        XCTAssertTrue(FileManager.default.createFile(atPath: s.db, contents: nil, attributes: [.posixPermissions: 0o644]))
+        XCTAssertTrue(
+            FileManager.default.createFile(atPath: s.db, contents: nil, attributes: [.posixPermissions: 0o644])
+        )
         let read = s.run(["whoami", "--json"], as: Sandbox.admin)
         XCTAssertExit(read, 1)
         XCTAssertTrue(read.err.contains("empty"), read.err)
@@ -23,7 +27,10 @@ final class FileSafetyTests: XCTestCase {
         // A failed or dry-run init of a new file leaves no file.
         let fresh = s.dir.appendingPathComponent("new.sqlite").path
         XCTAssertExit(s.run(["--db", fresh, "init", "--org", "", "--admin", Sandbox.admin], useDB: false), 1)
-        XCTAssertExit(s.run(["--db", fresh, "init", "--org", "Y", "--admin", Sandbox.admin, "--dry-run"], useDB: false), 0)
+        XCTAssertExit(
+            s.run(["--db", fresh, "init", "--org", "Y", "--admin", Sandbox.admin, "--dry-run"], useDB: false),
+            0
+        )
         let left = try FileManager.default.contentsOfDirectory(atPath: s.dir.path).filter { $0.hasPrefix("new.sqlite") }
         XCTAssertEqual(left, [])
         // A FIFO, a device and a directory are refused at once, and nothing is created beside them.
@@ -65,10 +72,16 @@ final class FileSafetyTests: XCTestCase {
         // An existing file is replaced only with --force, and stays private.
         try "old".write(toFile: html, atomically: false, encoding: .utf8)
         chmod(html, 0o644)
-        XCTAssertEqual(s.run(["invoice", "export", inv, "--out", html, "--json"], as: buyer).errorObject["code"] as? String, "conflict")
+        XCTAssertEqual(
+            s.run(["invoice", "export", inv, "--out", html, "--json"], as: buyer).errorObject["code"] as? String,
+            "conflict"
+        )
         XCTAssertEqual(try String(contentsOfFile: html, encoding: .utf8), "old")
         XCTAssertExit(s.run(["invoice", "export", inv, "--out", html, "--force", "--format", "json"], as: buyer), 0)
-        XCTAssertTrue(try String(contentsOfFile: html, encoding: .utf8).hasPrefix("{"), "--format names the file's format")
+        XCTAssertTrue(
+            try String(contentsOfFile: html, encoding: .utf8).hasPrefix("{"),
+            "--format names the file's format"
+        )
         XCTAssertEqual(mode(html), 0o600)
         // Never through a symbolic link, never over a FIFO or a device, a clear word for a directory.
         let target = s.dir.appendingPathComponent("target.txt").path
@@ -77,7 +90,9 @@ final class FileSafetyTests: XCTestCase {
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
         let fifo = s.dir.appendingPathComponent("out.fifo").path
         XCTAssertEqual(mkfifo(fifo, 0o600), 0)
-        for (path, word) in [(link, "symbolic link"), (fifo, "FIFO"), ("/dev/null", "device"), (s.dir.path, "directory")] {
+        for (path, word) in [
+            (link, "symbolic link"), (fifo, "FIFO"), ("/dev/null", "device"), (s.dir.path, "directory"),
+        ] {
             let r = s.run(["invoice", "export", inv, "--out", path, "--force"], as: buyer)
             XCTAssertExit(r, 1)
             XCTAssertTrue(r.err.contains(word) && !r.err.contains("NSCocoa"), r.err)
@@ -103,7 +118,14 @@ final class FileSafetyTests: XCTestCase {
         // A failing command with a huge argument, planted by any member, adds at most a few KiB.
         let huge = String(repeating: "=A1", count: 400_000)
         let before = Int(s.query("SELECT coalesce(sum(length(details) + length(target)), 0) FROM audit_log")) ?? 0
-        XCTAssertExit(s.run(["-f", "-"], as: "buyer@contoso.com", stdin: "user block '\(huge)'\nsubscription cancel '\(huge)' --reason other --comment x\n"), 1)
+        XCTAssertExit(
+            s.run(
+                ["-f", "-"],
+                as: "buyer@contoso.com",
+                stdin: "user block '\(huge)'\nsubscription cancel '\(huge)' --reason other --comment x\n"
+            ),
+            1
+        )
         let after = Int(s.query("SELECT sum(length(details) + length(target)) FROM audit_log")) ?? 0
         XCTAssertGreaterThan(after, before)
         XCTAssertLessThan(after - before, 2 * (16384 + 4096))
@@ -118,7 +140,8 @@ final class FileSafetyTests: XCTestCase {
         p.executableURL = URL(fileURLWithPath: Sandbox.binary)
         p.arguments = ["--db", s.db, "--as", Sandbox.admin, "-f", "-"]
         p.environment = s.env
-        let input = Pipe(), err = Pipe()
+        let input = Pipe()
+        let err = Pipe()
         p.standardInput = input
         p.standardError = err
         p.standardOutput = FileHandle.nullDevice

@@ -46,12 +46,16 @@ final class FoundationTests: XCTestCase {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
         p.arguments = [other, "CREATE TABLE t(x); INSERT INTO t VALUES (42);"]
-        try p.run(); p.waitUntilExit()
+        try p.run()
+        p.waitUntilExit()
         let r2 = s.run(["--db", other, "org", "show"], as: "a@b.com", useDB: false)
         XCTAssertExit(r2, 1)
         XCTAssertTrue(r2.err.contains("another application"), r2.err)
 
-        let missing = s.run(["--db", s.dir.appendingPathComponent("nope.sqlite").path, "org", "show", "--json"], useDB: false)
+        let missing = s.run(
+            ["--db", s.dir.appendingPathComponent("nope.sqlite").path, "org", "show", "--json"],
+            useDB: false
+        )
         XCTAssertExit(missing, 1)
         XCTAssertEqual(missing.errorObject["code"] as? String, "not_found")
         XCTAssertFalse(FileManager.default.fileExists(atPath: s.dir.appendingPathComponent("nope.sqlite").path))
@@ -90,8 +94,15 @@ final class FoundationTests: XCTestCase {
         XCTAssertEqual(none.errorObject["code"] as? String, "not_signed_in")
         XCTAssertExit(s.run(["login", "user1@contoso.com"]), 0)
         XCTAssertEqual(s.run(["whoami", "--json"]).object["email"] as? String, "user1@contoso.com")
-        XCTAssertEqual(s.run(["whoami", "--json"], extraEnv: ["SELFSERVE_USER": "user2@contoso.com"]).object["email"] as? String, "user2@contoso.com")
-        XCTAssertEqual(s.run(["whoami", "--json"], as: "user3@contoso.com", extraEnv: ["SELFSERVE_USER": "user2@contoso.com"]).object["email"] as? String, "user3@contoso.com")
+        XCTAssertEqual(
+            s.run(["whoami", "--json"], extraEnv: ["SELFSERVE_USER": "user2@contoso.com"]).object["email"] as? String,
+            "user2@contoso.com"
+        )
+        XCTAssertEqual(
+            s.run(["whoami", "--json"], as: "user3@contoso.com", extraEnv: ["SELFSERVE_USER": "user2@contoso.com"])
+                .object["email"] as? String,
+            "user3@contoso.com"
+        )
         XCTAssertExit(s.run(["logout"]), 0)
         XCTAssertExit(s.run(["whoami"]), 1)
     }
@@ -103,7 +114,10 @@ final class FoundationTests: XCTestCase {
         XCTAssertExit(r, 77)
         XCTAssertEqual(r.errorObject["code"] as? String, "forbidden")
         XCTAssertEqual(s.query("SELECT count(*) FROM users WHERE email = 'new@contoso.com'"), "0")
-        let audit = s.run(["audit", "list", "--action", "user.add", "--actor", "user1@contoso.com", "--json"], as: Sandbox.admin)
+        let audit = s.run(
+            ["audit", "list", "--action", "user.add", "--actor", "user1@contoso.com", "--json"],
+            as: Sandbox.admin
+        )
         XCTAssertExit(audit, 0)
         XCTAssertEqual(audit.array.count, 1)
         XCTAssertEqual(audit.array.first?["outcome"] as? String, "denied")
@@ -116,15 +130,24 @@ final class FoundationTests: XCTestCase {
     func testUserImportIsAllOrNothingAndNamesLines() {
         let s = Sandbox()
         s.initialize()
-        let bad = s.write("bad.csv", "email,name,kind,role\nok1@contoso.com,Ok One,member,user\nnot-an-email,Broken,member,user\nok2@contoso.com,Ok Two,visitor,user\n")
+        let bad = s.write(
+            "bad.csv",
+            "email,name,kind,role\nok1@contoso.com,Ok One,member,user\nnot-an-email,Broken,member,user\nok2@contoso.com,Ok Two,visitor,user\n"
+        )
         let r = s.run(["user", "import", bad], as: Sandbox.admin)
         XCTAssertExit(r, 1)
         XCTAssertTrue(r.err.contains("bad.csv:3:"), r.err)
         XCTAssertTrue(r.err.contains("bad.csv:4:"), r.err)
         XCTAssertEqual(s.query("SELECT count(*) FROM users WHERE email LIKE 'ok%'"), "0")
-        let good = s.write("good.csv", "email,name,kind,role\nok1@contoso.com,\"One, Ok\",member,user\nguest2@fabrikam.com,Guest Two,guest,user\n")
+        let good = s.write(
+            "good.csv",
+            "email,name,kind,role\nok1@contoso.com,\"One, Ok\",member,user\nguest2@fabrikam.com,Guest Two,guest,user\n"
+        )
         XCTAssertExit(s.run(["user", "import", good], as: Sandbox.admin), 0)
-        XCTAssertEqual(s.run(["user", "show", "ok1@contoso.com", "--json"], as: Sandbox.admin).object["name"] as? String, "One, Ok")
+        XCTAssertEqual(
+            s.run(["user", "show", "ok1@contoso.com", "--json"], as: Sandbox.admin).object["name"] as? String,
+            "One, Ok"
+        )
         XCTAssertEqual(s.run(["user", "list", "--guests", "--json"], as: Sandbox.admin).array.count, 2)
     }
 
@@ -135,18 +158,27 @@ final class FoundationTests: XCTestCase {
         XCTAssertExit(list, 0)
         XCTAssertGreaterThanOrEqual(list.array.count, 10)
         let first = list.array[0]
-        XCTAssertEqual(Set(first.keys), ["id", "name", "unit_price", "currency", "term", "trial_days", "trial_licenses", "self_service"])
+        XCTAssertEqual(
+            Set(first.keys),
+            ["id", "name", "unit_price", "currency", "term", "trial_days", "trial_licenses", "self_service"]
+        )
         XCTAssertTrue(list.array.allSatisfy { $0["self_service"] as? String == "enabled" })
         XCTAssertExit(s.run(["product", "policy", "power-bi-pro", "trials-only"], as: "user1@contoso.com"), 77)
         XCTAssertExit(s.run(["product", "policy", "Power BI Pro", "trials-only"], as: Sandbox.admin), 0)
         XCTAssertExit(s.run(["product", "policy", "visio-plan-1", "disabled"], as: Sandbox.admin), 0)
-        XCTAssertEqual(s.run(["product", "show", "power-bi-pro", "--json"], as: Sandbox.admin).object["self_service"] as? String, "trials_only")
+        XCTAssertEqual(
+            s.run(["product", "show", "power-bi-pro", "--json"], as: Sandbox.admin).object["self_service"] as? String,
+            "trials_only"
+        )
         let selfService = s.run(["product", "list", "--self-service", "--json"], as: Sandbox.admin).array
         XCTAssertEqual(selfService.count, list.array.count - 1)
         XCTAssertFalse(selfService.contains { $0["id"] as? String == "visio-plan-1" })
         XCTAssertExit(s.run(["product", "policy", "power-bi-pro", "sometimes"], as: Sandbox.admin), 64)
 
-        let file = s.write("p.json", #"[{"id": "contoso-widget", "name": "Contoso Widget", "unit_price": "3.50", "term": "monthly", "trial_days": 14, "trial_licenses": 5}]"#)
+        let file = s.write(
+            "p.json",
+            #"[{"id": "contoso-widget", "name": "Contoso Widget", "unit_price": "3.50", "term": "monthly", "trial_days": 14, "trial_licenses": 5}]"#
+        )
         XCTAssertExit(s.run(["product", "import", file], as: Sandbox.admin), 0)
         let w = s.run(["product", "show", "Contoso Widget", "--json"], as: Sandbox.admin).object
         XCTAssertEqual(w["unit_price"] as? String, "3.50")
@@ -160,7 +192,10 @@ final class FoundationTests: XCTestCase {
         s.initialize()
         XCTAssertExit(s.run(["user", "add", "q@contoso.com", "--name", "Quote \"Q\", Esq."], as: Sandbox.admin), 0)
         let csv = s.run(["user", "show", "q@contoso.com", "--format", "csv"], as: Sandbox.admin)
-        XCTAssertEqual(csv.out, "email,name,kind,role,status\r\nq@contoso.com,\"Quote \"\"Q\"\", Esq.\",member,user,active\r\n")
+        XCTAssertEqual(
+            csv.out,
+            "email,name,kind,role,status\r\nq@contoso.com,\"Quote \"\"Q\"\", Esq.\",member,user,active\r\n"
+        )
         let nd = s.run(["user", "list", "--format", "ndjson"], as: Sandbox.admin)
         let lines = nd.out.split(separator: "\n")
         XCTAssertEqual(lines.count, 35)
@@ -170,7 +205,11 @@ final class FoundationTests: XCTestCase {
         XCTAssertTrue(rows[0].hasPrefix("EMAIL"))
         // Aligned: every row's NAME column starts at the same offset as the header's.
         let offset = rows[0].range(of: "NAME")!.lowerBound.utf16Offset(in: rows[0])
-        XCTAssertTrue(rows.dropFirst().allSatisfy { $0.count > offset && $0[$0.index($0.startIndex, offsetBy: offset - 1)] == " " })
+        XCTAssertTrue(
+            rows.dropFirst().allSatisfy {
+                $0.count > offset && $0[$0.index($0.startIndex, offsetBy: offset - 1)] == " "
+            }
+        )
         let created = s.run(["user", "add", "c@contoso.com", "--name", "C"], as: Sandbox.admin)
         XCTAssertEqual(created.out, "c@contoso.com\n")
     }
@@ -187,33 +226,49 @@ final class FoundationTests: XCTestCase {
     func testBatchBailAtomicAndLineNumbers() {
         let s = Sandbox()
         s.initialize()
-        let batch = s.write("b.txt", """
+        let batch = s.write(
+            "b.txt",
+            """
             # a comment
             user add a1@contoso.com --name "A \\"One\\""
             user add 'bad address' --name Bad
             user add a2@contoso.com \\
                 --name 'A Two'   # trailing comment
-            """)
+            """
+        )
         let r = s.run(["-f", batch], as: Sandbox.admin)
         XCTAssertExit(r, 1)
         XCTAssertTrue(r.err.contains("b.txt:3: error:"), r.err)
-        XCTAssertEqual(s.query("SELECT name FROM users WHERE email LIKE 'a_@contoso.com' ORDER BY email"), "A \"One\"\nA Two")
+        XCTAssertEqual(
+            s.query("SELECT name FROM users WHERE email LIKE 'a_@contoso.com' ORDER BY email"),
+            "A \"One\"\nA Two"
+        )
 
-        let bail = s.write("bail.txt", "user add b1@contoso.com --name B1\nuser add b1@contoso.com --name Again\nuser add b2@contoso.com --name B2\n")
+        let bail = s.write(
+            "bail.txt",
+            "user add b1@contoso.com --name B1\nuser add b1@contoso.com --name Again\nuser add b2@contoso.com --name B2\n"
+        )
         let rb = s.run(["-f", bail, "--bail", "--json"], as: Sandbox.admin)
         XCTAssertExit(rb, 1)
         XCTAssertEqual(rb.errorObject["line"] as? Int, 2)
         XCTAssertEqual(rb.errorObject["code"] as? String, "conflict")
         XCTAssertEqual(s.query("SELECT count(*) FROM users WHERE email LIKE 'b_@contoso.com'"), "1")
 
-        let atomic = s.write("atomic.txt", "user add c1@contoso.com --name C1\nuser add c2@contoso.com --name C2\nproduct policy no-such-product disabled\n")
+        let atomic = s.write(
+            "atomic.txt",
+            "user add c1@contoso.com --name C1\nuser add c2@contoso.com --name C2\nproduct policy no-such-product disabled\n"
+        )
         let before = s.query("SELECT count(*) FROM audit_log WHERE outcome = 'ok'")
         let ra = s.run(["-f", atomic, "--atomic"], as: Sandbox.admin)
         XCTAssertExit(ra, 1)
         XCTAssertEqual(s.query("SELECT count(*) FROM users WHERE email LIKE 'c_@contoso.com'"), "0")
         XCTAssertEqual(s.query("SELECT count(*) FROM audit_log WHERE outcome = 'ok'"), before)
 
-        let ok = s.run(["--atomic"], as: Sandbox.admin, stdin: "user add d1@contoso.com --name D1\nuser add d2@contoso.com --name D2\n")
+        let ok = s.run(
+            ["--atomic"],
+            as: Sandbox.admin,
+            stdin: "user add d1@contoso.com --name D1\nuser add d2@contoso.com --name D2\n"
+        )
         XCTAssertExit(ok, 0)
         XCTAssertEqual(s.query("SELECT count(*) FROM users WHERE email LIKE 'd_@contoso.com'"), "2")
     }
@@ -249,12 +304,17 @@ final class FoundationTests: XCTestCase {
         XCTAssertExit(batch, 1)
         XCTAssertTrue(batch.err.contains("'user' needs a subcommand"), batch.err)
         // Hints name the shell's own help, not the command line's.
-        XCTAssertTrue(batch.err.contains("See 'help subscription'.") && batch.err.contains("See 'help subscription cancel'."), batch.err)
+        XCTAssertTrue(
+            batch.err.contains("See 'help subscription'.") && batch.err.contains("See 'help subscription cancel'."),
+            batch.err
+        )
         XCTAssertFalse(batch.err.contains("selfserve "), batch.err)
         // The shell's own commands have help too, and the list of commands names them.
         let shellHelp = s.run(["-f", "-"], stdin: "help format\nhelp lua\nhelp begin\nhelp\n", useDB: false)
         XCTAssertExit(shellHelp, 0)
-        for text in ["format table|json|ndjson|csv", "lua — run a Lua chunk", "begin — open a transaction", "SHELL COMMANDS:"] {
+        for text in [
+            "format table|json|ndjson|csv", "lua — run a Lua chunk", "begin — open a transaction", "SHELL COMMANDS:",
+        ] {
             XCTAssertTrue(shellHelp.out.contains(text), shellHelp.out)
         }
     }

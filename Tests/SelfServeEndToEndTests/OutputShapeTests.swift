@@ -10,20 +10,28 @@ final class OutputShapeTests: XCTestCase {
         s.initialize()
         let empty = s.run(["subscription", "list", "--format", "csv"], as: buyer)
         XCTAssertExit(empty, 0)
-        let header = "id,product,product_name,buyer,buyer_name,status,term,licenses_total,licenses_assigned,licenses_available,unit_price,currency,started,expires,billing_profile,payment_method,trial,cancel_reason,cancel_comment\r\n"
+        let header =
+            "id,product,product_name,buyer,buyer_name,status,term,licenses_total,licenses_assigned,licenses_available,unit_price,currency,started,expires,billing_profile,payment_method,trial,cancel_reason,cancel_comment\r\n"
         XCTAssertEqual(empty.out, header)
         XCTAssertTrue(s.run(["subscription", "list"], as: buyer).err.contains("(0 rows)"))
         _ = s.addCard(buyer)
         let a = s.buy(buyer, "power-bi-pro", licenses: 2)
         XCTAssertTrue(s.run(["subscription", "list", "--format", "csv"], as: buyer).out.hasPrefix(header))
         XCTAssertExit(s.run(["subscription", "cancel", a, "--reason", "too_expensive"], as: buyer), 0)
-        XCTAssertTrue(s.run(["subscription", "list", "--format", "csv"], as: buyer).out.hasPrefix(header), "same columns once canceled")
-        for args in [["invoice", "list"], ["payment-method", "list"], ["billing", "account", "list"], ["license", "list", a]] {
+        XCTAssertTrue(
+            s.run(["subscription", "list", "--format", "csv"], as: buyer).out.hasPrefix(header),
+            "same columns once canceled"
+        )
+        for args in [
+            ["invoice", "list"], ["payment-method", "list"], ["billing", "account", "list"], ["license", "list", a],
+        ] {
             let r = s.run(args + ["--format", "csv"], as: "other@contoso.com")
             XCTAssertTrue(r.code != 0 || r.out.hasSuffix("\r\n") && !r.out.isEmpty, "\(args): \(r.out) \(r.err)")
         }
-        XCTAssertEqual(s.run(["audit", "list", "--format", "csv", "--action", "nothing.such"], as: Sandbox.admin).out,
-                       "at,actor,action,target,outcome,details\r\n")
+        XCTAssertEqual(
+            s.run(["audit", "list", "--format", "csv", "--action", "nothing.such"], as: Sandbox.admin).out,
+            "at,actor,action,target,outcome,details\r\n"
+        )
     }
 
     func testUnassignSkipsAndReportsWhoHoldsNoLicense() {
@@ -32,7 +40,10 @@ final class OutputShapeTests: XCTestCase {
         _ = s.addCard(buyer)
         let sub = s.buy(buyer, "power-bi-pro", licenses: 3)
         XCTAssertExit(s.run(["license", "assign", sub, "user1@contoso.com", "user2@contoso.com"], as: buyer), 0)
-        let r = s.run(["license", "unassign", sub, "user1@contoso.com", "user3@contoso.com", "--yes", "--json"], as: buyer)
+        let r = s.run(
+            ["license", "unassign", sub, "user1@contoso.com", "user3@contoso.com", "--yes", "--json"],
+            as: buyer
+        )
         XCTAssertExit(r, 0)
         XCTAssertEqual(r.object["unassigned"] as? [String], ["user1@contoso.com"])
         XCTAssertEqual(r.object["skipped"] as? [String], ["user3@contoso.com"])

@@ -4,7 +4,8 @@ import XCTest
 /// Issue 6: plugins (validation, sandbox, limits, composition, fail-closed) and automation scripts.
 final class PluginTests: XCTestCase {
     let buyer = "buyer@contoso.com"
-    static let pluginsDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let pluginsDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
         .appendingPathComponent("plugins")
 
     func example(_ name: String) -> String { Self.pluginsDir.appendingPathComponent(name).path }
@@ -23,19 +24,41 @@ final class PluginTests: XCTestCase {
             XCTAssertExit(s.run(["plugin", "install", example(file)], as: Sandbox.admin), 0)
         }
         let list = s.run(["plugin", "list", "--json"], as: Sandbox.admin).array
-        XCTAssertEqual(list.map { $0["name"] as! String }, ["event-notifier", "finance-reasons", "license-limits", "payment-policy"])
-        XCTAssertEqual(Set(list[0].keys), ["name", "version", "enabled", "hooks", "installed_by", "installed_at", "sha256"])
+        XCTAssertEqual(
+            list.map { $0["name"] as! String },
+            ["event-notifier", "finance-reasons", "license-limits", "payment-policy"]
+        )
+        XCTAssertEqual(
+            Set(list[0].keys),
+            ["name", "version", "enabled", "hooks", "installed_by", "installed_at", "sha256"]
+        )
         XCTAssertEqual((list[0]["sha256"] as? String)?.count, 64)
-        XCTAssertExit(s.run(["plugin", "install", example("finance-reasons.lua")], as: Sandbox.admin), 1)  // duplicate name
+        // A duplicate name.
+        XCTAssertExit(s.run(["plugin", "install", example("finance-reasons.lua")], as: Sandbox.admin), 1)
         XCTAssertExit(s.run(["plugin", "install", example("finance-reasons.lua")], as: buyer), 77)
 
         // Payment policy.
-        let amex = s.run(["payment-method", "add", "--card-stdin", "--postal-code", "1", "--json"], as: buyer, stdin: "378282246310005\n12/29\n1234\n")
+        let amex = s.run(
+            ["payment-method", "add", "--card-stdin", "--postal-code", "1", "--json"],
+            as: buyer,
+            stdin: "378282246310005\n12/29\n1234\n"
+        )
         XCTAssertEqual(amex.errorObject["code"] as? String, "payment_declined")
         XCTAssertEqual(amex.errorObject["plugin"] as? String, "payment-policy")
-        let soon = s.run(["payment-method", "add", "--card-stdin", "--postal-code", "1", "--json"], as: buyer, stdin: "4242424242424242\n04/26\n123\n")
+        let soon = s.run(
+            ["payment-method", "add", "--card-stdin", "--postal-code", "1", "--json"],
+            as: buyer,
+            stdin: "4242424242424242\n04/26\n123\n"
+        )
         XCTAssertEqual(soon.errorObject["code"] as? String, "payment_declined")
-        XCTAssertExit(s.run(["payment-method", "add", "--card-stdin", "--postal-code", "28001"], as: buyer, stdin: "4242424242424242\n12/29\n123\n"), 0)
+        XCTAssertExit(
+            s.run(
+                ["payment-method", "add", "--card-stdin", "--postal-code", "28001"],
+                as: buyer,
+                stdin: "4242424242424242\n12/29\n123\n"
+            ),
+            0
+        )
 
         // License limit: 25 for non-admins, on buy and set-licenses.
         let big = s.run(["subscription", "buy", "power-bi-pro", "--licenses", "26", "--json"], as: buyer)
@@ -47,20 +70,48 @@ final class PluginTests: XCTestCase {
 
         // Reasons: union, comment required, before_cancel.
         let reasons = s.run(["subscription", "reasons", "--json"], as: buyer).array
-        XCTAssertTrue(reasons.contains { $0["code"] as? String == "budget_cut" && $0["source"] as? String == "finance-reasons" && $0["comment_required"] as? Bool == true })
-        XCTAssertEqual(s.run(["subscription", "cancel", sub, "--reason", "budget_cut", "--json"], as: buyer).errorObject["code"] as? String, "invalid_argument")
-        XCTAssertExit(s.run(["subscription", "cancel", sub, "--reason", "budget_cut", "--comment", "no"], as: buyer), 77)
-        XCTAssertExit(s.run(["subscription", "cancel", sub, "--reason", "budget_cut", "--comment", "CC-7 closed"], as: buyer), 0)
+        XCTAssertTrue(
+            reasons.contains {
+                $0["code"] as? String == "budget_cut" && $0["source"] as? String == "finance-reasons"
+                    && $0["comment_required"] as? Bool == true
+            }
+        )
+        XCTAssertEqual(
+            s.run(["subscription", "cancel", sub, "--reason", "budget_cut", "--json"], as: buyer).errorObject["code"]
+                as? String,
+            "invalid_argument"
+        )
+        XCTAssertExit(
+            s.run(["subscription", "cancel", sub, "--reason", "budget_cut", "--comment", "no"], as: buyer),
+            77
+        )
+        XCTAssertExit(
+            s.run(["subscription", "cancel", sub, "--reason", "budget_cut", "--comment", "CC-7 closed"], as: buyer),
+            0
+        )
 
         let audit = s.run(["audit", "list", "--json"], as: Sandbox.admin).array
-        XCTAssertTrue(audit.contains { ($0["details"] as? [String: Any])?["plugin"] as? String == "license-limits" && $0["outcome"] as? String == "denied" })
-        XCTAssertTrue(audit.contains { $0["action"] as? String == "plugin.on_event" && "\($0["details"] ?? "")".contains("subscription.canceled") })
+        XCTAssertTrue(
+            audit.contains {
+                ($0["details"] as? [String: Any])?["plugin"] as? String == "license-limits"
+                    && $0["outcome"] as? String == "denied"
+            }
+        )
+        XCTAssertTrue(
+            audit.contains {
+                $0["action"] as? String == "plugin.on_event"
+                    && "\($0["details"] ?? "")".contains("subscription.canceled")
+            }
+        )
         XCTAssertTrue(audit.contains { $0["action"] as? String == "plugin.install" })
 
         XCTAssertExit(s.run(["plugin", "disable", "license-limits"], as: Sandbox.admin), 0)
         XCTAssertExit(s.run(["subscription", "buy", "power-bi-pro", "--licenses", "26"], as: buyer), 0)
         XCTAssertExit(s.run(["plugin", "remove", "license-limits"], as: Sandbox.admin), 0)
-        XCTAssertEqual(s.run(["plugin", "show", "license-limits", "--json"], as: Sandbox.admin).errorObject["code"] as? String, "not_found")
+        XCTAssertEqual(
+            s.run(["plugin", "show", "license-limits", "--json"], as: Sandbox.admin).errorObject["code"] as? String,
+            "not_found"
+        )
     }
 
     func testMalformedPluginsAreRefusedAndNothingIsStored() {
@@ -82,7 +133,11 @@ final class PluginTests: XCTestCase {
             XCTAssertExit(r, 1)
             XCTAssertEqual(r.errorObject["code"] as? String, "invalid_argument", what)
         }
-        XCTAssertTrue(install(s, "p.lua", "return { name = 'typo', before_purchse = function() end }").err.contains("before_purchase"))
+        XCTAssertTrue(
+            install(s, "p.lua", "return { name = 'typo', before_purchse = function() end }").err.contains(
+                "before_purchase"
+            )
+        )
         XCTAssertEqual(s.query("SELECT count(*) FROM plugins"), "0")
     }
 
@@ -105,12 +160,25 @@ final class PluginTests: XCTestCase {
         ]
         for (i, (what, body)) in attempts.enumerated() {
             let name = "escape-\(i)"
-            XCTAssertExit(install(s, "\(name).lua", "return { name = '\(name)', before_set_licenses = function(sub, total) \(body) end }"), 0)
-            let r = s.run(["subscription", "set-licenses", sub, "\(6 + i)", "--json"], as: buyer, extraEnv: ["SELFSERVE_LUA_MEMORY_MB": "16"])
+            XCTAssertExit(
+                install(
+                    s,
+                    "\(name).lua",
+                    "return { name = '\(name)', before_set_licenses = function(sub, total) \(body) end }"
+                ),
+                0
+            )
+            let r = s.run(
+                ["subscription", "set-licenses", sub, "\(6 + i)", "--json"],
+                as: buyer,
+                extraEnv: ["SELFSERVE_LUA_MEMORY_MB": "16"]
+            )
             XCTAssertExit(r, 77)
             XCTAssertEqual(r.errorObject["code"] as? String, "policy_error", "\(what): \(r.err)")
             XCTAssertEqual(r.errorObject["plugin"] as? String, name, what)
-            if what == "os.execute" { XCTAssertTrue((r.errorObject["message"] as? String ?? "").contains("\(name).lua:1"), r.err) }
+            if what == "os.execute" {
+                XCTAssertTrue((r.errorObject["message"] as? String ?? "").contains("\(name).lua:1"), r.err)
+            }
             XCTAssertExit(s.run(["plugin", "disable", name], as: Sandbox.admin), 0)
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: "/tmp/pwned"))
@@ -118,20 +186,54 @@ final class PluginTests: XCTestCase {
 
         // One plugin cannot see another's globals.
         XCTAssertExit(install(s, "a.lua", "secret = 'mine'; return { name = 'a-globals' }"), 0)
-        XCTAssertExit(install(s, "b.lua", "return { name = 'b-globals', before_set_licenses = function() if secret ~= nil then return false, 'saw it' end end }"), 0)
+        XCTAssertExit(
+            install(
+                s,
+                "b.lua",
+                "return { name = 'b-globals', before_set_licenses = function() if secret ~= nil then return false, 'saw it' end end }"
+            ),
+            0
+        )
         XCTAssertExit(s.run(["subscription", "set-licenses", sub, "7"], as: buyer), 0)
         // A malformed answer fails closed.
-        XCTAssertExit(install(s, "m.lua", "return { name = 'malformed', before_set_licenses = function() return 42 end }"), 0)
-        XCTAssertEqual(s.run(["subscription", "set-licenses", sub, "8", "--json"], as: buyer).errorObject["code"] as? String, "policy_error")
+        XCTAssertExit(
+            install(s, "m.lua", "return { name = 'malformed', before_set_licenses = function() return 42 end }"),
+            0
+        )
+        XCTAssertEqual(
+            s.run(["subscription", "set-licenses", sub, "8", "--json"], as: buyer).errorObject["code"] as? String,
+            "policy_error"
+        )
     }
 
     func testCompositionDenyWinsSmallestLimitWinsAndOnEventNeverUndoes() {
         let s = Sandbox()
         s.initialize()
         _ = s.addCard(buyer)
-        XCTAssertExit(install(s, "a.lua", "return { name = 'a-allows', license_limit = function() return 50 end, before_purchase = function() return true end }"), 0)
-        XCTAssertExit(install(s, "b.lua", "return { name = 'b-denies', license_limit = function() return 8 end, before_purchase = function(req) if req.product == 'visio-plan-2' then return false, 'no Visio here' end end }"), 0)
-        XCTAssertExit(install(s, "c.lua", "return { name = 'c-broken-events', on_event = function(e) error('mail server down') end }"), 0)
+        XCTAssertExit(
+            install(
+                s,
+                "a.lua",
+                "return { name = 'a-allows', license_limit = function() return 50 end, before_purchase = function() return true end }"
+            ),
+            0
+        )
+        XCTAssertExit(
+            install(
+                s,
+                "b.lua",
+                "return { name = 'b-denies', license_limit = function() return 8 end, before_purchase = function(req) if req.product == 'visio-plan-2' then return false, 'no Visio here' end end }"
+            ),
+            0
+        )
+        XCTAssertExit(
+            install(
+                s,
+                "c.lua",
+                "return { name = 'c-broken-events', on_event = function(e) error('mail server down') end }"
+            ),
+            0
+        )
         let denied = s.run(["subscription", "buy", "visio-plan-2", "--licenses", "1", "--json"], as: buyer)
         XCTAssertEqual(denied.errorObject["code"] as? String, "policy_denied")
         XCTAssertEqual(denied.errorObject["plugin"] as? String, "b-denies")
@@ -152,18 +254,24 @@ final class PluginTests: XCTestCase {
         s.initialize()
         _ = s.addCard(buyer)
         let sub = s.buy(buyer, "power-bi-pro", licenses: 30)
-        let csv = s.write("people.csv", "email,name\n" + (1...25).map { "user\($0)@contoso.com,User \($0)" }.joined(separator: "\n") + "\n")
+        let csv = s.write(
+            "people.csv",
+            "email,name\n" + (1...25).map { "user\($0)@contoso.com,User \($0)" }.joined(separator: "\n") + "\n"
+        )
         let r = s.run(["run", example("bulk-assign.lua"), sub, csv], as: buyer)
         XCTAssertExit(r, 0)
         XCTAssertEqual(r.out, "assigned 25, skipped 0; 25 of 30 licenses in use\n")
 
-        let script = s.write("s.lua", """
+        let script = s.write(
+            "s.lua",
+            """
             local ok, err = pcall(ss.exec, "subscription", "show", "sub_nope")
             print(ok, err.code)
             print(ss.user("user1@contoso.com").name, #ss.subscriptions{buyer = "\(buyer)"}, ss.assigned_count{buyer = "\(buyer)"})
             print(arg[1], arg[2])
             print(pcall(ss.exec, "whoami", "--as", "admin@contoso.com"))
-            """)
+            """
+        )
         let out = s.run(["run", script, "x", "y z"], as: buyer)
         XCTAssertExit(out, 0)
         let lines = out.out.split(separator: "\n").map(String.init)
@@ -172,14 +280,23 @@ final class PluginTests: XCTestCase {
         XCTAssertEqual(lines[2], "x\ty z")
         XCTAssertTrue(lines[3].hasPrefix("false"), lines[3])
 
-        let failing = s.write("fail.lua", "ss.exec('subscription', 'set-licenses', '\(sub)', '29')\nss.exec('license', 'unassign', '\(sub)', 'user1@contoso.com', '--yes')\nerror('boom')\n")
+        let failing = s.write(
+            "fail.lua",
+            "ss.exec('subscription', 'set-licenses', '\(sub)', '29')\nss.exec('license', 'unassign', '\(sub)', 'user1@contoso.com', '--yes')\nerror('boom')\n"
+        )
         let f = s.run(["run", "--atomic", failing], as: buyer)
         XCTAssertExit(f, 1)
         XCTAssertTrue(f.err.contains("fail.lua:3: boom"), f.err)
-        XCTAssertEqual(s.query("SELECT licenses_total, licenses_assigned FROM subscriptions WHERE id = '\(sub)'"), "30|25")
+        XCTAssertEqual(
+            s.query("SELECT licenses_total, licenses_assigned FROM subscriptions WHERE id = '\(sub)'"),
+            "30|25"
+        )
         let kept = s.run(["run", failing], as: buyer)
         XCTAssertExit(kept, 1)
-        XCTAssertEqual(s.query("SELECT licenses_total, licenses_assigned FROM subscriptions WHERE id = '\(sub)'"), "29|24")
+        XCTAssertEqual(
+            s.query("SELECT licenses_total, licenses_assigned FROM subscriptions WHERE id = '\(sub)'"),
+            "29|24"
+        )
 
         let loop = s.write("loop.lua", "while true do end")
         let l = s.run(["run", "--budget", "100000", loop], as: buyer)
@@ -202,6 +319,9 @@ final class PluginTests: XCTestCase {
         let open = s.run([], as: buyer, stdin: "whoami\nlua\nprint('never')\n")
         XCTAssertExit(open, 1)  // a batch with a failed line exits 1, whatever the line's own code
         XCTAssertFalse(open.out.contains("never"), open.out)
-        XCTAssertTrue(open.err.contains("<stdin>:2: error: the lua chunk starting here has no closing '.' line"), open.err)
+        XCTAssertTrue(
+            open.err.contains("<stdin>:2: error: the lua chunk starting here has no closing '.' line"),
+            open.err
+        )
     }
 }

@@ -15,9 +15,14 @@ final class PurchaseTests: XCTestCase {
         XCTAssertExit(buy, 0)
         let sub = buy.object["id"] as! String
         XCTAssertTrue(sub.hasPrefix("sub_"))
-        XCTAssertEqual(Set(buy.object.keys).isSuperset(of: ["id", "product", "product_name", "buyer", "buyer_name", "status", "term", "licenses_total",
-                                                            "licenses_assigned", "licenses_available", "unit_price", "currency", "started",
-                                                            "expires", "billing_profile", "payment_method", "trial"]), true)
+        XCTAssertEqual(
+            Set(buy.object.keys).isSuperset(of: [
+                "id", "product", "product_name", "buyer", "buyer_name", "status", "term", "licenses_total",
+                "licenses_assigned", "licenses_available", "unit_price", "currency", "started",
+                "expires", "billing_profile", "payment_method", "trial",
+            ]),
+            true
+        )
         XCTAssertEqual(buy.object["status"] as? String, "active")
         XCTAssertEqual(buy.object["unit_price"] as? String, "14.00")
         XCTAssertEqual(buy.object["started"] as? String, "2026-03-02")
@@ -61,38 +66,59 @@ final class PurchaseTests: XCTestCase {
         let purchases = s.run(["admin", "purchases", "--buyer", buyer, "--json"], as: Sandbox.admin)
         XCTAssertExit(purchases, 0)
         XCTAssertEqual(purchases.array.count, 1)
-        XCTAssertEqual(Set(purchases.array[0].keys), ["subscription", "product_name", "buyer", "buyer_name", "licenses_total", "licenses_assigned",
-                                                      "expires", "unit_price", "currency", "status"])
+        XCTAssertEqual(
+            Set(purchases.array[0].keys),
+            [
+                "subscription", "product_name", "buyer", "buyer_name", "licenses_total", "licenses_assigned",
+                "expires", "unit_price", "currency", "status",
+            ]
+        )
         XCTAssertEqual(purchases.array[0]["buyer_name"] as? String, "Bea Buyer")
         let one = s.run(["admin", "purchase", sub, "--json"], as: Sandbox.admin)
         XCTAssertEqual((one.object["assigned_users"] as? [[String: Any]])?.count, 20)
-        for change in [["subscription", "set-licenses", sub, "110"], ["license", "assign", sub, users[25]],
-                       ["license", "unassign", sub, users[0], "--yes"], ["subscription", "cancel", sub, "--reason", "too_expensive"]] {
+        for change in [
+            ["subscription", "set-licenses", sub, "110"], ["license", "assign", sub, users[25]],
+            ["license", "unassign", sub, users[0], "--yes"],
+            ["subscription", "cancel", sub, "--reason", "too_expensive"],
+        ] {
             let r = s.run(change + ["--json"], as: Sandbox.admin)
             XCTAssertExit(r, 77)
             XCTAssertEqual(r.errorObject["code"] as? String, "forbidden")
         }
         XCTAssertExit(s.run(["admin", "purchases"], as: other), 77)
         // Someone else does not even learn it exists.
-        for peek in [["subscription", "show", sub], ["license", "list", sub], ["subscription", "set-licenses", sub, "1"]] {
+        for peek in [
+            ["subscription", "show", sub], ["license", "list", sub], ["subscription", "set-licenses", sub, "1"],
+        ] {
             let r = s.run(peek + ["--json"], as: other)
             XCTAssertExit(r, 1)
             XCTAssertEqual(r.errorObject["code"] as? String, "not_found")
         }
 
         // Cancel later than 7 days after purchase: canceled, licenses kept until it expires.
-        let cancel = s.run(["subscription", "cancel", sub, "--reason", "too_expensive", "--comment", "budget", "--json"], as: buyer,
-                           extraEnv: ["SELFSERVE_NOW": "2026-03-20"])
+        let cancel = s.run(
+            ["subscription", "cancel", sub, "--reason", "too_expensive", "--comment", "budget", "--json"],
+            as: buyer,
+            extraEnv: ["SELFSERVE_NOW": "2026-03-20"]
+        )
         XCTAssertExit(cancel, 0)
         XCTAssertEqual(cancel.object["status"] as? String, "canceled")
         XCTAssertEqual(cancel.object["licenses_assigned"] as? Int, 20)
         let frozen = s.run(["subscription", "set-licenses", sub, "106", "--json"], as: buyer)
         XCTAssertEqual(frozen.errorObject["code"] as? String, "conflict")
-        XCTAssertEqual(s.run(["admin", "purchases", "--status", "canceled", "--json"], as: Sandbox.admin).array.count, 1)
+        XCTAssertEqual(
+            s.run(["admin", "purchases", "--status", "canceled", "--json"], as: Sandbox.admin).array.count,
+            1
+        )
 
         let audit = s.run(["audit", "list", "--json"], as: Sandbox.admin).array
-        XCTAssertTrue(audit.contains { $0["action"] as? String == "subscription.cancel" && $0["outcome"] as? String == "ok" })
-        XCTAssertEqual(audit.filter { $0["actor"] as? String == Sandbox.admin && $0["outcome"] as? String == "denied" }.count, 4)
+        XCTAssertTrue(
+            audit.contains { $0["action"] as? String == "subscription.cancel" && $0["outcome"] as? String == "ok" }
+        )
+        XCTAssertEqual(
+            audit.filter { $0["actor"] as? String == Sandbox.admin && $0["outcome"] as? String == "denied" }.count,
+            4
+        )
     }
 
     func testCancelWithinSevenDaysDisablesAtOnce() {
@@ -100,7 +126,11 @@ final class PurchaseTests: XCTestCase {
         s.initialize()
         _ = s.addCard(buyer)
         let sub = s.buy(buyer, "visio-plan-2", licenses: 3)
-        let c = s.run(["subscription", "cancel", sub, "--reason", "no_longer_needed", "--json"], as: buyer, extraEnv: ["SELFSERVE_NOW": "2026-03-05"])
+        let c = s.run(
+            ["subscription", "cancel", sub, "--reason", "no_longer_needed", "--json"],
+            as: buyer,
+            extraEnv: ["SELFSERVE_NOW": "2026-03-05"]
+        )
         XCTAssertEqual(c.object["status"] as? String, "disabled")
     }
 
@@ -111,22 +141,48 @@ final class PurchaseTests: XCTestCase {
         XCTAssertExit(noCard, 1)
         XCTAssertEqual(noCard.errorObject["code"] as? String, "payment_declined")
         _ = s.addCard(buyer)
-        XCTAssertEqual(s.run(["subscription", "buy", "power-bi-pro", "--licenses", "0", "--json"], as: buyer).errorObject["code"] as? String, "invalid_argument")
-        let guest = s.run(["subscription", "buy", "power-bi-pro", "--licenses", "5", "--json"], as: "guest@fabrikam.com")
+        XCTAssertEqual(
+            s.run(["subscription", "buy", "power-bi-pro", "--licenses", "0", "--json"], as: buyer).errorObject["code"]
+                as? String,
+            "invalid_argument"
+        )
+        let guest = s.run(
+            ["subscription", "buy", "power-bi-pro", "--licenses", "5", "--json"],
+            as: "guest@fabrikam.com"
+        )
         XCTAssertExit(guest, 77)
         XCTAssertExit(s.run(["product", "policy", "power-bi-pro", "disabled"], as: Sandbox.admin), 0)
         let disabled = s.run(["subscription", "buy", "power-bi-pro", "--licenses", "5", "--json"], as: buyer)
         XCTAssertEqual(disabled.errorObject["code"] as? String, "product_not_available")
-        XCTAssertEqual(s.run(["trial", "start", "power-bi-pro", "--json"], as: buyer).errorObject["code"] as? String, "product_not_available")
+        XCTAssertEqual(
+            s.run(["trial", "start", "power-bi-pro", "--json"], as: buyer).errorObject["code"] as? String,
+            "product_not_available"
+        )
         XCTAssertExit(s.run(["product", "policy", "power-bi-pro", "trials-only"], as: Sandbox.admin), 0)
-        XCTAssertEqual(s.run(["subscription", "buy", "power-bi-pro", "--licenses", "5", "--json"], as: buyer).errorObject["code"] as? String, "product_not_available")
-        let annual = s.run(["subscription", "buy", "project-plan-1", "--licenses", "2", "--term", "annual", "--json"], as: buyer)
+        XCTAssertEqual(
+            s.run(["subscription", "buy", "power-bi-pro", "--licenses", "5", "--json"], as: buyer).errorObject["code"]
+                as? String,
+            "product_not_available"
+        )
+        let annual = s.run(
+            ["subscription", "buy", "project-plan-1", "--licenses", "2", "--term", "annual", "--json"],
+            as: buyer
+        )
         XCTAssertEqual(annual.object["expires"] as? String, "2027-03-02")
-        let guestAssign = s.run(["license", "assign", annual.object["id"] as! String, "guest@fabrikam.com", "nobody@contoso.com", "--json"], as: buyer)
+        let guestAssign = s.run(
+            [
+                "license", "assign", annual.object["id"] as! String, "guest@fabrikam.com", "nobody@contoso.com",
+                "--json",
+            ],
+            as: buyer
+        )
         XCTAssertExit(guestAssign, 1)
         let message = guestAssign.errorObject["message"] as? String ?? ""
         XCTAssertTrue(message.contains("guest@fabrikam.com") && message.contains("nobody@contoso.com"), message)
-        let short = s.run(["license", "assign", annual.object["id"] as! String, users[0], users[1], users[2], "--json"], as: buyer)
+        let short = s.run(
+            ["license", "assign", annual.object["id"] as! String, users[0], users[1], users[2], "--json"],
+            as: buyer
+        )
         XCTAssertEqual(short.errorObject["code"] as? String, "insufficient_licenses")
         XCTAssertEqual(s.query("SELECT count(*) FROM assignments"), "0")
     }
@@ -145,7 +201,10 @@ final class PurchaseTests: XCTestCase {
         XCTAssertTrue(t.object["payment_method"] is NSNull)
         let conv = s.run(["trial", "convert", t.object["id"] as! String, "--json"], as: buyer)
         XCTAssertEqual(conv.errorObject["code"] as? String, "product_not_available")
-        XCTAssertEqual(s.run(["trial", "start", "power-apps-premium", "--json"], as: buyer).errorObject["code"] as? String, "conflict")
+        XCTAssertEqual(
+            s.run(["trial", "start", "power-apps-premium", "--json"], as: buyer).errorObject["code"] as? String,
+            "conflict"
+        )
 
         // enabled: a payment method is required; converts.
         let noCard = s.run(["trial", "start", "power-bi-pro", "--json"], as: other)
@@ -188,7 +247,9 @@ final class PurchaseTests: XCTestCase {
         let s = Sandbox()
         s.initialize()
         _ = s.addCard(buyer)
-        for n in 1...3 { XCTAssertExit(s.run(["subscription", "buy", "power-bi-pro", "--licenses", "\(n)"], as: buyer), 0) }
+        for n in 1...3 {
+            XCTAssertExit(s.run(["subscription", "buy", "power-bi-pro", "--licenses", "\(n)"], as: buyer), 0)
+        }
         let json = s.run(["admin", "purchases", "--json"], as: Sandbox.admin)
         XCTAssertEqual(json.array.compactMap { $0["licenses_total"] as? Int }.sorted(), [1, 2, 3])
         let nd = s.run(["admin", "purchases", "--format", "ndjson"], as: Sandbox.admin).out.split(separator: "\n")
@@ -197,7 +258,10 @@ final class PurchaseTests: XCTestCase {
         XCTAssertTrue(csv.hasPrefix("subscription,product_name,buyer,buyer_name,licenses_total,"), csv)
         XCTAssertEqual(csv.components(separatedBy: "\r\n").filter { !$0.isEmpty }.count, 4)
         XCTAssertEqual(s.run(["admin", "purchases", "--json"], as: buyer).errorObject["code"] as? String, "forbidden")
-        XCTAssertEqual(s.run(["admin", "purchases", "--buyer", "nobody@contoso.com", "--json"], as: Sandbox.admin).out, "[]\n")
+        XCTAssertEqual(
+            s.run(["admin", "purchases", "--buyer", "nobody@contoso.com", "--json"], as: Sandbox.admin).out,
+            "[]\n"
+        )
         // ss.exec gets the rows as a value, not printed.
         let script = s.write("count.lua", "print(#ss.exec('admin', 'purchases'))")
         XCTAssertEqual(s.run(["run", script], as: Sandbox.admin).out, "3\n")

@@ -5,14 +5,27 @@ import XCTest
 final class ReliabilityTests: XCTestCase {
     func testOldSchemaIsUpgradedInPlace() {
         let s = Sandbox()
-        let old = s.run(["init", "--org", "Old Co", "--admin", Sandbox.admin, "--test-clock"], extraEnv: ["SELFSERVE_SCHEMA_UPTO": "v2-subscriptions"])
+        let old = s.run(
+            ["init", "--org", "Old Co", "--admin", Sandbox.admin, "--test-clock"],
+            extraEnv: ["SELFSERVE_SCHEMA_UPTO": "v2-subscriptions"]
+        )
         XCTAssertExit(old, 0)
-        XCTAssertExit(s.run(["user", "add", "bea@contoso.com", "--name", "Bea"], as: Sandbox.admin, extraEnv: ["SELFSERVE_SCHEMA_UPTO": "v2-subscriptions"]), 0)
+        XCTAssertExit(
+            s.run(
+                ["user", "add", "bea@contoso.com", "--name", "Bea"],
+                as: Sandbox.admin,
+                extraEnv: ["SELFSERVE_SCHEMA_UPTO": "v2-subscriptions"]
+            ),
+            0
+        )
         XCTAssertEqual(s.query("SELECT count(*) FROM sqlite_master WHERE name = 'invoices'"), "0")
         // The current binary upgrades it and everything is still there.
         XCTAssertEqual(s.run(["org", "show", "--json"], as: Sandbox.admin).object["name"] as? String, "Old Co")
         XCTAssertEqual(s.query("SELECT count(*) FROM grdb_migrations"), "6")
-        XCTAssertEqual(s.run(["user", "show", "bea@contoso.com", "--json"], as: Sandbox.admin).object["name"] as? String, "Bea")
+        XCTAssertEqual(
+            s.run(["user", "show", "bea@contoso.com", "--json"], as: Sandbox.admin).object["name"] as? String,
+            "Bea"
+        )
         _ = s.addCard("bea@contoso.com")
         XCTAssertExit(s.run(["subscription", "buy", "power-bi-pro", "--licenses", "2"], as: "bea@contoso.com"), 0)
         XCTAssertEqual(s.query("PRAGMA integrity_check"), "ok")
@@ -29,17 +42,22 @@ final class ReliabilityTests: XCTestCase {
         _ = s.addCard("bea@contoso.com")
         s.env["SELFSERVE_SCHEMA_UPTO"] = nil
         // Written as the old code would have left them: a period not yet charged, a credit waiting.
-        XCTAssertEqual(s.query("""
-            INSERT INTO billing_accounts VALUES ('ba_1', 'Bea', 'bea@contoso.com', '2026-03-01T00:00:00Z');
-            INSERT INTO billing_profiles VALUES ('bp_1', 'ba_1', 'Bea', (SELECT id FROM payment_methods), 'bea@contoso.com', 1, '2026-03-01T00:00:00Z');
-            INSERT INTO subscriptions (id, product, buyer, status, term, licenses_total, unit_price, currency, started, period_start, expires,
-                billing_profile, trial, converts, status_since, created_at)
-                VALUES ('sub_1', 'power-bi-pro', 'bea@contoso.com', 'active', 'monthly', 3, 1400, 'USD', '2026-03-02', '2026-03-02', '2026-04-02',
-                'bp_1', 0, 0, '2026-03-02', '2026-03-02T00:00:00Z');
-            INSERT INTO pending_credits (billing_profile, description, subscription, quantity, unit_price, amount)
-                VALUES ('bp_1', 'Credit', 'sub_1', -1, 1400, -500);
-            SELECT 'ok';
-            """), "ok")
+        XCTAssertEqual(
+            s.query(
+                """
+                INSERT INTO billing_accounts VALUES ('ba_1', 'Bea', 'bea@contoso.com', '2026-03-01T00:00:00Z');
+                INSERT INTO billing_profiles VALUES ('bp_1', 'ba_1', 'Bea', (SELECT id FROM payment_methods), 'bea@contoso.com', 1, '2026-03-01T00:00:00Z');
+                INSERT INTO subscriptions (id, product, buyer, status, term, licenses_total, unit_price, currency, started, period_start, expires,
+                    billing_profile, trial, converts, status_since, created_at)
+                    VALUES ('sub_1', 'power-bi-pro', 'bea@contoso.com', 'active', 'monthly', 3, 1400, 'USD', '2026-03-02', '2026-03-02', '2026-04-02',
+                    'bp_1', 0, 0, '2026-03-02', '2026-03-02T00:00:00Z');
+                INSERT INTO pending_credits (billing_profile, description, subscription, quantity, unit_price, amount)
+                    VALUES ('bp_1', 'Credit', 'sub_1', -1, 1400, -500);
+                SELECT 'ok';
+                """
+            ),
+            "ok"
+        )
         let run = s.run(["billing", "run", "--json"])
         XCTAssertExit(run, 0)
         XCTAssertEqual(s.query("SELECT count(*) FROM grdb_migrations"), "6")
@@ -61,14 +79,27 @@ final class ReliabilityTests: XCTestCase {
             ("UPDATE subscriptions SET expires = '2026-02-30'", ["subscription", "show", sub], "buyer@contoso.com"),
             ("UPDATE subscriptions SET period_start = '2026-3-2'", ["subscription", "list"], "buyer@contoso.com"),
             ("UPDATE users SET role = 'root' WHERE email = 'user1@contoso.com'", ["user", "list"], Sandbox.admin),
-            ("UPDATE users SET status = 'paused' WHERE email = 'user2@contoso.com'", ["user", "show", "user2@contoso.com"], Sandbox.admin),
-            ("UPDATE products SET self_service = 'sometimes' WHERE id = 'visio-plan-2'", ["product", "list"], Sandbox.admin),
+            (
+                "UPDATE users SET status = 'paused' WHERE email = 'user2@contoso.com'",
+                ["user", "show", "user2@contoso.com"], Sandbox.admin
+            ),
+            (
+                "UPDATE products SET self_service = 'sometimes' WHERE id = 'visio-plan-2'", ["product", "list"],
+                Sandbox.admin
+            ),
         ]
         for (sql, command, user) in damage {
             let copy = s.dir.appendingPathComponent("copy.sqlite").path
             try? FileManager.default.removeItem(atPath: copy)
             XCTAssertNoThrow(try FileManager.default.copyItem(atPath: s.db, toPath: copy))
-            XCTAssertEqual(Sandbox.sqlite(copy, "PRAGMA ignore_check_constraints = 1; PRAGMA foreign_keys = 0; \(sql); SELECT changes();"), "1", sql)
+            XCTAssertEqual(
+                Sandbox.sqlite(
+                    copy,
+                    "PRAGMA ignore_check_constraints = 1; PRAGMA foreign_keys = 0; \(sql); SELECT changes();"
+                ),
+                "1",
+                sql
+            )
             let r = s.run(["--db", copy] + command + ["--json"], as: user, useDB: false)
             XCTAssertExit(r, 1)
             XCTAssertEqual(r.errorObject["code"] as? String, "invalid_argument", sql)
@@ -79,18 +110,29 @@ final class ReliabilityTests: XCTestCase {
     func testInjectionAttemptsDoNothing() {
         let s = Sandbox()
         s.initialize()
-        let attacks = ["x'; DROP TABLE users; --", "\" OR 1=1 --", "sub_%", "%", "_", "admin@contoso.com' --", "'; UPDATE users SET role='admin'; --"]
+        let attacks = [
+            "x'; DROP TABLE users; --", "\" OR 1=1 --", "sub_%", "%", "_", "admin@contoso.com' --",
+            "'; UPDATE users SET role='admin'; --",
+        ]
         for a in attacks {
-            for cmd in [["user", "show", a], ["product", "show", a], ["subscription", "show", a], ["license", "list", a],
-                        ["audit", "list", "--action", a], ["admin", "purchases", "--buyer", a], ["invoice", "show", a],
-                        ["payment-method", "show", a], ["billing", "profile", "show", a]] {
-                let r = s.run(cmd + ["--json"], as: cmd[0] == "audit" || cmd[0] == "admin" ? Sandbox.admin : "user1@contoso.com")
+            for cmd in [
+                ["user", "show", a], ["product", "show", a], ["subscription", "show", a], ["license", "list", a],
+                ["audit", "list", "--action", a], ["admin", "purchases", "--buyer", a], ["invoice", "show", a],
+                ["payment-method", "show", a], ["billing", "profile", "show", a],
+            ] {
+                let r = s.run(
+                    cmd + ["--json"],
+                    as: cmd[0] == "audit" || cmd[0] == "admin" ? Sandbox.admin : "user1@contoso.com"
+                )
                 if cmd[0] == "audit" {
                     XCTAssertExit(r, 0)
                     XCTAssertEqual(r.array.count, 0, "\(cmd)")
                 } else {
                     XCTAssertNotEqual(r.code, 0, "\(cmd)")
-                    XCTAssertTrue(["not_found", "invalid_argument"].contains(r.errorObject["code"] as? String ?? ""), "\(cmd): \(r.err)")
+                    XCTAssertTrue(
+                        ["not_found", "invalid_argument"].contains(r.errorObject["code"] as? String ?? ""),
+                        "\(cmd): \(r.err)"
+                    )
                 }
             }
             XCTAssertNotEqual(s.run(["user", "add", a, "--name", a], as: Sandbox.admin).code, 0)
@@ -121,12 +163,21 @@ final class ReliabilityTests: XCTestCase {
             p.standardError = FileHandle.nullDevice
             try p.run()
             usleep(UInt32.random(in: 20_000...250_000))
-            if p.isRunning { kill(p.processIdentifier, SIGKILL); kills += 1 }
+            if p.isRunning {
+                kill(p.processIdentifier, SIGKILL)
+                kills += 1
+            }
             p.waitUntilExit()
             let added = Int(s.query("SELECT count(*) FROM users WHERE email LIKE 'r\(round)-%'"))!
-            let audited = Int(s.query("SELECT count(*) FROM audit_log WHERE action = 'user.add' AND outcome = 'ok' AND target LIKE 'r\(round)-%'"))!
+            let audited = Int(
+                s.query(
+                    "SELECT count(*) FROM audit_log WHERE action = 'user.add' AND outcome = 'ok' AND target LIKE 'r\(round)-%'"
+                )
+            )!
             XCTAssertEqual(added, audited, "round \(round): every command wholly applied or not at all")
-            if atomic { XCTAssertTrue(added == 0 || added == 400, "round \(round): atomic batch half applied (\(added))") }
+            if atomic {
+                XCTAssertTrue(added == 0 || added == 400, "round \(round): atomic batch half applied (\(added))")
+            }
         }
         _ = file
         XCTAssertEqual(s.query("PRAGMA integrity_check"), "ok")
@@ -142,22 +193,29 @@ final class ReliabilityTests: XCTestCase {
         _ = s.addCard(buyer)
         let sub = s.buy(buyer, "power-bi-pro", licenses: 12)
         let users = (1...30).map { "user\($0)@contoso.com" }
-        let script = s.write("churn.lua", """
+        let script = s.write(
+            "churn.lua",
+            """
             for i = 1, 15 do
               local u = "user" .. ((i + tonumber(arg[1])) % 30 + 1) .. "@contoso.com"
               pcall(ss.exec, "license", "assign", "\(sub)", u)
               pcall(ss.exec, "license", "unassign", "\(sub)", u, "--yes")
             end
-            """)
+            """
+        )
         var batch = ""
-        for (i, u) in users.enumerated() { batch += "license assign \(sub) \(u)\n" + (i % 2 == 0 ? "license unassign \(sub) \(u) --yes\n" : "") }
+        for (i, u) in users.enumerated() {
+            batch += "license assign \(sub) \(u)\n" + (i % 2 == 0 ? "license unassign \(sub) \(u) --yes\n" : "")
+        }
         let batchFile = s.write("churn.txt", batch)
         let results = Box([String]())
         DispatchQueue.concurrentPerform(iterations: 6) { i in
             var errors: [String] = []
             switch i % 3 {
             case 0:
-                for j in 0..<10 { errors.append(s.run(["license", "assign", sub, users[(i * 5 + j) % 30], "--json"], as: buyer).err) }
+                for j in 0..<10 {
+                    errors.append(s.run(["license", "assign", sub, users[(i * 5 + j) % 30], "--json"], as: buyer).err)
+                }
             case 1:
                 errors.append(s.run(["-f", batchFile], as: buyer).err)
             default:

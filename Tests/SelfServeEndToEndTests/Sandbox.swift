@@ -10,12 +10,15 @@ final class Sandbox: @unchecked Sendable {
 
     static let binary: String = {
         if let b = ProcessInfo.processInfo.environment["SELFSERVE_BIN"] { return b }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         return root.appendingPathComponent(".build/debug/selfserve").path
     }()
 
     init(_ name: String = #function) {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("selfserve-e2e-\(UUID().uuidString.prefix(8))")
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "selfserve-e2e-\(UUID().uuidString.prefix(8))"
+        )
         try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         db = dir.appendingPathComponent("test.sqlite").path
         env = [
@@ -35,13 +38,20 @@ final class Sandbox: @unchecked Sendable {
         var object: [String: Any] { json as? [String: Any] ?? [:] }
         var array: [[String: Any]] { json as? [[String: Any]] ?? [] }
         var errorObject: [String: Any] {
-            ((try? JSONSerialization.jsonObject(with: Data(err.utf8))) as? [String: Any])?["error"] as? [String: Any] ?? [:]
+            ((try? JSONSerialization.jsonObject(with: Data(err.utf8))) as? [String: Any])?["error"] as? [String: Any]
+                ?? [:]
         }
     }
 
     /// Runs `selfserve --db DB ARGS…` (as `user` when given) with `stdin`.
     @discardableResult
-    func run(_ args: [String], as user: String? = nil, stdin: String? = nil, extraEnv: [String: String] = [:], useDB: Bool = true) -> Result {
+    func run(
+        _ args: [String],
+        as user: String? = nil,
+        stdin: String? = nil,
+        extraEnv: [String: String] = [:],
+        useDB: Bool = true
+    ) -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.binary)
         var a: [String] = useDB ? ["--db", db] : []
@@ -49,7 +59,9 @@ final class Sandbox: @unchecked Sendable {
         p.arguments = a + args
         p.environment = env.merging(extraEnv) { $1 }
         p.currentDirectoryURL = dir
-        let out = Pipe(), err = Pipe(), input = Pipe()
+        let out = Pipe()
+        let err = Pipe()
+        let input = Pipe()
         p.standardOutput = out
         p.standardError = err
         p.standardInput = input
@@ -61,12 +73,19 @@ final class Sandbox: @unchecked Sendable {
         let group = DispatchGroup()
         group.enter()
         let reader = out.fileHandleForReading
-        DispatchQueue.global().async { outBox.value = reader.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async {
+            outBox.value = reader.readDataToEndOfFile()
+            group.leave()
+        }
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         group.wait()
         let outData = outBox.value
         p.waitUntilExit()
-        return Result(out: String(decoding: outData, as: UTF8.self), err: String(decoding: errData, as: UTF8.self), code: p.terminationStatus)
+        return Result(
+            out: String(decoding: outData, as: UTF8.self),
+            err: String(decoding: errData, as: UTF8.self),
+            code: p.terminationStatus
+        )
     }
 
     func write(_ name: String, _ text: String) -> String {
@@ -80,7 +99,10 @@ final class Sandbox: @unchecked Sendable {
     /// A fresh test-clock organization (SELFSERVE_NOW applies to its writes) with a few members and a guest.
     /// A helper that fails records the failure at the caller's line and lets the run go on.
     func initialize(cloud: String = "global", file: StaticString = #filePath, line: UInt = #line) {
-        let r = run(["init", "--org", "Contoso", "--admin", Self.admin, "--admin-name", "Ada Admin", "--cloud", cloud, "--test-clock"])
+        let r = run([
+            "init", "--org", "Contoso", "--admin", Self.admin, "--admin-name", "Ada Admin", "--cloud", cloud,
+            "--test-clock",
+        ])
         guard r.code == 0 else { return XCTFail("init failed: \(r.err)", file: file, line: line) }
         var batch = ""
         for i in 1...30 { batch += "user add user\(i)@contoso.com --name 'User \(i)'\n" }
@@ -91,9 +113,19 @@ final class Sandbox: @unchecked Sendable {
     }
 
     /// Adds a public test card for `user` and returns its id ("" after recording a failure).
-    func addCard(_ user: String, number: String = "4242424242424242", expiry: String = "12/30", code: String = "123",
-                 file: StaticString = #filePath, line: UInt = #line) -> String {
-        let r = run(["payment-method", "add", "--card-stdin", "--holder", "Card Holder", "--json"], as: user, stdin: "\(number)\n\(expiry)\n\(code)\n")
+    func addCard(
+        _ user: String,
+        number: String = "4242424242424242",
+        expiry: String = "12/30",
+        code: String = "123",
+        file: StaticString = #filePath,
+        line: UInt = #line
+    ) -> String {
+        let r = run(
+            ["payment-method", "add", "--card-stdin", "--holder", "Card Holder", "--json"],
+            as: user,
+            stdin: "\(number)\n\(expiry)\n\(code)\n"
+        )
         guard r.code == 0, let id = r.object["id"] as? String else {
             XCTFail("card failed: \(r.err)", file: file, line: line)
             return ""
@@ -103,7 +135,14 @@ final class Sandbox: @unchecked Sendable {
 
     /// Buys `licenses` of `product` as `user` (who needs a card) and returns the subscription id ("" after
     /// recording a failure).
-    func buy(_ user: String, _ product: String, licenses: Int, _ extra: String..., file: StaticString = #filePath, line: UInt = #line) -> String {
+    func buy(
+        _ user: String,
+        _ product: String,
+        licenses: Int,
+        _ extra: String...,
+        file: StaticString = #filePath,
+        line: UInt = #line
+    ) -> String {
         let r = run(["subscription", "buy", product, "--licenses", String(licenses)] + extra + ["--json"], as: user)
         guard r.code == 0, let id = r.object["id"] as? String else {
             XCTFail("purchase failed: \(r.err)", file: file, line: line)
@@ -138,7 +177,15 @@ final class Box<T>: @unchecked Sendable {
     private var stored: T
     init(_ value: T) { stored = value }
     var value: T {
-        get { lock.lock(); defer { lock.unlock() }; return stored }
-        set { lock.lock(); stored = newValue; lock.unlock() }
+        get {
+            lock.lock()
+            defer { lock.unlock() }
+            return stored
+        }
+        set {
+            lock.lock()
+            stored = newValue
+            lock.unlock()
+        }
     }
 }

@@ -10,7 +10,12 @@ final class ShellTerminalTests: XCTestCase {
         // above 2: a tmux server started here would otherwise keep Foundation's child-watch socket open,
         // and waiting for the tmux client would never end (seen when no tmux server was running yet, as in CI).
         p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = ["-c", "for fd in $(ls /proc/$$/fd); do [ \"$fd\" -gt 2 ] && eval \"exec $fd>&-\"; done; exec /usr/bin/tmux \"$@\"", "tmux"] + args
+        p.arguments =
+            [
+                "-c",
+                "for fd in $(ls /proc/$$/fd); do [ \"$fd\" -gt 2 ] && eval \"exec $fd>&-\"; done; exec /usr/bin/tmux \"$@\"",
+                "tmux",
+            ] + args
         p.standardError = FileHandle.nullDevice
         p.standardInput = FileHandle.nullDevice
         // Only capture-pane's output is read: a tmux server started by new-session would inherit a
@@ -44,14 +49,25 @@ final class ShellTerminalTests: XCTestCase {
 
     /// A demo organization and a shell on it in a tmux session `name` (as `user`, `columns` wide), at its
     /// prompt; nil (after recording why) when tmux is missing.
-    func demoShell(_ name: String, as user: String = "lee.gu@contoso.com", columns: Int = 160, prepare: (Sandbox) -> Void = { _ in },
-                   file: StaticString = #filePath, line: UInt = #line) -> Sandbox? {
+    func demoShell(
+        _ name: String,
+        as user: String = "lee.gu@contoso.com",
+        columns: Int = 160,
+        prepare: (Sandbox) -> Void = { _ in },
+        file: StaticString = #filePath,
+        line: UInt = #line
+    ) -> Sandbox? {
         guard FileManager.default.fileExists(atPath: "/usr/bin/tmux") else {
             XCTFail("tmux is missing: scripts/setup installs it", file: file, line: line)
             return nil
         }
         let s = Sandbox()
-        XCTAssertExit(s.run(["init", "--org", "Contoso", "--admin", "admin@contoso.com", "--demo"]), 0, file: file, line: line)
+        XCTAssertExit(
+            s.run(["init", "--org", "Contoso", "--admin", "admin@contoso.com", "--demo"]),
+            0,
+            file: file,
+            line: line
+        )
         prepare(s)
         startShell(s, name, as: user, columns: columns)
         waitFor(name, "selfserve(Contoso:\(user))>", file: file, line: line)
@@ -61,8 +77,10 @@ final class ShellTerminalTests: XCTestCase {
     func startShell(_ s: Sandbox, _ name: String, as user: String = "lee.gu@contoso.com", columns: Int = 160) {
         let env = s.env.map { "\($0.key)='\($0.value)'" }.joined(separator: " ")
         _ = tmux(["kill-session", "-t", name])
-        _ = tmux(["new-session", "-d", "-s", name, "-x", "\(columns)", "-y", "50",
-                  "env -i \(env) TERM=xterm \(Sandbox.binary) --db \(s.db) --as \(user); sleep 30"])
+        _ = tmux([
+            "new-session", "-d", "-s", name, "-x", "\(columns)", "-y", "50",
+            "env -i \(env) TERM=xterm \(Sandbox.binary) --db \(s.db) --as \(user); sleep 30",
+        ])
     }
 
     func testPromptCompletionCtrlCAndHistory() throws {
@@ -122,7 +140,12 @@ final class ShellTerminalTests: XCTestCase {
         _ = tmux(["send-keys", "-t", name, "C-l", "payment-method add 5425 2334 3010 9903 04/28 836", "Enter"])
         let masked = waitFor(name, "unexpected arguments")
         XCTAssertTrue(masked.contains("9903"), masked)
-        XCTAssertFalse(masked.split(separator: "\n").contains { $0.contains("error") && ($0.contains("3010") || $0.contains("836")) }, masked)
+        XCTAssertFalse(
+            masked.split(separator: "\n").contains {
+                $0.contains("error") && ($0.contains("3010") || $0.contains("836"))
+            },
+            masked
+        )
         // --card-stdin on a terminal reads without echo.
         _ = tmux(["send-keys", "-t", name, "C-l", "payment-method add --card-stdin", "Enter"])
         usleep(300_000)
@@ -166,7 +189,9 @@ final class ShellTerminalTests: XCTestCase {
         let name = "selfserve-vi-\(getpid())"
         defer { _ = tmux(["kill-session", "-t", name]) }
         let editrc: (Sandbox) -> Void = { s in
-            do { try "bind -v\n".write(to: s.dir.appendingPathComponent(".editrc"), atomically: true, encoding: .utf8) } catch {
+            do {
+                try "bind -v\n".write(to: s.dir.appendingPathComponent(".editrc"), atomically: true, encoding: .utf8)
+            } catch {
                 XCTFail("cannot write .editrc: \(error)")
             }
         }
@@ -189,9 +214,13 @@ final class ShellTerminalTests: XCTestCase {
         var ids: [String] = []
         let prepare = { (s: Sandbox) in
             XCTAssertExit(s.run(["user", "add", "yamada@contoso.com", "--name", "山田太郎"], as: "admin@contoso.com"), 0)
-            ids = s.run(["subscription", "list", "--json"], as: "megan.bowen@contoso.com").array.compactMap { $0["id"] as? String }
+            ids = s.run(["subscription", "list", "--json"], as: "megan.bowen@contoso.com").array.compactMap {
+                $0["id"] as? String
+            }
         }
-        guard let sandbox = demoShell(name, as: "megan.bowen@contoso.com", columns: 120, prepare: prepare) else { return }
+        guard let sandbox = demoShell(name, as: "megan.bowen@contoso.com", columns: 120, prepare: prepare) else {
+            return
+        }
         defer { withExtendedLifetime(sandbox) {} }
         XCTAssertFalse(ids.isEmpty)
         _ = tmux(["send-keys", "-t", name, "subscription list", "Enter"])

@@ -4,25 +4,35 @@ import SelfServeCore
 
 struct BillingCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "billing", abstract: "Billing accounts, profiles, and the billing run.",
-        subcommands: [BillingAccountCommand.self, BillingProfileCommand.self, BillingRun.self])
+        commandName: "billing",
+        abstract: "Billing accounts, profiles, and the billing run.",
+        subcommands: [BillingAccountCommand.self, BillingProfileCommand.self, BillingRun.self]
+    )
 }
 
 struct BillingAccountCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "account", abstract: "Your billing accounts.", subcommands: [BillingAccountList.self])
+    static let configuration = CommandConfiguration(
+        commandName: "account",
+        abstract: "Your billing accounts.",
+        subcommands: [BillingAccountList.self]
+    )
 }
 
 struct BillingAccountList: SelfServeCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List your billing accounts.")
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
-    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .list(try ctx.listBillingAccounts(), columns: Shapes.Columns.billingAccount) }
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
+        .list(try ctx.listBillingAccounts(), columns: Shapes.Columns.billingAccount)
+    }
 }
 
 struct BillingProfileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "profile", abstract: "Your billing profiles: who is invoiced, which card pays.",
-        subcommands: [BillingProfileList.self, BillingProfileShow.self, BillingProfileSetPaymentMethod.self])
+        commandName: "profile",
+        abstract: "Your billing profiles: who is invoiced, which card pays.",
+        subcommands: [BillingProfileList.self, BillingProfileShow.self, BillingProfileSetPaymentMethod.self]
+    )
 }
 
 struct BillingProfileList: SelfServeCommand {
@@ -30,19 +40,29 @@ struct BillingProfileList: SelfServeCommand {
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
     @Option(help: ArgumentHelp("Only this billing account's.", valueName: "ba")) var account: String?
-    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .list(try ctx.listBillingProfiles(account: account), columns: Shapes.Columns.billingProfile) }
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
+        .list(try ctx.listBillingProfiles(account: account), columns: Shapes.Columns.billingProfile)
+    }
 }
 
 struct BillingProfileShow: SelfServeCommand {
-    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a billing profile and the subscriptions it pays for.")
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Show a billing profile and the subscriptions it pays for."
+    )
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "Billing profile id.", completion: .billingProfileIds) var profile: String
-    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .object(try ctx.showBillingProfile(profile)) }
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
+        .object(try ctx.showBillingProfile(profile))
+    }
 }
 
 struct BillingProfileSetPaymentMethod: SelfServeCommand {
-    static let configuration = CommandConfiguration(commandName: "set-payment-method", abstract: "Set the card that pays for a profile (edit: the same card; replace: another).")
+    static let configuration = CommandConfiguration(
+        commandName: "set-payment-method",
+        abstract: "Set the card that pays for a profile (edit: the same card; replace: another)."
+    )
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "Billing profile id.", completion: .billingProfileIds) var profile: String
@@ -55,8 +75,11 @@ struct BillingProfileSetPaymentMethod: SelfServeCommand {
 
 struct BillingRun: SelfServeCommand {
     static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Process everything due up to now: renewals, prorations, trial ends, expiry.",
-        discussion: "For the whole organization; needs no acting user and is audited as system. Idempotent: a second run creates nothing. Run it from cron.")
+        commandName: "run",
+        abstract: "Process everything due up to now: renewals, prorations, trial ends, expiry.",
+        discussion:
+            "For the whole organization; needs no acting user and is audited as system. Idempotent: a second run creates nothing. Run it from cron."
+    )
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
     var auditSubject: (action: String, target: String)? { ("billing.run", "organization") }
@@ -66,29 +89,45 @@ struct BillingRun: SelfServeCommand {
         let report = try system.billingRun()
         ctx.absorb(system)
         let n = report.invoices.count
-        var result = CommandResult(report.shape, .object, note: "billing run for \(report.date): \(n) invoice\(n == 1 ? "" : "s")")
+        var result = CommandResult(
+            report.shape,
+            .object,
+            note: "billing run for \(report.date): \(n) invoice\(n == 1 ? "" : "s")"
+        )
         let failed = report.failures
         if !failed.isEmpty {
             let each = failed.map { "\($0.subscription): \($0.message)" }
-            result.failure = .invalid("the billing run could not process \(failed.count) subscription\(failed.count == 1 ? "" : "s") (every other one was processed): \(each.joined(separator: "; "))")
+            result.failure = .invalid(
+                "the billing run could not process \(failed.count) subscription\(failed.count == 1 ? "" : "s") (every other one was processed): \(each.joined(separator: "; "))"
+            )
         }
         return result
     }
 }
 
 struct InvoiceCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "invoice", abstract: "Your invoices.",
-                                                    subcommands: [InvoiceList.self, InvoiceShow.self, InvoicePay.self, InvoiceExport.self])
+    static let configuration = CommandConfiguration(
+        commandName: "invoice",
+        abstract: "Your invoices.",
+        subcommands: [InvoiceList.self, InvoiceShow.self, InvoicePay.self, InvoiceExport.self]
+    )
 }
 
 struct InvoicePay: SelfServeCommand {
     static let configuration = CommandConfiguration(
-        commandName: "pay", abstract: "Pay a past_due invoice; its subscriptions are active again.",
-        discussion: "With the billing profile's card, or the one given (which then also pays what follows for subscriptions whose card cannot).")
+        commandName: "pay",
+        abstract: "Pay a past_due invoice; its subscriptions are active again.",
+        discussion:
+            "With the billing profile's card, or the one given (which then also pays what follows for subscriptions whose card cannot)."
+    )
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "Invoice id.", completion: .invoiceIds) var invoice: String
-    @Option(name: .customLong("payment-method"), help: ArgumentHelp("Pay with this card of yours.", valueName: "pm"), completion: .paymentMethodIds) var paymentMethod: String?
+    @Option(
+        name: .customLong("payment-method"),
+        help: ArgumentHelp("Pay with this card of yours.", valueName: "pm"),
+        completion: .paymentMethodIds
+    ) var paymentMethod: String?
     var auditSubject: (action: String, target: String)? { ("invoice.pay", invoice) }
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
         .object(try ctx.payInvoice(invoice, paymentMethod: paymentMethod))
@@ -102,10 +141,18 @@ struct InvoiceList: SelfServeCommand {
     @Option(help: "3m or 6m: the last 3 or 6 months.") var last: String?
     @Option(help: ArgumentHelp("From this day (YYYY-MM-DD), inclusive.", valueName: "date")) var from: String?
     @Option(help: ArgumentHelp("To this day (YYYY-MM-DD), inclusive.", valueName: "date")) var to: String?
-    @Option(help: ArgumentHelp("Only this billing profile's.", valueName: "bp"), completion: .billingProfileIds) var profile: String?
+    @Option(help: ArgumentHelp("Only this billing profile's.", valueName: "bp"), completion: .billingProfileIds)
+    var profile: String?
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
-        .list(try ctx.listInvoices(last: last, from: try from.map { try Day.parse($0, option: "--from") },
-                                   to: try to.map { try Day.parse($0, option: "--to") }, profile: profile), columns: Shapes.Columns.invoice)
+        .list(
+            try ctx.listInvoices(
+                last: last,
+                from: try from.map { try Day.parse($0, option: "--from") },
+                to: try to.map { try Day.parse($0, option: "--to") },
+                profile: profile
+            ),
+            columns: Shapes.Columns.invoice
+        )
     }
 }
 
@@ -114,18 +161,26 @@ struct InvoiceShow: SelfServeCommand {
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "Invoice id.", completion: .invoiceIds) var invoice: String
-    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .object(try ctx.showInvoice(invoice)) }
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
+        .object(try ctx.showInvoice(invoice))
+    }
 }
 
 struct InvoiceExport: SelfServeCommand {
     static let configuration = CommandConfiguration(
-        commandName: "export", abstract: "Export an invoice as CSV, JSON or printable HTML.",
-        discussion: "The file's format is --format, else the extension of --out (.csv, .json, .html), else CSV; --json shapes only the receipt. A new file is created 0600; an existing one is replaced only with --force; a symbolic link, FIFO or device never is. --out - writes to stdout.")
+        commandName: "export",
+        abstract: "Export an invoice as CSV, JSON or printable HTML.",
+        discussion:
+            "The file's format is --format, else the extension of --out (.csv, .json, .html), else CSV; --json shapes only the receipt. A new file is created 0600; an existing one is replaced only with --force; a symbolic link, FIFO or device never is. --out - writes to stdout."
+    )
     static let access = DatabaseAccess.read
     static let acceptsHTML = true
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "Invoice id.", completion: .invoiceIds) var invoice: String
-    @Option(help: ArgumentHelp("Write to this file instead of stdout (- for stdout).", valueName: "file"), completion: .file()) var out: String?
+    @Option(
+        help: ArgumentHelp("Write to this file instead of stdout (- for stdout).", valueName: "file"),
+        completion: .file()
+    ) var out: String?
     @Flag(help: "Replace the file named by --out if it exists.") var force = false
 
     /// The file's format: `--format` names it; else the extension of `--out`; else CSV.
@@ -152,8 +207,14 @@ struct InvoiceExport: SelfServeCommand {
         let format = try fileFormat()
         let text = format.render(try ctx.invoiceDocument(invoice))
         guard let out, out != "-" else { return .text(text) }
-        var result = CommandResult(.object([("invoice", .string(invoice)), ("file", .string(out)), ("format", .string(format.rawValue)),
-                                            ("bytes", PlainValue(text.utf8.count))]), .none, note: "wrote \(out) (\(format.rawValue))")
+        var result = CommandResult(
+            .object([
+                ("invoice", .string(invoice)), ("file", .string(out)), ("format", .string(format.rawValue)),
+                ("bytes", PlainValue(text.utf8.count)),
+            ]),
+            .none,
+            note: "wrote \(out) (\(format.rawValue))"
+        )
         result.file = CommandResult.File(path: out, text: text, replace: force)
         return result
     }

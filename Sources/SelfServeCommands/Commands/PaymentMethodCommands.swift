@@ -3,8 +3,13 @@ import SelfServeCore
 
 struct PaymentMethodCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "payment-method", abstract: "Your cards. Only brand, last 4 digits, expiry, holder, address and a keyed fingerprint are kept.",
-        subcommands: [PaymentMethodAdd.self, PaymentMethodList.self, PaymentMethodShow.self, PaymentMethodEdit.self, PaymentMethodRemove.self])
+        commandName: "payment-method",
+        abstract: "Your cards. Only brand, last 4 digits, expiry, holder, address and a keyed fingerprint are kept.",
+        subcommands: [
+            PaymentMethodAdd.self, PaymentMethodList.self, PaymentMethodShow.self, PaymentMethodEdit.self,
+            PaymentMethodRemove.self,
+        ]
+    )
 }
 
 /// Address options shared by `add` and `edit`.
@@ -17,18 +22,25 @@ struct AddressOptions: ParsableArguments {
     @Option(help: "Country, two-letter ISO code.") var country: String?
 
     var details: CommandContext.CardDetails {
-        .init(holder: holder, address: PostalAddress(line1: line1, line2: line2, city: city, postalCode: postalCode, country: country))
+        .init(
+            holder: holder,
+            address: PostalAddress(line1: line1, line2: line2, city: city, postalCode: postalCode, country: country)
+        )
     }
 }
 
 struct PaymentMethodAdd: SelfServeCommand {
     static let configuration = CommandConfiguration(
-        commandName: "add", abstract: "Add a card.",
-        discussion: "The number, expiry (MM/YY) and security code are asked without echo, or read from stdin with --card-stdin (three lines). They are never stored, logged or written to history.")
+        commandName: "add",
+        abstract: "Add a card.",
+        discussion:
+            "The number, expiry (MM/YY) and security code are asked without echo, or read from stdin with --card-stdin (three lines). They are never stored, logged or written to history."
+    )
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
     @OptionGroup var address: AddressOptions
-    @Flag(name: .customLong("card-stdin"), help: "Read number, expiry and security code from stdin, one per line.") var cardStdin = false
+    @Flag(name: .customLong("card-stdin"), help: "Read number, expiry and security code from stdin, one per line.")
+    var cardStdin = false
     var auditSubject: (action: String, target: String)? { ("payment_method.add", "card") }
 
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
@@ -37,18 +49,30 @@ struct PaymentMethodAdd: SelfServeCommand {
         let card: CardInput
         if cardStdin {
             guard let n = env.readStdinLine(), let e = env.readStdinLine(), let c = env.readStdinLine() else {
-                throw SelfServeError(.usage, "--card-stdin needs three lines on stdin: card number, expiry (MM/YY), security code")
+                throw SelfServeError(
+                    .usage,
+                    "--card-stdin needs three lines on stdin: card number, expiry (MM/YY), security code"
+                )
             }
             card = CardInput(number: n, expiry: e, securityCode: c)
         } else {
-            guard env.isInteractive else { throw SelfServeError(.usage, "no terminal to ask for the card on; pass --card-stdin") }
+            guard env.isInteractive else {
+                throw SelfServeError(.usage, "no terminal to ask for the card on; pass --card-stdin")
+            }
             _ = try ctx.actor()
-            card = CardInput(number: try env.readSecret(prompt: "Card number: "), expiry: try env.readSecret(prompt: "Expiry (MM/YY): "),
-                             securityCode: try env.readSecret(prompt: "Security code: "))
+            card = CardInput(
+                number: try env.readSecret(prompt: "Card number: "),
+                expiry: try env.readSecret(prompt: "Expiry (MM/YY): "),
+                securityCode: try env.readSecret(prompt: "Security code: ")
+            )
         }
         _ = try ctx.actor()
         let pm = try ctx.addPaymentMethod(card, address.details)
-        return .created(try ctx.paymentMethodShape(pm), id: pm.id, note: "added \(pm.brand.rawValue) ending \(pm.last4): \(pm.id)")
+        return .created(
+            try ctx.paymentMethodShape(pm),
+            id: pm.id,
+            note: "added \(pm.brand.rawValue) ending \(pm.last4): \(pm.id)"
+        )
     }
 }
 
@@ -56,7 +80,9 @@ struct PaymentMethodList: SelfServeCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List your cards.")
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
-    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .list(try ctx.listPaymentMethods(), columns: Shapes.Columns.paymentMethod) }
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
+        .list(try ctx.listPaymentMethods(), columns: Shapes.Columns.paymentMethod)
+    }
 }
 
 struct PaymentMethodShow: SelfServeCommand {
@@ -64,13 +90,18 @@ struct PaymentMethodShow: SelfServeCommand {
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "Payment method id.", completion: .paymentMethodIds) var paymentMethod: String
-    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .object(try ctx.showPaymentMethod(paymentMethod)) }
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
+        .object(try ctx.showPaymentMethod(paymentMethod))
+    }
 }
 
 struct PaymentMethodEdit: SelfServeCommand {
     static let configuration = CommandConfiguration(
-        commandName: "edit", abstract: "Edit a card's expiry, holder or address.",
-        discussion: "The security code is asked again to confirm the change (or read from stdin with --card-stdin: one line).")
+        commandName: "edit",
+        abstract: "Edit a card's expiry, holder or address.",
+        discussion:
+            "The security code is asked again to confirm the change (or read from stdin with --card-stdin: one line)."
+    )
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "Payment method id.", completion: .paymentMethodIds) var paymentMethod: String
@@ -82,12 +113,16 @@ struct PaymentMethodEdit: SelfServeCommand {
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
         let code: String
         if cardStdin {
-            guard let c = env.readStdinLine() else { throw SelfServeError(.usage, "--card-stdin needs the security code on stdin") }
+            guard let c = env.readStdinLine() else {
+                throw SelfServeError(.usage, "--card-stdin needs the security code on stdin")
+            }
             code = c
             _ = try ctx.ownedPaymentMethod(paymentMethod)
         } else {
             _ = try ctx.ownedPaymentMethod(paymentMethod)
-            guard env.isInteractive else { throw SelfServeError(.usage, "no terminal to ask for the security code on; pass --card-stdin") }
+            guard env.isInteractive else {
+                throw SelfServeError(.usage, "no terminal to ask for the security code on; pass --card-stdin")
+            }
             code = try env.readSecret(prompt: "Security code: ")
         }
         return .object(try ctx.editPaymentMethod(paymentMethod, expiry: expiry, securityCode: code, address.details))
@@ -95,10 +130,15 @@ struct PaymentMethodEdit: SelfServeCommand {
 }
 
 struct PaymentMethodRemove: SelfServeCommand {
-    static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a card no billing profile uses.")
+    static let configuration = CommandConfiguration(
+        commandName: "remove",
+        abstract: "Remove a card no billing profile uses."
+    )
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "Payment method id.", completion: .paymentMethodIds) var paymentMethod: String
     var auditSubject: (action: String, target: String)? { ("payment_method.remove", paymentMethod) }
-    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .object(try ctx.removePaymentMethod(paymentMethod)) }
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
+        .object(try ctx.removePaymentMethod(paymentMethod))
+    }
 }

@@ -3,15 +3,18 @@ import SelfServeCore
 
 struct ProductCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "product", abstract: "The catalog and each product's self-service policy.",
-        subcommands: [ProductList.self, ProductShow.self, ProductImport.self, ProductPolicy.self])
+        commandName: "product",
+        abstract: "The catalog and each product's self-service policy.",
+        subcommands: [ProductList.self, ProductShow.self, ProductImport.self, ProductPolicy.self]
+    )
 }
 
 struct ProductList: SelfServeCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List products.")
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
-    @Flag(name: .customLong("self-service"), help: "Only products people can buy or try themselves.") var selfService = false
+    @Flag(name: .customLong("self-service"), help: "Only products people can buy or try themselves.") var selfService =
+        false
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
         _ = try ctx.organizationOrFail()
         return .list(try ctx.listProducts(selfServiceOnly: selfService), columns: Shapes.Columns.product)
@@ -19,17 +22,24 @@ struct ProductList: SelfServeCommand {
 }
 
 struct ProductShow: SelfServeCommand {
-    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a product (by id or exact name).")
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Show a product (by id or exact name)."
+    )
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "Product id or name.", completion: .productIds) var product: String
-    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .object(Shapes.product(try ctx.product(product))) }
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
+        .object(Shapes.product(try ctx.product(product)))
+    }
 }
 
 struct ProductImport: SelfServeCommand {
     static let configuration = CommandConfiguration(
-        commandName: "import", abstract: "Add or update products from a JSON file (admins).",
-        discussion: "A JSON array of {id, name, unit_price, currency, term, trial_days, trial_licenses, self_service}.")
+        commandName: "import",
+        abstract: "Add or update products from a JSON file (admins).",
+        discussion: "A JSON array of {id, name, unit_price, currency, term, trial_days, trial_licenses, self_service}."
+    )
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "JSON file, or - for stdin.", completion: .file(extensions: ["json"])) var file: String
@@ -42,8 +52,10 @@ struct ProductImport: SelfServeCommand {
 
 struct ProductPolicy: SelfServeCommand {
     static let configuration = CommandConfiguration(
-        commandName: "policy", abstract: "Set whether people may buy a product themselves (admins).",
-        discussion: "enabled: buy and try; trials-only: only trials without a payment method; disabled: neither.")
+        commandName: "policy",
+        abstract: "Set whether people may buy a product themselves (admins).",
+        discussion: "enabled: buy and try; trials-only: only trials without a payment method; disabled: neither."
+    )
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "Product id or name.", completion: .productIds) var product: String
@@ -55,7 +67,11 @@ struct ProductPolicy: SelfServeCommand {
 }
 
 struct AuditCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "audit", abstract: "The audit log (admins).", subcommands: [AuditList.self])
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "The audit log (admins).",
+        subcommands: [AuditList.self]
+    )
 }
 
 struct AuditList: SelfServeCommand {
@@ -63,9 +79,18 @@ struct AuditList: SelfServeCommand {
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
     @Option(help: ArgumentHelp("From this day on (YYYY-MM-DD).", valueName: "date")) var since: String?
-    @Option(help: ArgumentHelp("Only this actor's entries (or system).", valueName: "email"), completion: .emails) var actor: String?
-    @Option(help: ArgumentHelp("Only this action, or a prefix such as subscription.", valueName: "action")) var action: String?
+    @Option(help: ArgumentHelp("Only this actor's entries (or system).", valueName: "email"), completion: .emails)
+    var actor: String?
+    @Option(help: ArgumentHelp("Only this action, or a prefix such as subscription.", valueName: "action")) var action:
+        String?
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
-        .streaming(columns: Shapes.Columns.audit, try ctx.auditRows(since: try since.map { try Day.parse($0, option: "--since") }, actor: actor, action: action))
+        .streaming(
+            columns: Shapes.Columns.audit,
+            try ctx.auditRows(
+                since: try since.map { try Day.parse($0, option: "--since") },
+                actor: actor,
+                action: action
+            )
+        )
     }
 }

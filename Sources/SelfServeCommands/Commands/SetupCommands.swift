@@ -5,8 +5,11 @@ import SelfServeCore
 /// `init`: creates the database, the organization, its first admin and the built-in catalog.
 struct InitCommand: SelfServeCommand {
     static let configuration = CommandConfiguration(
-        commandName: "init", abstract: "Create the database for an organization.",
-        discussion: "The database file is created with mode 0600. An existing file that is not an empty selfserve database is never overwritten.")
+        commandName: "init",
+        abstract: "Create the database for an organization.",
+        discussion:
+            "The database file is created with mode 0600. An existing file that is not an empty selfserve database is never overwritten."
+    )
     static let access = DatabaseAccess.create
 
     @OptionGroup var globals: GlobalOptions
@@ -15,7 +18,10 @@ struct InitCommand: SelfServeCommand {
     @Option(name: .customLong("admin-name"), help: "The first admin's display name.") var adminName: String?
     @Option(help: "global, or china for an organization operated by 21Vianet.") var cloud: Organization.Cloud = .global
     @Flag(help: "Add sample users, purchases, trials and invoices (a test-clock organization).") var demo = false
-    @Flag(name: .customLong("test-clock"), help: "A test organization: SELFSERVE_NOW applies to writes too, not only to reads and --dry-run.")
+    @Flag(
+        name: .customLong("test-clock"),
+        help: "A test organization: SELFSERVE_NOW applies to writes too, not only to reads and --dry-run."
+    )
     var testClock = false
 
     var auditSubject: (action: String, target: String)? { ("org.init", org) }
@@ -27,8 +33,14 @@ struct InitCommand: SelfServeCommand {
         for i in key.indices { key[i] = rng.next() }
         // The first admin is the actor of everything init does, whoever runs it.
         let first = ctx.acting(as: try Email.normalize(admin))
-        var value = try first.initialize(orgName: org, adminEmail: admin, adminName: adminName, cloud: cloud, fingerprintKey: key,
-                                          testClock: createsTestClock)
+        var value = try first.initialize(
+            orgName: org,
+            adminEmail: admin,
+            adminName: adminName,
+            cloud: cloud,
+            fingerprintKey: key,
+            testClock: createsTestClock
+        )
         if demo {
             try DemoData.populate(first)
             value = try first.orgShow()
@@ -39,20 +51,31 @@ struct InitCommand: SelfServeCommand {
 }
 
 struct OrgCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "org", abstract: "The organization.", subcommands: [OrgShow.self])
+    static let configuration = CommandConfiguration(
+        commandName: "org",
+        abstract: "The organization.",
+        subcommands: [OrgShow.self]
+    )
 }
 
 struct OrgShow: SelfServeCommand {
-    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show the organization: name, cloud, admin portal, counts.")
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Show the organization: name, cloud, admin portal, counts."
+    )
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
-    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .object(try ctx.orgShow()) }
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
+        .object(try ctx.orgShow())
+    }
 }
 
 struct LoginCommand: SelfServeCommand {
     static let configuration = CommandConfiguration(
-        commandName: "login", abstract: "Remember who you act as for this database.",
-        discussion: "This asserts an identity; it is not authentication. --as and SELFSERVE_USER still take precedence.")
+        commandName: "login",
+        abstract: "Remember who you act as for this database.",
+        discussion: "This asserts an identity; it is not authentication. --as and SELFSERVE_USER still take precedence."
+    )
     static let access = DatabaseAccess.read
     static let changesActingUser = true
     @OptionGroup var globals: GlobalOptions
@@ -64,7 +87,8 @@ struct LoginCommand: SelfServeCommand {
         try env.logins.save(user.email, for: env.databasePath)
         // --as and SELFSERVE_USER take precedence over the saved login: say who acts, not only who was saved.
         let acting = ctx.actorEmail.map { $0.lowercased() }
-        let note = acting == nil || acting == user.email
+        let note =
+            acting == nil || acting == user.email
             ? "signed in as \(user.email)"
             : "saved \(user.email) for \(env.databasePath); this session still acts as \(acting!) (--as or SELFSERVE_USER takes precedence)"
         return .init(Shapes.user(user), .object, note: note)
@@ -72,7 +96,10 @@ struct LoginCommand: SelfServeCommand {
 }
 
 struct LogoutCommand: SelfServeCommand {
-    static let configuration = CommandConfiguration(commandName: "logout", abstract: "Forget the user saved by login for this database.")
+    static let configuration = CommandConfiguration(
+        commandName: "logout",
+        abstract: "Forget the user saved by login for this database."
+    )
     static let access = DatabaseAccess.none
     static let changesActingUser = true
     @OptionGroup var globals: GlobalOptions
@@ -80,7 +107,11 @@ struct LogoutCommand: SelfServeCommand {
     func execute(_ env: CommandEnvironment) throws -> CommandResult {
         let who = env.logins.user(for: env.databasePath)
         try env.logins.save(nil, for: env.databasePath)
-        return .init(.object([("signed_out", PlainValue(who))]), .none, note: who.map { "signed out \($0)" } ?? "nobody was signed in")
+        return .init(
+            .object([("signed_out", PlainValue(who))]),
+            .none,
+            note: who.map { "signed out \($0)" } ?? "nobody was signed in"
+        )
     }
 }
 

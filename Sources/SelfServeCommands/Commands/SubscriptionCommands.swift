@@ -3,28 +3,42 @@ import SelfServeCore
 
 struct SubscriptionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "subscription", abstract: "Your self-service purchases.",
-        subcommands: [SubscriptionBuy.self, SubscriptionList.self, SubscriptionShow.self, SubscriptionSetLicenses.self,
-                      SubscriptionCancel.self, SubscriptionReasons.self])
+        commandName: "subscription",
+        abstract: "Your self-service purchases.",
+        subcommands: [
+            SubscriptionBuy.self, SubscriptionList.self, SubscriptionShow.self, SubscriptionSetLicenses.self,
+            SubscriptionCancel.self, SubscriptionReasons.self,
+        ]
+    )
 }
 
 struct SubscriptionBuy: SelfServeCommand {
     static let configuration = CommandConfiguration(
-        commandName: "buy", abstract: "Buy a subscription and pay with a card.",
-        discussion: "Uses your default billing profile (created on your first purchase) and its payment method, or --payment-method.")
+        commandName: "buy",
+        abstract: "Buy a subscription and pay with a card.",
+        discussion:
+            "Uses your default billing profile (created on your first purchase) and its payment method, or --payment-method."
+    )
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "Product id or name.", completion: .productIds) var product: String
     @Option(help: "How many licenses.") var licenses: Int
     @Option(help: "monthly or annual (default: the product's).") var term: Term?
-    @Option(name: .customLong("payment-method"), help: ArgumentHelp("Pay with this card.", valueName: "pm"), completion: .paymentMethodIds) var paymentMethod: String?
+    @Option(
+        name: .customLong("payment-method"),
+        help: ArgumentHelp("Pay with this card.", valueName: "pm"),
+        completion: .paymentMethodIds
+    ) var paymentMethod: String?
 
     var auditSubject: (action: String, target: String)? { ("subscription.buy", product) }
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
         let sub = try ctx.buy(product: product, licenses: licenses, term: term, paymentMethod: paymentMethod)
         let id = sub.subscription.id
-        return .created(Shapes.subscription(sub, assigned: []), id: id,
-                        note: "bought \(licenses) license\(licenses == 1 ? "" : "s") of \(sub.productName): \(id)")
+        return .created(
+            Shapes.subscription(sub, assigned: []),
+            id: id,
+            note: "bought \(licenses) license\(licenses == 1 ? "" : "s") of \(sub.productName): \(id)"
+        )
     }
 }
 
@@ -32,7 +46,8 @@ struct SubscriptionList: SelfServeCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List your subscriptions.")
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
-    @Flag(name: .customLong("self-service"), help: "Only self-service purchases (all of selfserve's are).") var selfService = false
+    @Flag(name: .customLong("self-service"), help: "Only self-service purchases (all of selfserve's are).")
+    var selfService = false
     @Option(help: "trial, active, canceled, expired, disabled or deleted.") var status: Subscription.Status?
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
         .list(try ctx.listSubscriptions(status: status), columns: Shapes.Columns.subscription)
@@ -40,17 +55,24 @@ struct SubscriptionList: SelfServeCommand {
 }
 
 struct SubscriptionShow: SelfServeCommand {
-    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a subscription with its assigned users.")
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Show a subscription with its assigned users."
+    )
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "Subscription id.", completion: .subscriptionIds) var subscription: String
-    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .object(try ctx.showSubscription(subscription)) }
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
+        .object(try ctx.showSubscription(subscription))
+    }
 }
 
 struct SubscriptionSetLicenses: SelfServeCommand {
     static let configuration = CommandConfiguration(
-        commandName: "set-licenses", abstract: "Set the total number of licenses (e.g. 100 → 105).",
-        discussion: "The new total, not a difference. It cannot go below the number assigned.")
+        commandName: "set-licenses",
+        abstract: "Set the total number of licenses (e.g. 100 → 105).",
+        discussion: "The new total, not a difference. It cannot go below the number assigned."
+    )
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "Subscription id.", completion: .subscriptionIds) var subscription: String
@@ -63,8 +85,11 @@ struct SubscriptionSetLicenses: SelfServeCommand {
 
 struct SubscriptionCancel: SelfServeCommand {
     static let configuration = CommandConfiguration(
-        commandName: "cancel", abstract: "Cancel a subscription with a reason.",
-        discussion: "It will not renew; licenses stay usable until it expires. Within 7 days of purchase or renewal it is disabled at once and the unused days are credited.")
+        commandName: "cancel",
+        abstract: "Cancel a subscription with a reason.",
+        discussion:
+            "It will not renew; licenses stay usable until it expires. Within 7 days of purchase or renewal it is disabled at once and the unused days are credited."
+    )
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "Subscription id.", completion: .subscriptionIds) var subscription: String
@@ -77,7 +102,10 @@ struct SubscriptionCancel: SelfServeCommand {
 }
 
 struct SubscriptionReasons: SelfServeCommand {
-    static let configuration = CommandConfiguration(commandName: "reasons", abstract: "List the cancellation reasons (built-in and plugins').")
+    static let configuration = CommandConfiguration(
+        commandName: "reasons",
+        abstract: "List the cancellation reasons (built-in and plugins')."
+    )
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
@@ -86,32 +114,54 @@ struct SubscriptionReasons: SelfServeCommand {
 }
 
 struct TrialCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "trial", abstract: "Free trials.", subcommands: [TrialStart.self, TrialConvert.self])
+    static let configuration = CommandConfiguration(
+        commandName: "trial",
+        abstract: "Free trials.",
+        subcommands: [TrialStart.self, TrialConvert.self]
+    )
 }
 
 struct TrialStart: SelfServeCommand {
     static let configuration = CommandConfiguration(
-        commandName: "start", abstract: "Start a trial of a product (one per product per person).",
-        discussion: "For an enabled product a payment method is required and the trial converts to paid at its end; for a trials-only product none is taken and the trial expires.")
+        commandName: "start",
+        abstract: "Start a trial of a product (one per product per person).",
+        discussion:
+            "For an enabled product a payment method is required and the trial converts to paid at its end; for a trials-only product none is taken and the trial expires."
+    )
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "Product id or name.", completion: .productIds) var product: String
-    @Option(name: .customLong("payment-method"), help: ArgumentHelp("The card to pay with after the trial.", valueName: "pm"), completion: .paymentMethodIds) var paymentMethod: String?
+    @Option(
+        name: .customLong("payment-method"),
+        help: ArgumentHelp("The card to pay with after the trial.", valueName: "pm"),
+        completion: .paymentMethodIds
+    ) var paymentMethod: String?
     var auditSubject: (action: String, target: String)? { ("trial.start", product) }
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
         let sub = try ctx.startTrial(product: product, paymentMethod: paymentMethod)
         let id = sub.subscription.id
-        return .created(Shapes.subscription(sub, assigned: []), id: id, note: "trial of \(sub.productName) until \(sub.subscription.expires): \(id)")
+        return .created(
+            Shapes.subscription(sub, assigned: []),
+            id: id,
+            note: "trial of \(sub.productName) until \(sub.subscription.expires): \(id)"
+        )
     }
 }
 
 struct TrialConvert: SelfServeCommand {
-    static let configuration = CommandConfiguration(commandName: "convert", abstract: "Convert a trial to a paid subscription now.")
+    static let configuration = CommandConfiguration(
+        commandName: "convert",
+        abstract: "Convert a trial to a paid subscription now."
+    )
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "Subscription id of the trial.", completion: .subscriptionIds) var subscription: String
     @Option(help: "Licenses of the paid subscription (default: the trial's).") var licenses: Int?
-    @Option(name: .customLong("payment-method"), help: ArgumentHelp("The card to pay with.", valueName: "pm"), completion: .paymentMethodIds) var paymentMethod: String?
+    @Option(
+        name: .customLong("payment-method"),
+        help: ArgumentHelp("The card to pay with.", valueName: "pm"),
+        completion: .paymentMethodIds
+    ) var paymentMethod: String?
     var auditSubject: (action: String, target: String)? { ("trial.convert", subscription) }
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
         .object(try ctx.convertTrial(subscription, licenses: licenses, paymentMethod: paymentMethod))
@@ -120,14 +170,19 @@ struct TrialConvert: SelfServeCommand {
 
 struct LicenseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "license", abstract: "Give licenses to colleagues and take them back.",
-        subcommands: [LicenseAssign.self, LicenseUnassign.self, LicenseList.self])
+        commandName: "license",
+        abstract: "Give licenses to colleagues and take them back.",
+        subcommands: [LicenseAssign.self, LicenseUnassign.self, LicenseList.self]
+    )
 }
 
 struct LicenseAssign: SelfServeCommand {
     static let configuration = CommandConfiguration(
-        commandName: "assign", abstract: "Give licenses to up to 20 members at a time.",
-        discussion: "All or nothing: if any user is unknown, a guest, blocked, or licenses are short, nothing is assigned and every problem is listed. Users who already hold one are skipped.")
+        commandName: "assign",
+        abstract: "Give licenses to up to 20 members at a time.",
+        discussion:
+            "All or nothing: if any user is unknown, a guest, blocked, or licenses are short, nothing is assigned and every problem is listed. Users who already hold one are skipped."
+    )
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "Subscription id.", completion: .subscriptionIds) var subscription: String
@@ -136,13 +191,20 @@ struct LicenseAssign: SelfServeCommand {
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
         let r = try ctx.assign(subscription, emails: emails)
         let skipped = r["skipped"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        return .init(r, .object, note: skipped.isEmpty ? nil : "skipped (already assigned): \(skipped.joined(separator: ", "))")
+        return .init(
+            r,
+            .object,
+            note: skipped.isEmpty ? nil : "skipped (already assigned): \(skipped.joined(separator: ", "))"
+        )
     }
 }
 
 struct LicenseUnassign: SelfServeCommand {
-    static let configuration = CommandConfiguration(commandName: "unassign", abstract: "Take licenses back.",
-                                                    discussion: "Asks for confirmation on a terminal; without one, --yes is required.")
+    static let configuration = CommandConfiguration(
+        commandName: "unassign",
+        abstract: "Take licenses back.",
+        discussion: "Asks for confirmation on a terminal; without one, --yes is required."
+    )
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "Subscription id.", completion: .subscriptionIds) var subscription: String
@@ -163,36 +225,55 @@ struct LicenseUnassign: SelfServeCommand {
 }
 
 struct LicenseList: SelfServeCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List who holds a license of a subscription.")
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "List who holds a license of a subscription."
+    )
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "Subscription id.", completion: .subscriptionIds) var subscription: String
-    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .list(try ctx.listLicenses(subscription), columns: Shapes.Columns.assignment) }
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
+        .list(try ctx.listLicenses(subscription), columns: Shapes.Columns.assignment)
+    }
 }
 
 struct AdminCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "admin", abstract: "The admins' read-only view of every self-service purchase.",
-        subcommands: [AdminPurchases.self, AdminPurchase.self])
+        commandName: "admin",
+        abstract: "The admins' read-only view of every self-service purchase.",
+        subcommands: [AdminPurchases.self, AdminPurchase.self]
+    )
 }
 
 struct AdminPurchases: SelfServeCommand {
-    static let configuration = CommandConfiguration(commandName: "purchases", abstract: "List every self-service purchase (admins).")
+    static let configuration = CommandConfiguration(
+        commandName: "purchases",
+        abstract: "List every self-service purchase (admins)."
+    )
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
-    @Option(help: ArgumentHelp("Only this product.", valueName: "product"), completion: .productIds) var product: String?
+    @Option(help: ArgumentHelp("Only this product.", valueName: "product"), completion: .productIds) var product:
+        String?
     @Option(help: ArgumentHelp("Only this buyer.", valueName: "email"), completion: .emails) var buyer: String?
     @Option(help: "Only this status.") var status: Subscription.Status?
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
         // Streamed: 100,000 purchases go out row by row, never held in memory together.
-        .streaming(columns: Shapes.Columns.purchase, try ctx.purchaseRows(product: product, buyer: buyer, status: status))
+        .streaming(
+            columns: Shapes.Columns.purchase,
+            try ctx.purchaseRows(product: product, buyer: buyer, status: status)
+        )
     }
 }
 
 struct AdminPurchase: SelfServeCommand {
-    static let configuration = CommandConfiguration(commandName: "purchase", abstract: "Show one purchase with its assigned users (admins).")
+    static let configuration = CommandConfiguration(
+        commandName: "purchase",
+        abstract: "Show one purchase with its assigned users (admins)."
+    )
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "Subscription id.", completion: .subscriptionIds) var subscription: String
-    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .object(try ctx.adminPurchase(subscription)) }
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
+        .object(try ctx.adminPurchase(subscription))
+    }
 }

@@ -3,8 +3,10 @@ import SelfServeCore
 
 struct UserCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "user", abstract: "The organization's people.",
-        subcommands: [UserAdd.self, UserImport.self, UserList.self, UserShow.self, UserBlock.self, UserUnblock.self])
+        commandName: "user",
+        abstract: "The organization's people.",
+        subcommands: [UserAdd.self, UserImport.self, UserList.self, UserShow.self, UserBlock.self, UserUnblock.self]
+    )
 }
 
 struct UserAdd: SelfServeCommand {
@@ -25,8 +27,11 @@ struct UserAdd: SelfServeCommand {
 
 struct UserImport: SelfServeCommand {
     static let configuration = CommandConfiguration(
-        commandName: "import", abstract: "Add users from a CSV file (admins).",
-        discussion: "Header: email,name,kind,role. All or nothing: one bad line imports nothing, and every bad line is named.")
+        commandName: "import",
+        abstract: "Add users from a CSV file (admins).",
+        discussion:
+            "Header: email,name,kind,role. All or nothing: one bad line imports nothing, and every bad line is named."
+    )
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "CSV file, or - for stdin.") var file: String
@@ -59,16 +64,23 @@ struct UserShow: SelfServeCommand {
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "E-mail.", completion: .emails) var email: String
-    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .object(try ctx.showUser(email)) }
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
+        .object(try ctx.showUser(email))
+    }
 }
 
 struct UserBlock: SelfServeCommand {
-    static let configuration = CommandConfiguration(commandName: "block", abstract: "Block a user (admins): no more acting, buying or receiving licenses.")
+    static let configuration = CommandConfiguration(
+        commandName: "block",
+        abstract: "Block a user (admins): no more acting, buying or receiving licenses."
+    )
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "E-mail.", completion: .emails) var email: String
     var auditSubject: (action: String, target: String)? { ("user.block", email) }
-    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .object(try ctx.setUserStatus(email, .blocked)) }
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
+        .object(try ctx.setUserStatus(email, .blocked))
+    }
 }
 
 struct UserUnblock: SelfServeCommand {
@@ -77,5 +89,7 @@ struct UserUnblock: SelfServeCommand {
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "E-mail.", completion: .emails) var email: String
     var auditSubject: (action: String, target: String)? { ("user.unblock", email) }
-    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .object(try ctx.setUserStatus(email, .active)) }
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
+        .object(try ctx.setUserStatus(email, .active))
+    }
 }

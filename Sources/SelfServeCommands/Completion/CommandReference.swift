@@ -26,7 +26,9 @@ extension DeclaredCommand {
                 for argument in own {
                     var meaning = argument.abstract
                     if let d = argument.defaultValue, !d.isEmpty { meaning += " (default: \(d))" }
-                    if case .list(let values)? = argument.completion { meaning += " One of: \(values.joined(separator: ", "))." }
+                    if case .list(let values)? = argument.completion {
+                        meaning += " One of: \(values.joined(separator: ", "))."
+                    }
                     out += "| `\(argument.usage)` | \(meaning.replacingOccurrences(of: "|", with: "\\|")) |\n"
                 }
             }
@@ -35,7 +37,9 @@ extension DeclaredCommand {
     }
 
     /// The options every command has (`GlobalOptions`), listed once at the top, and help's own flags.
-    static let globalNames: Set<String> = ["--db", "--as", "--json", "--format", "--dry-run", "--help", "-h", "--version"]
+    static let globalNames: Set<String> = [
+        "--db", "--as", "--json", "--format", "--dry-run", "--help", "-h", "--version",
+    ]
 
     /// Every leaf command with its path, in the order of the tree.
     func leaves(_ path: [String]) -> [([String], DeclaredCommand)] {

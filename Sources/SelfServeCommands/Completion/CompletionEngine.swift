@@ -19,7 +19,9 @@ public enum CompletionEngine {
         }
         if word.hasPrefix("-") { return filter(flags(of: command), word) }
         // The value of an option typed just before.
-        if let previous = words.last, previous.hasPrefix("-"), let option = command.option(named: previous), option.kind == .option {
+        if let previous = words.last, previous.hasPrefix("-"), let option = command.option(named: previous),
+            option.kind == .option
+        {
             return values(of: option, positionalIndex: nil, path: walk.path, words: words, word: word)
         }
         let positionals = command.positionals
@@ -57,7 +59,13 @@ public enum CompletionEngine {
         return count
     }
 
-    static func values(of argument: DeclaredArgument, positionalIndex: Int?, path: [String], words: [String], word: String) -> [String] {
+    static func values(
+        of argument: DeclaredArgument,
+        positionalIndex: Int?,
+        path: [String],
+        words: [String],
+        word: String
+    ) -> [String] {
         switch argument.completion {
         case .list(let values):
             return filter(values, word)

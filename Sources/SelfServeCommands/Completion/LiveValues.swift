@@ -12,7 +12,12 @@ public enum LiveValues {
     /// The acting user's subscriptions (an admin's: everyone's, since admins may read them all).
     public static func subscriptions(_ store: Store, actor: String?, prefix: String) -> [String] {
         let me = actor.flatMap { try? store.user(email: (try? Email.normalize($0)) ?? $0) } ?? nil
-        return (try? store.subscriptionIds(prefix: prefix, buyer: me?.isAdmin == true ? nil : me?.email ?? "", limit: limit)) ?? []
+        return
+            (try? store.subscriptionIds(
+                prefix: prefix,
+                buyer: me?.isAdmin == true ? nil : me?.email ?? "",
+                limit: limit
+            )) ?? []
     }
 
     public static func products(_ store: Store, prefix: String) -> [String] {
@@ -26,13 +31,16 @@ public enum LiveValues {
     /// The acting user's cards.
     public static func paymentMethods(_ store: Store, actor: String?, prefix: String) -> [String] {
         guard let actor, let email = try? Email.normalize(actor) else { return [] }
-        return ((try? store.paymentMethods(owner: email)) ?? []).map(\.id).filter { $0.hasPrefix(prefix) }.prefix(limit).map { $0 }
+        return ((try? store.paymentMethods(owner: email)) ?? []).map(\.id).filter { $0.hasPrefix(prefix) }.prefix(limit)
+            .map { $0 }
     }
 
     /// The acting user's billing profiles.
     public static func billingProfiles(_ store: Store, actor: String?, prefix: String) -> [String] {
         guard let actor, let email = try? Email.normalize(actor) else { return [] }
-        return ((try? store.billingProfiles(owner: email, account: nil)) ?? []).map(\.id).filter { $0.hasPrefix(prefix) }.prefix(limit).map { $0 }
+        return ((try? store.billingProfiles(owner: email, account: nil)) ?? []).map(\.id).filter {
+            $0.hasPrefix(prefix)
+        }.prefix(limit).map { $0 }
     }
 
     /// Installed plugins (names are not secret; managing them is for admins).
@@ -42,7 +50,9 @@ public enum LiveValues {
 
     public static func invoices(_ store: Store, actor: String?, prefix: String) -> [String] {
         guard let actor, let email = try? Email.normalize(actor) else { return [] }
-        return ((try? store.invoices(owner: email, profile: nil, from: nil, to: nil)) ?? []).map(\.id).filter { $0.hasPrefix(prefix) }.prefix(limit).map { $0 }
+        return ((try? store.invoices(owner: email, profile: nil, from: nil, to: nil)) ?? []).map(\.id).filter {
+            $0.hasPrefix(prefix)
+        }.prefix(limit).map { $0 }
     }
 
     /// What a completion script's lookup opens the database with; set by the composition root before
@@ -64,7 +74,12 @@ public enum LiveValues {
             guard let i = words.firstIndex(of: name), i + 1 < words.count else { return nil }
             return words[i + 1]
         }
-        let session = Session(databasePath: option("--db"), actingUser: option("--as"), isInteractive: false, backends: backends)
+        let session = Session(
+            databasePath: option("--db"),
+            actingUser: option("--as"),
+            isInteractive: false,
+            backends: backends
+        )
         defer { session.closeDatabase() }
         let actor = session.actor()
         return (try? session.withStore { body($0, actor) }) ?? []
@@ -74,22 +89,32 @@ public enum LiveValues {
 extension CompletionKind {
     /// The acting user's subscription ids.
     static var subscriptionIds: CompletionKind {
-        .custom { words, _, prefix in LiveValues.lookup(words) { LiveValues.subscriptions($0, actor: $1, prefix: prefix) } }
+        .custom { words, _, prefix in
+            LiveValues.lookup(words) { LiveValues.subscriptions($0, actor: $1, prefix: prefix) }
+        }
     }
     static var productIds: CompletionKind {
-        .custom { words, _, prefix in LiveValues.lookup(words) { store, _ in LiveValues.products(store, prefix: prefix) } }
+        .custom { words, _, prefix in
+            LiveValues.lookup(words) { store, _ in LiveValues.products(store, prefix: prefix) }
+        }
     }
     static var emails: CompletionKind {
-        .custom { words, _, prefix in LiveValues.lookup(words) { store, _ in LiveValues.emails(store, prefix: prefix) } }
+        .custom { words, _, prefix in LiveValues.lookup(words) { store, _ in LiveValues.emails(store, prefix: prefix) }
+        }
     }
     static var paymentMethodIds: CompletionKind {
-        .custom { words, _, prefix in LiveValues.lookup(words) { LiveValues.paymentMethods($0, actor: $1, prefix: prefix) } }
+        .custom { words, _, prefix in
+            LiveValues.lookup(words) { LiveValues.paymentMethods($0, actor: $1, prefix: prefix) }
+        }
     }
     static var billingProfileIds: CompletionKind {
-        .custom { words, _, prefix in LiveValues.lookup(words) { LiveValues.billingProfiles($0, actor: $1, prefix: prefix) } }
+        .custom { words, _, prefix in
+            LiveValues.lookup(words) { LiveValues.billingProfiles($0, actor: $1, prefix: prefix) }
+        }
     }
     static var pluginNames: CompletionKind {
-        .custom { words, _, prefix in LiveValues.lookup(words) { store, _ in LiveValues.plugins(store, prefix: prefix) } }
+        .custom { words, _, prefix in LiveValues.lookup(words) { store, _ in LiveValues.plugins(store, prefix: prefix) }
+        }
     }
     /// Output formats; `html` only where it is one (`invoice export`).
     static var outputFormats: CompletionKind {

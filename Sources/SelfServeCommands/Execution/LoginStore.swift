@@ -25,7 +25,8 @@ public struct LoginStore: Sendable {
 
     private func load() -> [String: String] {
         guard let text = try? String(contentsOfFile: file, encoding: .utf8), let value = try? JSON.parse(text),
-              let pairs = value.objectValue else { return [:] }
+            let pairs = value.objectValue
+        else { return [:] }
         var out: [String: String] = [:]
         for (k, v) in pairs { if let s = v.stringValue { out[k] = s } }
         return out
@@ -55,7 +56,11 @@ public enum Paths {
     /// Writes a file readable by its owner only, creating its directory (0700) if needed.
     public static func writePrivate(_ text: String, to path: String) throws {
         let dir = (path as NSString).deletingLastPathComponent
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try? FileManager.default.createDirectory(
+            atPath: dir,
+            withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700]
+        )
         let tmp = path + ".tmp"
         let fd = open(tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw SelfServeError.invalid("cannot write \(tmp): \(String(cString: strerror(errno)))") }

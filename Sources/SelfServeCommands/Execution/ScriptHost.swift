@@ -11,7 +11,8 @@ public final class ScriptHost {
     unowned let env: CommandEnvironment
     public var budget: Int64
 
-    public init(env: CommandEnvironment, arguments: [String], scriptName: String, budget: Int64 = 1_000_000_000) throws {
+    public init(env: CommandEnvironment, arguments: [String], scriptName: String, budget: Int64 = 1_000_000_000) throws
+    {
         self.env = env
         self.budget = budget
         lua = try LuaState(flavor: .script)
@@ -32,21 +33,32 @@ public final class ScriptHost {
                 case .double(let d): words.append(String(d))
                 case .bool(let b): words.append(b ? "true" : "false")
                 case .null: continue
-                default: return l.raise(.object([("code", "usage"), ("message", .string("ss.exec: argument \(i) must be a string or a number"))]))
+                default:
+                    return l.raise(
+                        .object([
+                            ("code", "usage"),
+                            ("message", .string("ss.exec: argument \(i) must be a string or a number")),
+                        ])
+                    )
                 }
             }
             do {
                 return l.returning(try env.execute(words: words))
             } catch {
                 let e = (error as? SelfServeError) ?? .invalid("\(error)")
-                var pairs: [(String, PlainValue)] = [("code", .string(e.code.rawValue)), ("message", .string(e.message))]
+                var pairs: [(String, PlainValue)] = [
+                    ("code", .string(e.code.rawValue)), ("message", .string(e.message)),
+                ]
                 if let p = e.plugin { pairs.append(("plugin", .string(p))) }
                 return l.raise(.object(pairs))
             }
         }
         // `arg`, as the standalone interpreter sets it: arg[0] the script, arg[1…] its arguments.
-        try lua.run("local name, args = ...; arg = args; arg[0] = name", chunkName: "=arg",
-                    arguments: [.string(scriptName), .array(arguments.map { .string($0) })])
+        try lua.run(
+            "local name, args = ...; arg = args; arg[0] = name",
+            chunkName: "=arg",
+            arguments: [.string(scriptName), .array(arguments.map { .string($0) })]
+        )
     }
 
     /// Runs a chunk; an uncaught error becomes `invalid_argument` with `FILE:LINE: message`, or keeps
@@ -62,7 +74,8 @@ public final class ScriptHost {
             case .error(let message, let value):
                 let code = value?["code"]?.stringValue.flatMap(SelfServeError.Code.init(rawValue:)) ?? .invalidArgument
                 throw SelfServeError(code, message, plugin: value?["plugin"]?.stringValue)
-            case .budget, .memory, .interrupted, .timeout: throw SelfServeError.invalid("\(chunkName.dropFirst()): \(f)")
+            case .budget, .memory, .interrupted, .timeout:
+                throw SelfServeError.invalid("\(chunkName.dropFirst()): \(f)")
             }
         }
     }

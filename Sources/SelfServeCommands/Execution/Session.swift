@@ -22,8 +22,11 @@ public struct Backends {
     /// Whether Ctrl-C was pressed: asked while a command waits for another process's lock.
     public var interrupted: @Sendable () -> Bool
 
-    public init(open: @escaping DatabaseOpener, policy: @escaping (Session) throws -> SessionPolicy,
-                interrupted: @escaping @Sendable () -> Bool) {
+    public init(
+        open: @escaping DatabaseOpener,
+        policy: @escaping (Session) throws -> SessionPolicy,
+        interrupted: @escaping @Sendable () -> Bool
+    ) {
         self.open = open
         self.policy = policy
         self.interrupted = interrupted
@@ -48,7 +51,9 @@ public final class Session: CommandEnvironment {
     /// Reads lines of stdin for `--card-stdin`; the batch runner replaces it so that card lines do
     /// not get mixed with command lines.
     public var stdinLines: () -> String? = { readLine(strippingNewline: true) }
-    public var secretReader: (String) throws -> String = { _ in throw SelfServeError(.usage, "no terminal to ask on; pass --card-stdin") }
+    public var secretReader: (String) throws -> String = { _ in
+        throw SelfServeError(.usage, "no terminal to ask on; pass --card-stdin")
+    }
     public var confirmer: (String) -> Bool = { _ in false }
     public var output: (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
     public var errorOutput: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
@@ -61,11 +66,19 @@ public final class Session: CommandEnvironment {
     private var pendingEvents: [PlainValue] = []
     private var userTransactionOpen = false
 
-    public init(databasePath: String?, actingUser: String?, isInteractive: Bool,
-                environment: [String: String] = ProcessEnvironment.current(), backends: Backends) {
+    public init(
+        databasePath: String?,
+        actingUser: String?,
+        isInteractive: Bool,
+        environment: [String: String] = ProcessEnvironment.current(),
+        backends: Backends
+    ) {
         self.backends = backends
         self.environment = environment
-        self.databasePath = Paths.absolute(databasePath ?? environment["SELFSERVE_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? Paths.defaultDatabase(environment))
+        self.databasePath = Paths.absolute(
+            databasePath ?? environment["SELFSERVE_DB"].flatMap { $0.isEmpty ? nil : $0 }
+                ?? Paths.defaultDatabase(environment)
+        )
         self.logins = LoginStore(environment: environment)
         self.sessionActor = actingUser
         self.isInteractive = isInteractive
@@ -124,7 +137,9 @@ public final class Session: CommandEnvironment {
     public var inTransaction: Bool { userTransactionOpen }
 
     public func begin() throws {
-        guard !inTransaction else { throw SelfServeError.conflict("a transaction is already open; commit or rollback first") }
+        guard !inTransaction else {
+            throw SelfServeError.conflict("a transaction is already open; commit or rollback first")
+        }
         try openDatabase().beginTransaction()
         userTransactionOpen = true
     }
@@ -182,7 +197,8 @@ public final class Session: CommandEnvironment {
 
     /// What a command of a dry run would have changed, and each policy decision, one line each.
     static func dryRunLines(_ ctx: CommandContext, _ policy: SessionPolicy) -> [String] {
-        ctx.auditTrail.map { "  would \($0.action) \($0.target) \($0.details)" } + policy.takeDecisions().map { "  plugin \($0)" }
+        ctx.auditTrail.map { "  would \($0.action) \($0.target) \($0.details)" }
+            + policy.takeDecisions().map { "  plugin \($0)" }
     }
 
     // MARK: Executing
@@ -215,7 +231,9 @@ public final class Session: CommandEnvironment {
             throw SelfServeError.forbidden("a script cannot change who it acts as (\(actor(for: nil) ?? "nobody"))")
         }
         if scriptRunning, type(of: command).changesActingUser {
-            throw SelfServeError.forbidden("a script acts as \(actor(for: nil) ?? "nobody") to its end: \(type(of: command)._commandName) is refused inside it")
+            throw SelfServeError.forbidden(
+                "a script acts as \(actor(for: nil) ?? "nobody") to its end: \(type(of: command)._commandName) is refused inside it"
+            )
         }
         if g.format == .html && !type(of: command).acceptsHTML {
             throw SelfServeError(.usage, "--format html is for 'invoice export'; use table, json, ndjson or csv")
@@ -285,8 +303,12 @@ public final class Session: CommandEnvironment {
         }
     }
 
-    private func executeInTransaction(_ command: any SelfServeCommand, _ db: SelfServeDatabase, access: DatabaseAccess,
-                                      writer: StreamWriter?) throws -> CommandResult {
+    private func executeInTransaction(
+        _ command: any SelfServeCommand,
+        _ db: SelfServeDatabase,
+        access: DatabaseAccess,
+        writer: StreamWriter?
+    ) throws -> CommandResult {
         let g = command.globals
         let nested = inTransaction
         let policy = try policyEngine()
@@ -297,7 +319,13 @@ public final class Session: CommandEnvironment {
                 policy.attach(store)
                 defer { policy.attach(nil) }
                 let (clock, refusal) = try clockFor(command, access: access, store: store)
-                let ctx = CommandContext(store: store, policy: policy, clock: clock, actorEmail: actor(for: g), ids: ids)
+                let ctx = CommandContext(
+                    store: store,
+                    policy: policy,
+                    clock: clock,
+                    actorEmail: actor(for: g),
+                    ids: ids
+                )
                 context = ctx
                 defer { ids = ctx.ids }
                 if let refusal { throw refusal }
@@ -342,7 +370,11 @@ public final class Session: CommandEnvironment {
     /// The clock a command runs on. `SELFSERVE_NOW` moves it for reads and dry runs everywhere, for
     /// writes only in a test-clock organization; a write under it elsewhere is refused (returned, so
     /// that the refusal is audited like any other).
-    private func clockFor(_ command: any SelfServeCommand, access: DatabaseAccess, store: Store) throws -> (Clock, SelfServeError?) {
+    private func clockFor(
+        _ command: any SelfServeCommand,
+        access: DatabaseAccess,
+        store: Store
+    ) throws -> (Clock, SelfServeError?) {
         let clock = try self.clock()
         guard clock is FixedClock else { return (clock, nil) }
         switch access {
@@ -351,7 +383,12 @@ public final class Session: CommandEnvironment {
             return (SystemClock(), nil)
         case .write where !command.globals.dryRun:
             if try store.organization() != nil, try store.setting(CommandContext.testClockSetting) != "1" {
-                return (SystemClock(), .forbidden("SELFSERVE_NOW applies to writes only in a test-clock organization (init --test-clock); here it is for reads and --dry-run forecasts"))
+                return (
+                    SystemClock(),
+                    .forbidden(
+                        "SELFSERVE_NOW applies to writes only in a test-clock organization (init --test-clock); here it is for reads and --dry-run forecasts"
+                    )
+                )
             }
             return (clock, nil)
         default:
@@ -380,15 +417,29 @@ public final class Session: CommandEnvironment {
 
     /// Refused and failed attempts are audited too, outside the rolled-back transaction (also under
     /// `--dry-run`, marked `"dry_run": true`).
-    private func recordFailure(_ error: SelfServeError, subject: (action: String, target: String), ctx: CommandContext,
-                               _ db: SelfServeDatabase, nested: Bool, dryRun: Bool) {
+    private func recordFailure(
+        _ error: SelfServeError,
+        subject: (action: String, target: String),
+        ctx: CommandContext,
+        _ db: SelfServeDatabase,
+        nested: Bool,
+        dryRun: Bool
+    ) {
         // A usage error or a database error says nothing about the actor's intent worth keeping.
         if error.code == .usage || error.code == .notSignedIn { return }
-        var details: [(String, PlainValue)] = [("code", .string(error.code.rawValue)), ("message", .string(error.message))]
+        var details: [(String, PlainValue)] = [
+            ("code", .string(error.code.rawValue)), ("message", .string(error.message)),
+        ]
         if let p = error.plugin { details.append(("plugin", .string(p))) }
         if dryRun { details.append(("dry_run", .bool(true))) }
-        let entry = AuditEntry(at: ctx.timestamp, actor: ctx.auditActor, action: subject.action, target: subject.target,
-                               outcome: error.isDenial ? .denied : .failed, details: .object(details))
+        let entry = AuditEntry(
+            at: ctx.timestamp,
+            actor: ctx.auditActor,
+            action: subject.action,
+            target: subject.target,
+            outcome: error.isDenial ? .denied : .failed,
+            details: .object(details)
+        )
         if nested {
             deferredFailures.append(entry)
         } else {
@@ -402,19 +453,30 @@ public final class Session: CommandEnvironment {
         guard !events.isEmpty, let policy else { return }
         for event in events {
             // Outside the committed transaction: the plugin's helpers read the committed state.
-            let (problems, logs) = (try? db.read { store -> ([String], [String]) in
-                policy.attach(store)
-                defer { policy.attach(nil) }
-                return (policy.notify(event), policy.takeLogMessages())
-            }) ?? ([], [])
+            let (problems, logs) =
+                (try? db.read { store -> ([String], [String]) in
+                    policy.attach(store)
+                    defer { policy.attach(nil) }
+                    return (policy.notify(event), policy.takeLogMessages())
+                }) ?? ([], [])
             for problem in problems { warn("warning: \(problem)") }
             guard !logs.isEmpty || !problems.isEmpty else { continue }
             var details: [(String, PlainValue)] = [("event", event["type"] ?? .null)]
             if !logs.isEmpty { details.append(("plugin_log", .array(logs.map { .string($0) }))) }
             if !problems.isEmpty { details.append(("errors", .array(problems.map { .string($0) }))) }
-            append([AuditEntry(at: Timestamp.format((try? clock().now) ?? Date()), actor: event["actor"]?.stringValue ?? "system",
-                               action: "plugin.on_event", target: event["target"]?.stringValue ?? "",
-                               outcome: problems.isEmpty ? .ok : .failed, details: .object(details))], db)
+            append(
+                [
+                    AuditEntry(
+                        at: Timestamp.format((try? clock().now) ?? Date()),
+                        actor: event["actor"]?.stringValue ?? "system",
+                        action: "plugin.on_event",
+                        target: event["target"]?.stringValue ?? "",
+                        outcome: problems.isEmpty ? .ok : .failed,
+                        details: .object(details)
+                    )
+                ],
+                db
+            )
         }
     }
 
@@ -428,9 +490,13 @@ public final class Session: CommandEnvironment {
         }
         let full = Paths.absolute(path)
         guard let data = FileManager.default.contents(atPath: full) else {
-            throw SelfServeError.notFound("cannot read \(path): \(FileManager.default.fileExists(atPath: full) ? "permission denied" : "no such file")")
+            throw SelfServeError.notFound(
+                "cannot read \(path): \(FileManager.default.fileExists(atPath: full) ? "permission denied" : "no such file")"
+            )
         }
-        guard let text = String(data: data, encoding: .utf8) else { throw SelfServeError.invalid("\(path) is not UTF-8 text") }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw SelfServeError.invalid("\(path) is not UTF-8 text")
+        }
         return text
     }
 

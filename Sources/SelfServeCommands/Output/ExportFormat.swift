@@ -15,10 +15,17 @@ enum ExportFormat: String, CaseIterable {
             let id = inv.id
             let date = inv.date.description
             let currency = inv.total.currency
-            var s = CSV.record(["invoice", "date", "description", "subscription", "quantity", "unit_price", "amount", "currency"]) + "\r\n"
+            var s =
+                CSV.record([
+                    "invoice", "date", "description", "subscription", "quantity", "unit_price", "amount", "currency",
+                ]) + "\r\n"
             for l in inv.lines {
-                s += CSV.record([id, date, CSV.neutralized(l.description), CSV.neutralized(l.subscription ?? ""), String(l.quantity),
-                                 l.unitPrice.decimalString, l.amount.decimalString, currency]) + "\r\n"
+                s +=
+                    CSV.record([
+                        id, date, CSV.neutralized(l.description), CSV.neutralized(l.subscription ?? ""),
+                        String(l.quantity),
+                        l.unitPrice.decimalString, l.amount.decimalString, currency,
+                    ]) + "\r\n"
             }
             return s + CSV.record([id, date, "Total", "", "", "", inv.total.decimalString, currency]) + "\r\n"
         case .html:

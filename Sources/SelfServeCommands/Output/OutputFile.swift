@@ -1,8 +1,9 @@
 import Foundation
+import SelfServeCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import SelfServeCore
 
 /// Writing a file the user named (`invoice export --out`), by the rules people expect of a careful CLI:
 /// a new file is created 0600 (an invoice is private); an existing regular file is replaced only with
@@ -15,10 +16,13 @@ enum OutputFile {
             switch st.st_mode & S_IFMT {
             case S_IFREG:
                 guard force else { throw SelfServeError.conflict("\(path) exists; pass --force to replace it") }
-            case S_IFLNK: throw SelfServeError.invalid("\(path) is a symbolic link; it is never written through or replaced")
+            case S_IFLNK:
+                throw SelfServeError.invalid("\(path) is a symbolic link; it is never written through or replaced")
             case S_IFDIR: throw SelfServeError.invalid("\(path) is a directory; name a file")
-            case S_IFIFO: throw SelfServeError.invalid("\(path) is a FIFO; it is never replaced (use --out - for stdout)")
-            case S_IFCHR, S_IFBLK: throw SelfServeError.invalid("\(path) is a device; it is never replaced (use --out - for stdout)")
+            case S_IFIFO:
+                throw SelfServeError.invalid("\(path) is a FIFO; it is never replaced (use --out - for stdout)")
+            case S_IFCHR, S_IFBLK:
+                throw SelfServeError.invalid("\(path) is a device; it is never replaced (use --out - for stdout)")
             default: throw SelfServeError.invalid("\(path) is not a regular file; it is never replaced")
             }
         } else if errno != ENOENT {
@@ -34,7 +38,10 @@ enum OutputFile {
         while written < bytes.count {
             let n = bytes[written...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }
-            if n <= 0 { ok = false; break }
+            if n <= 0 {
+                ok = false
+                break
+            }
             written += n
         }
         if ok && fsync(fd) != 0 { ok = false }

@@ -25,7 +25,9 @@ public struct Renderer: Sendable {
         if case .none = result.shape, format == .table { return "" }
         switch format {
         case .json:
-            if case .none = result.shape { return result.value.isNull ? "" : JSON.write(result.value, pretty: prettyJSON) + "\n" }
+            if case .none = result.shape {
+                return result.value.isNull ? "" : JSON.write(result.value, pretty: prettyJSON) + "\n"
+            }
             return JSON.write(result.value, pretty: prettyJSON) + "\n"
         case .ndjson:
             if let items = result.value.arrayValue { return items.map { JSON.write($0) + "\n" }.joined() }
@@ -45,7 +47,10 @@ public struct Renderer: Sendable {
 
     /// Writes streamed rows as they come (JSON, NDJSON, CSV); a table needs every width first.
     public func renderStream(_ result: CommandResult, write: (String) -> Void) throws {
-        guard let stream = result.stream else { write(render(result)); return }
+        guard let stream = result.stream else {
+            write(render(result))
+            return
+        }
         switch format {
         case .json, .html:
             var first = true
@@ -99,7 +104,8 @@ public struct Renderer: Sendable {
 
     /// The declared columns first (every one, even when no row has it), then any other field a row has.
     static func columns(_ rows: [PlainValue], declared: [String]? = nil) -> [String] {
-        var seen = Set<String>(declared ?? []), columns: [String] = declared ?? []
+        var seen = Set<String>(declared ?? [])
+        var columns: [String] = declared ?? []
         for row in rows {
             guard let pairs = row.objectValue else { continue }
             for (k, _) in pairs where seen.insert(k).inserted { columns.append(k) }
@@ -113,7 +119,8 @@ public struct Renderer: Sendable {
     public static func plainText(_ v: PlainValue) -> String {
         switch v {
         case .null: return ""
-        case .array(let items) where items.allSatisfy({ $0.stringValue != nil }): return items.compactMap(\.stringValue).joined(separator: ", ")
+        case .array(let items) where items.allSatisfy({ $0.stringValue != nil }):
+            return items.compactMap(\.stringValue).joined(separator: ", ")
         default: return v.printed
         }
     }
@@ -129,8 +136,12 @@ public struct Renderer: Sendable {
         }
         let headers = columns.map { $0.uppercased() }
         var widths = headers.map(DisplayWidth.of)
-        for r in cells { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], DisplayWidth.of(c)) } }
-        if let width, widths.reduce(0, +) + 2 * max(0, widths.count - 1) > width, rows.allSatisfy({ $0.objectValue != nil }) {
+        for r in cells {
+            for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], DisplayWidth.of(c)) }
+        }
+        if let width, widths.reduce(0, +) + 2 * max(0, widths.count - 1) > width,
+            rows.allSatisfy({ $0.objectValue != nil })
+        {
             return expanded(headers: columns, cells: cells)
         }
         var out = line(headers, widths)
@@ -143,7 +154,9 @@ public struct Renderer: Sendable {
         let keyWidth = headers.map(DisplayWidth.of).max() ?? 0
         var out = ""
         for (n, r) in cells.enumerated() {
-            out += "-[ RECORD \(n + 1) ]" + String(repeating: "-", count: max(0, min(width ?? 40, 40) - 13 - String(n + 1).count)) + "\n"
+            out +=
+                "-[ RECORD \(n + 1) ]"
+                + String(repeating: "-", count: max(0, min(width ?? 40, 40) - 13 - String(n + 1).count)) + "\n"
             for (k, v) in zip(headers, r) { out += DisplayWidth.padded(k, to: keyWidth) + " | " + v + "\n" }
         }
         return out
@@ -159,9 +172,12 @@ public struct Renderer: Sendable {
 
     /// One object: `key  value` lines; lists of objects inside it follow as tables of their own.
     func vertical(_ value: PlainValue) -> String {
-        guard let pairs = value.objectValue else { return value.isNull ? "" : Sanitize.forDisplay(Self.plainText(value)) + "\n" }
+        guard let pairs = value.objectValue else {
+            return value.isNull ? "" : Sanitize.forDisplay(Self.plainText(value)) + "\n"
+        }
         let keyWidth = pairs.map { DisplayWidth.of($0.0) }.max() ?? 0
-        var out = "", nested = ""
+        var out = ""
+        var nested = ""
         for (k, v) in pairs {
             if let items = v.arrayValue, items.contains(where: { $0.objectValue != nil }) {
                 nested += "\n\(k) (\(items.count)):\n" + table(items)
@@ -173,7 +189,9 @@ public struct Renderer: Sendable {
                 continue
             }
             // Multi-line text (a plugin's source) keeps its lines.
-            out += DisplayWidth.padded(k, to: keyWidth) + "  " + Sanitize.forDisplayKeepingNewlines(Self.plainText(v)) + "\n"
+            out +=
+                DisplayWidth.padded(k, to: keyWidth) + "  " + Sanitize.forDisplayKeepingNewlines(Self.plainText(v))
+                + "\n"
         }
         return out + nested
     }
@@ -183,7 +201,13 @@ public struct Renderer: Sendable {
 public enum ErrorReport {
     /// `error: …`, `FILE:LINE: error: …`, or the JSON error object with `--json`.
     /// Card numbers in a message (a card typed where a command was expected, say) are masked.
-    public static func text(_ e: SelfServeError, json: Bool, file: String? = nil, line: Int? = nil, words: [String] = []) -> String {
+    public static func text(
+        _ e: SelfServeError,
+        json: Bool,
+        file: String? = nil,
+        line: Int? = nil,
+        words: [String] = []
+    ) -> String {
         var e = e
         e.message = CardData.masked(e.message, words: words)
         if json {
@@ -201,7 +225,9 @@ public enum ErrorReport {
     /// before or instead of a parsed command.
     public static func wantsJSON(_ words: [String], otherwise fallback: Bool = false) -> Bool {
         if words.contains("--json") { return true }
-        if let i = words.firstIndex(of: "--format"), i + 1 < words.count { return words[i + 1] == "json" || words[i + 1] == "ndjson" }
+        if let i = words.firstIndex(of: "--format"), i + 1 < words.count {
+            return words[i + 1] == "json" || words[i + 1] == "ndjson"
+        }
         return fallback
     }
 }

@@ -54,10 +54,14 @@ public enum CommandParser {
     /// name a leaf or do not parse: the full parse then gives the proper message.
     public static func leafParse(_ words: [String]) -> (any SelfServeCommand)? {
         let walk = walk(words)
-        guard walk.unknown == nil, let leaf = walk.type as? any SelfServeCommand.Type, !walk.indices.isEmpty else { return nil }
+        guard walk.unknown == nil, let leaf = walk.type as? any SelfServeCommand.Type, !walk.indices.isEmpty else {
+            return nil
+        }
         var rest = words
         for i in walk.indices.reversed() { rest.remove(at: i) }
-        if rest.contains(where: { $0 == "-f" || $0 == "--bail" || ($0 == "--atomic" && leaf != RunCommand.self) }) { return nil }
+        if rest.contains(where: { $0 == "-f" || $0 == "--bail" || ($0 == "--atomic" && leaf != RunCommand.self) }) {
+            return nil
+        }
         return try? leaf.parse(rest)
     }
 
@@ -74,7 +78,10 @@ public enum CommandParser {
         if walk.path.count < words.count {
             let word = words[walk.path.count]
             let shown = Sanitize.forDisplay((walk.path + [word]).joined(separator: " "))
-            throw SelfServeError(.usage, "no command '" + shown + "'" + suggestion(word, among: walk.unknown?.children ?? []))
+            throw SelfServeError(
+                .usage,
+                "no command '" + shown + "'" + suggestion(word, among: walk.unknown?.children ?? [])
+            )
         }
         return SelfServeRoot.helpMessage(for: walk.type)
     }
@@ -94,11 +101,18 @@ public enum CommandParser {
     }
 
     static func bareWordIndices(_ words: [String], stoppingAtDoubleDash: Bool) -> [Int] {
-        var out: [Int] = [], skip = false
+        var out: [Int] = []
+        var skip = false
         for (i, w) in words.enumerated() {
-            if skip { skip = false; continue }
+            if skip {
+                skip = false
+                continue
+            }
             if w == "--" && stoppingAtDoubleDash { break }  // nothing after it names a command
-            if w.hasPrefix("-") { skip = valuedOptions.contains(w); continue }
+            if w.hasPrefix("-") {
+                skip = valuedOptions.contains(w)
+                continue
+            }
             out.append(i)
         }
         return out
@@ -139,12 +153,18 @@ public enum CommandParser {
         if let (word, children) = walk.unknown {
             let hint = suggestion(word, among: children)
             let prefix = path.isEmpty ? "" : path.joined(separator: " ") + " "
-            return SelfServeError(.usage, "unknown command '\(Sanitize.forDisplay(prefix + word))'\(hint)\nSee 'selfserve \(prefix)--help'.")
+            return SelfServeError(
+                .usage,
+                "unknown command '\(Sanitize.forDisplay(prefix + word))'\(hint)\nSee 'selfserve \(prefix)--help'."
+            )
         }
         var message = SelfServeRoot.message(for: error)
         // A negative number reads as an option to the parser; say so instead of "missing argument".
-        if let negative = words.first(where: { $0.count > 1 && $0.first == "-" && $0.dropFirst().allSatisfy(\.isNumber) }) {
-            message = "'\(negative)' is not a valid value: numbers here are at least 0 (a leading '-' reads as an option)"
+        if let negative = words.first(where: {
+            $0.count > 1 && $0.first == "-" && $0.dropFirst().allSatisfy(\.isNumber)
+        }) {
+            message =
+                "'\(negative)' is not a valid value: numbers here are at least 0 (a leading '-' reads as an option)"
         }
         if !path.isEmpty { message += "\nUsage: selfserve \(path.joined(separator: " ")) --help" }
         return SelfServeError(.usage, Sanitize.forDisplayKeepingNewlines(message))
@@ -157,8 +177,11 @@ public enum CommandParser {
         let walk = walk(words)
         let path = walk.path
         let children = subcommands(of: walk.type).map { $0._commandName }
-        if path.isEmpty { return "missing command; one of: \(children.joined(separator: ", ")). See 'selfserve --help'." }
-        return "'\(path.joined(separator: " "))' needs a subcommand: \(children.joined(separator: ", "))\nSee 'selfserve \(path.joined(separator: " ")) --help'."
+        if path.isEmpty {
+            return "missing command; one of: \(children.joined(separator: ", ")). See 'selfserve --help'."
+        }
+        return
+            "'\(path.joined(separator: " "))' needs a subcommand: \(children.joined(separator: ", "))\nSee 'selfserve \(path.joined(separator: " ")) --help'."
     }
 
     /// ". Did you mean 'user'?" for the closest name within a small edit distance, else "".
@@ -172,6 +195,8 @@ public enum CommandParser {
 extension Sanitize {
     /// Like `forDisplay`, but keeps line breaks of multi-line messages.
     public static func forDisplayKeepingNewlines(_ text: String) -> String {
-        text.split(separator: "\n", omittingEmptySubsequences: false).map { forDisplay(String($0)) }.joined(separator: "\n")
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { forDisplay(String($0)) }.joined(
+            separator: "\n"
+        )
     }
 }

@@ -4,22 +4,40 @@ import SelfServeCore
 /// Options every command accepts, before or after its name (`selfserve --json user list` and
 /// `selfserve user list --json` are the same), so that scripts can put them where they like.
 public struct GlobalOptions: ParsableArguments, Sendable {
-    @Option(name: .long, help: ArgumentHelp("Database file (default $XDG_DATA_HOME/selfserve/selfserve.sqlite; env SELFSERVE_DB).", valueName: "path"),
-            completion: .file())
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Database file (default $XDG_DATA_HOME/selfserve/selfserve.sqlite; env SELFSERVE_DB).",
+            valueName: "path"
+        ),
+        completion: .file()
+    )
     public var db: String?
 
-    @Option(name: .customLong("as"), help: ArgumentHelp("Act as this user (env SELFSERVE_USER; else the user saved by 'login').", valueName: "email"),
-            completion: .emails)
+    @Option(
+        name: .customLong("as"),
+        help: ArgumentHelp(
+            "Act as this user (env SELFSERVE_USER; else the user saved by 'login').",
+            valueName: "email"
+        ),
+        completion: .emails
+    )
     public var actingUser: String?
 
     @Flag(name: .long, help: "Same as --format json.")
     public var json = false
 
-    @Option(name: .long, help: ArgumentHelp("Output format: table, json, ndjson or csv.", valueName: "format"),
-            completion: .outputFormats)
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Output format: table, json, ndjson or csv.", valueName: "format"),
+        completion: .outputFormats
+    )
     public var format: OutputFormat?
 
-    @Flag(name: .customLong("dry-run"), help: "Do everything (validation, policies), then roll back and show what would have happened.")
+    @Flag(
+        name: .customLong("dry-run"),
+        help: "Do everything (validation, policies), then roll back and show what would have happened."
+    )
     public var dryRun = false
 
     public init() {}

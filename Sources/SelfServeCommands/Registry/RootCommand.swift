@@ -14,7 +14,8 @@ public struct SelfServeRoot: ParsableCommand {
             Admin portal: https://admin.microsoft.com (21Vianet: https://portal.partner.microsoftonline.cn).
             """,
         version: "0.3.0",
-        subcommands: SelfServeRoot.commandGroups)
+        subcommands: SelfServeRoot.commandGroups
+    )
 
     /// Every top-level command, in the order help lists them.
     public nonisolated(unsafe) static var commandGroups: [ParsableCommand.Type] = [

@@ -91,7 +91,10 @@ public struct CommandResult {
     /// process some subscriptions): reported after the result, and the exit code is this error's.
     public var failure: SelfServeError?
 
-    public static func streaming(columns: [String], _ rows: @escaping ((PlainValue) throws -> Void) throws -> Void) -> CommandResult {
+    public static func streaming(
+        columns: [String],
+        _ rows: @escaping ((PlainValue) throws -> Void) throws -> Void
+    ) -> CommandResult {
         var r = CommandResult(.array([]), .list)
         r.columns = columns
         r.stream = rows
@@ -113,7 +116,9 @@ public struct CommandResult {
         return r
     }
     public static func object(_ v: PlainValue) -> CommandResult { .init(v, .object) }
-    public static func created(_ v: PlainValue, id: String, note: String? = nil) -> CommandResult { .init(v, .created(id: id), note: note) }
+    public static func created(_ v: PlainValue, id: String, note: String? = nil) -> CommandResult {
+        .init(v, .created(id: id), note: note)
+    }
     public static func none(note: String) -> CommandResult { .init(.null, .none, note: note) }
     public static func text(_ t: String, value: PlainValue = .null) -> CommandResult {
         var r = CommandResult(value, .object)

@@ -24,20 +24,29 @@ public struct AuditEntry: Hashable, Sendable {
         self.outcome = outcome
         // No card number reaches the log, whatever a command's arguments or a plugin's messages held.
         let details = CardData.masked(details)
-        self.details = details.utf8.count <= Self.maxDetailsBytes
+        self.details =
+            details.utf8.count <= Self.maxDetailsBytes
             ? details : JSON.write(.object([("truncated", .bool(true)), ("bytes", PlainValue(details.utf8.count))]))
     }
 
     /// An entry whose details are a value: every string in it is cut at `maxValueBytes`, every list at
     /// 50 items, and the cut is marked.
     public init(at: String, actor: String, action: String, target: String, outcome: Outcome, details: PlainValue) {
-        self.init(at: at, actor: actor, action: action, target: target, outcome: outcome, details: JSON.write(Self.capped(details)))
+        self.init(
+            at: at,
+            actor: actor,
+            action: action,
+            target: target,
+            outcome: outcome,
+            details: JSON.write(Self.capped(details))
+        )
     }
 
     static func cut(_ s: String) -> String {
         guard s.utf8.count > maxValueBytes else { return s }
         // A character cut in two becomes U+FFFD: the stored text stays valid UTF-8.
-        return String(decoding: s.utf8.prefix(maxValueBytes - truncationMark.utf8.count), as: UTF8.self) + truncationMark
+        return String(decoding: s.utf8.prefix(maxValueBytes - truncationMark.utf8.count), as: UTF8.self)
+            + truncationMark
     }
 
     static func capped(_ v: PlainValue) -> PlainValue {

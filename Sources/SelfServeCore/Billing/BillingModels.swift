@@ -23,7 +23,15 @@ public struct BillingProfile: Hashable, Sendable {
     public var isDefault: Bool
     public var createdAt: String
 
-    public init(id: String, account: String, name: String, paymentMethod: String?, invoiceEmail: String, isDefault: Bool, createdAt: String) {
+    public init(
+        id: String,
+        account: String,
+        name: String,
+        paymentMethod: String?,
+        invoiceEmail: String,
+        isDefault: Bool,
+        createdAt: String
+    ) {
         self.id = id
         self.account = account
         self.name = name
@@ -42,7 +50,13 @@ public struct PostalAddress: Hashable, Sendable, Codable {
     public var postalCode: String?
     public var country: String?
 
-    public init(line1: String? = nil, line2: String? = nil, city: String? = nil, postalCode: String? = nil, country: String? = nil) {
+    public init(
+        line1: String? = nil,
+        line2: String? = nil,
+        city: String? = nil,
+        postalCode: String? = nil,
+        country: String? = nil
+    ) {
         self.line1 = line1
         self.line2 = line2
         self.city = city
@@ -75,7 +89,18 @@ public struct PaymentMethod: Hashable, Sendable {
     public var fingerprint: String
     public var createdAt: String
 
-    public init(id: String, owner: String, brand: CardBrand, last4: String, expMonth: Int, expYear: Int, holder: String, address: PostalAddress, fingerprint: String, createdAt: String) {
+    public init(
+        id: String,
+        owner: String,
+        brand: CardBrand,
+        last4: String,
+        expMonth: Int,
+        expYear: Int,
+        holder: String,
+        address: PostalAddress,
+        fingerprint: String,
+        createdAt: String
+    ) {
         self.id = id
         self.owner = owner
         self.brand = brand

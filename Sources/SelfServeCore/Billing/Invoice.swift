@@ -21,7 +21,17 @@ public struct Invoice: Hashable, Sendable {
     public var kind: String
     public var lines: [InvoiceLine]
 
-    public init(id: String, billingProfile: String, date: Day, periodStart: Day, periodEnd: Day, total: Money, status: Status, kind: String, lines: [InvoiceLine]) {
+    public init(
+        id: String,
+        billingProfile: String,
+        date: Day,
+        periodStart: Day,
+        periodEnd: Day,
+        total: Money,
+        status: Status,
+        kind: String,
+        lines: [InvoiceLine]
+    ) {
         self.id = id
         self.billingProfile = billingProfile
         self.date = date

@@ -43,7 +43,9 @@ public enum CardBrand: String, Sendable, Codable, CaseIterable {
             return digits.prefix(n).reduce(0) { $0 * 10 + Int($1) }
         }
         guard let p1 = prefix(1), let p2 = prefix(2) else { return nil }
-        let p3 = prefix(3) ?? 0, p4 = prefix(4) ?? 0, p6 = prefix(6) ?? 0
+        let p3 = prefix(3) ?? 0
+        let p4 = prefix(4) ?? 0
+        let p6 = prefix(6) ?? 0
         if p1 == 4 { return .visa }
         if (34...34).contains(p2) || p2 == 37 { return .amex }
         if (51...55).contains(p2) || (2221...2720).contains(p4) { return .mastercard }

@@ -14,8 +14,13 @@ public enum CardData {
         var i = 0
         while i < bytes.count {
             // A run starts at a digit that does not continue a number ("12.5", "x9").
-            guard isDigit(i), !isDigit(i - 1), !(i > 0 && (bytes[i - 1] == 46 || bytes[i - 1] == 44)) else { i += 1; continue }
-            var j = i, digits = 0, lastDigitEnd = i
+            guard isDigit(i), !isDigit(i - 1), !(i > 0 && (bytes[i - 1] == 46 || bytes[i - 1] == 44)) else {
+                i += 1
+                continue
+            }
+            var j = i
+            var digits = 0
+            var lastDigitEnd = i
             while j < bytes.count {
                 if isDigit(j) {
                     digits += 1
@@ -27,7 +32,9 @@ public enum CardData {
                     break
                 }
             }
-            let followedByNumber = lastDigitEnd < bytes.count && (bytes[lastDigitEnd] == 46 || bytes[lastDigitEnd] == 44) && isDigit(lastDigitEnd + 1)
+            let followedByNumber =
+                lastDigitEnd < bytes.count && (bytes[lastDigitEnd] == 46 || bytes[lastDigitEnd] == 44)
+                && isDigit(lastDigitEnd + 1)
             if (13...19).contains(digits) && !followedByNumber { ranges.append(i..<lastDigitEnd) }
             i = max(lastDigitEnd, i + 1)
         }
@@ -64,9 +71,13 @@ public enum CardData {
         let bytes = Array(line.utf8)
         var secrets = Set<String>()
         for r in ranges {
-            for group in String(decoding: bytes[r], as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "-" }) { secrets.insert(String(group)) }
+            for group in String(decoding: bytes[r], as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "-" }) {
+                secrets.insert(String(group))
+            }
         }
-        for w in words where (3...4).contains(w.count) && w.allSatisfy({ $0.isASCII && $0.isNumber }) { secrets.insert(w) }
+        for w in words where (3...4).contains(w.count) && w.allSatisfy({ $0.isASCII && $0.isNumber }) {
+            secrets.insert(w)
+        }
         var out = ""
         var digits = ""
         func flush() {
@@ -74,7 +85,10 @@ public enum CardData {
             digits = ""
         }
         for ch in text {
-            if ch.isASCII && ch.isNumber { digits.append(ch); continue }
+            if ch.isASCII && ch.isNumber {
+                digits.append(ch)
+                continue
+            }
             flush()
             out.append(ch)
         }
@@ -84,7 +98,9 @@ public enum CardData {
 
     private static func maskShortNumbers(_ bytes: [UInt8]) -> [UInt8] {
         func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
-        func isWordish(_ b: UInt8) -> Bool { isDigit(b) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == 95 || b == 47 || b == 46 }
+        func isWordish(_ b: UInt8) -> Bool {
+            isDigit(b) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == 95 || b == 47 || b == 46
+        }
         var out: [UInt8] = []
         var i = 0
         while i < bytes.count {

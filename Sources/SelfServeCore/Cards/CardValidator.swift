@@ -40,7 +40,9 @@ public enum CardValidator {
             throw declined("the card number has \(digits.count) digits; card numbers have 12 to 19")
         }
         guard let brand = CardBrand.detect(digits) else {
-            throw declined("the card brand is not recognised from its first digits (accepted: \(CardBrand.allCases.map(\.displayName).joined(separator: ", ")))")
+            throw declined(
+                "the card brand is not recognised from its first digits (accepted: \(CardBrand.allCases.map(\.displayName).joined(separator: ", ")))"
+            )
         }
         guard brand.acceptsLength(digits.count) else {
             throw declined("a \(brand.displayName) card number cannot have \(digits.count) digits")
@@ -53,8 +55,14 @@ public enum CardValidator {
             throw declined("the card expired at the end of \(month.zeroPadded(2))/\(year.zeroPadded(4))")
         }
         try validateSecurityCode(input.securityCode, brand: brand)
-        return ValidatedCard(brand: brand, bin: String(compact.prefix(6)), last4: String(compact.suffix(4)),
-                             expMonth: month, expYear: year, fingerprint: fingerprint(compact, key: fingerprintKey))
+        return ValidatedCard(
+            brand: brand,
+            bin: String(compact.prefix(6)),
+            last4: String(compact.suffix(4)),
+            expMonth: month,
+            expYear: year,
+            fingerprint: fingerprint(compact, key: fingerprintKey)
+        )
     }
 
     public static func validateSecurityCode(_ code: String, brand: CardBrand) throws {
@@ -74,7 +82,10 @@ public enum CardValidator {
         var sum = 0
         for (i, d) in digits.reversed().enumerated() {
             var v = Int(d)
-            if i % 2 == 1 { v *= 2; if v > 9 { v -= 9 } }
+            if i % 2 == 1 {
+                v *= 2
+                if v > 9 { v -= 9 }
+            }
             sum += v
         }
         return sum % 10 == 0
@@ -84,8 +95,8 @@ public enum CardValidator {
     public static func parseExpiry(_ text: String) throws -> (month: Int, year: Int) {
         let parts = text.trimmed.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, parts[0].count <= 2, parts[1].count == 2 || parts[1].count == 4,
-              parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }),
-              let m = Int(parts[0]), let y = Int(parts[1]), (1...12).contains(m)
+            parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }),
+            let m = Int(parts[0]), let y = Int(parts[1]), (1...12).contains(m)
         else { throw declined("the expiry '\(Sanitize.forDisplay(text))' is not a date of the form MM/YY") }
         return (m, parts[1].count == 2 ? 2000 + y : y)
     }

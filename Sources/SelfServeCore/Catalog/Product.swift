@@ -34,7 +34,15 @@ public struct Product: Hashable, Sendable {
     public var trialLicenses: Int
     public var selfService: SelfServicePolicy
 
-    public init(id: String, name: String, unitPrice: Money, term: Term, trialDays: Int, trialLicenses: Int, selfService: SelfServicePolicy = .enabled) {
+    public init(
+        id: String,
+        name: String,
+        unitPrice: Money,
+        term: Term,
+        trialDays: Int,
+        trialLicenses: Int,
+        selfService: SelfServicePolicy = .enabled
+    ) {
         self.id = id
         self.name = name
         self.unitPrice = unitPrice
@@ -49,9 +57,15 @@ public struct Product: Hashable, Sendable {
     /// Product ids are what people type: lower-case words joined by dashes.
     public static func validateId(_ id: String) throws {
         guard (1...64).contains(id.count),
-              id.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" }),
-              id.first != "-"
-        else { throw SelfServeError.invalid("product id '\(Sanitize.forDisplay(id))' must be 1-64 characters of a-z, 0-9, '-' and '_'") }
+            id.unicodeScalars.allSatisfy({
+                ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_"
+            }),
+            id.first != "-"
+        else {
+            throw SelfServeError.invalid(
+                "product id '\(Sanitize.forDisplay(id))' must be 1-64 characters of a-z, 0-9, '-' and '_'"
+            )
+        }
     }
 }
 
@@ -75,7 +89,21 @@ public enum BuiltinCatalog {
         p("dynamics-365-sales-professional", "Dynamics 365 Sales Professional", "65.00", .monthly, 30, 25),
     ]
 
-    private static func p(_ id: String, _ name: String, _ price: String, _ term: Term, _ days: Int, _ licenses: Int) -> Product {
-        Product(id: id, name: name, unitPrice: Money(decimal: price)!, term: term, trialDays: days, trialLicenses: licenses)
+    private static func p(
+        _ id: String,
+        _ name: String,
+        _ price: String,
+        _ term: Term,
+        _ days: Int,
+        _ licenses: Int
+    ) -> Product {
+        Product(
+            id: id,
+            name: name,
+            unitPrice: Money(decimal: price)!,
+            term: term,
+            trialDays: days,
+            trialLicenses: licenses
+        )
     }
 }

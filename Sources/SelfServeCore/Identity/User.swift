@@ -11,7 +11,14 @@ public struct User: Hashable, Sendable, Codable {
     public var status: Status
     public var createdAt: String
 
-    public init(email: String, name: String, kind: Kind = .member, role: Role = .user, status: Status = .active, createdAt: String) {
+    public init(
+        email: String,
+        name: String,
+        kind: Kind = .member,
+        role: Role = .user,
+        status: Status = .active,
+        createdAt: String
+    ) {
         self.email = email
         self.name = name
         self.kind = kind
@@ -36,8 +43,10 @@ public enum Email {
         let email = raw.trimmed.lowercased()
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
         guard email.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64,
-              parts[1].count >= 1, !parts[1].hasPrefix("."), !parts[1].hasSuffix("."), !parts[1].contains(".."),
-              email.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F && !"\"(),:;<>[\\]'`".unicodeScalars.contains($0) })
+            parts[1].count >= 1, !parts[1].hasPrefix("."), !parts[1].hasSuffix("."), !parts[1].contains(".."),
+            email.unicodeScalars.allSatisfy({
+                $0.value > 0x20 && $0.value != 0x7F && !"\"(),:;<>[\\]'`".unicodeScalars.contains($0)
+            })
         else {
             throw SelfServeError.invalid("'\(Sanitize.forDisplay(raw))' is not a valid e-mail address")
         }

@@ -13,14 +13,20 @@ public struct Money: Hashable, Sendable, Comparable, CustomStringConvertible {
     public init?(decimal text: String, currency: String = "USD") {
         var s = Substring(text.trimmed)
         var negative = false
-        if s.first == "-" { negative = true; s = s.dropFirst() }
+        if s.first == "-" {
+            negative = true
+            s = s.dropFirst()
+        }
         let parts = s.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let whole = parts.first, !whole.isEmpty, whole.count <= 13, whole.allSatisfy({ $0.isASCII && $0.isNumber }),
-              let units = Int64(whole) else { return nil }
+        guard let whole = parts.first, !whole.isEmpty, whole.count <= 13,
+            whole.allSatisfy({ $0.isASCII && $0.isNumber }),
+            let units = Int64(whole)
+        else { return nil }
         var cents: Int64 = 0
         if parts.count == 2 {
             let frac = parts[1]
-            guard (1...2).contains(frac.count), frac.allSatisfy({ $0.isASCII && $0.isNumber }), let f = Int64(frac) else { return nil }
+            guard (1...2).contains(frac.count), frac.allSatisfy({ $0.isASCII && $0.isNumber }), let f = Int64(frac)
+            else { return nil }
             cents = frac.count == 1 ? f * 10 : f
         }
         let total = units * 100 + cents
@@ -65,7 +71,8 @@ public struct Money: Hashable, Sendable, Comparable, CustomStringConvertible {
         guard denominator > 0 else { throw SelfServeError.invalid("internal: a period of \(denominator) days") }
         let (product, overflow) = minorUnits.multipliedReportingOverflow(by: numerator)
         guard !overflow else { throw Self.overflow("a prorated amount") }
-        let q = product / denominator, r = product % denominator
+        let q = product / denominator
+        let r = product % denominator
         var result = q
         if 2 * r.magnitude >= UInt64(denominator) { result += product < 0 ? -1 : 1 }
         return Money(minorUnits: result, currency: currency)

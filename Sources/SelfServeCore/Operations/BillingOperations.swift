@@ -3,26 +3,34 @@ extension CommandContext {
     public func listBillingAccounts() throws -> PlainValue {
         let me = try actor()
         let profiles = try store.billingProfiles(owner: me.email, account: nil)
-        return .array(try store.billingAccounts(owner: me.email).map { a in
-            .object([("id", .string(a.id)), ("name", .string(a.name)), ("owner", .string(a.owner)),
-                     ("profiles", .array(profiles.filter { $0.account == a.id }.map { .string($0.id) }))])
-        })
+        return .array(
+            try store.billingAccounts(owner: me.email).map { a in
+                .object([
+                    ("id", .string(a.id)), ("name", .string(a.name)), ("owner", .string(a.owner)),
+                    ("profiles", .array(profiles.filter { $0.account == a.id }.map { .string($0.id) })),
+                ])
+            }
+        )
     }
 
     public func ownedProfile(_ id: String) throws -> BillingProfile {
         let me = try actor()
         let id = id.trimmed
-        guard let p = try store.billingProfile(id: id), let a = try store.billingAccount(id: p.account), a.owner == me.email else {
+        guard let p = try store.billingProfile(id: id), let a = try store.billingAccount(id: p.account),
+            a.owner == me.email
+        else {
             throw SelfServeError.notFound("no billing profile '\(Sanitize.forDisplay(id))'")
         }
         return p
     }
 
     func profileShape(_ p: BillingProfile) throws -> PlainValue {
-        .object([("id", .string(p.id)), ("account", .string(p.account)), ("name", .string(p.name)),
-                 ("payment_method", PlainValue(p.paymentMethod)), ("invoice_email", .string(p.invoiceEmail)),
-                 ("default", .bool(p.isDefault)),
-                 ("subscriptions", .array(try store.subscriptionIds(billingProfile: p.id).map { .string($0) }))])
+        .object([
+            ("id", .string(p.id)), ("account", .string(p.account)), ("name", .string(p.name)),
+            ("payment_method", PlainValue(p.paymentMethod)), ("invoice_email", .string(p.invoiceEmail)),
+            ("default", .bool(p.isDefault)),
+            ("subscriptions", .array(try store.subscriptionIds(billingProfile: p.id).map { .string($0) })),
+        ])
     }
 
     public func listBillingProfiles(account: String?) throws -> PlainValue {
@@ -55,16 +63,21 @@ extension CommandContext {
     /// `--last 3m|6m` or `--from/--to` (inclusive); newest first.
     public func listInvoices(last: String?, from: Day?, to: Day?, profile: String?) throws -> PlainValue {
         let me = try actor()
-        var start = from, end = to
+        var start = from
+        var end = to
         if let last {
-            guard from == nil && to == nil else { throw SelfServeError.invalid("--last cannot be combined with --from/--to") }
+            guard from == nil && to == nil else {
+                throw SelfServeError.invalid("--last cannot be combined with --from/--to")
+            }
             let months: Int
             switch last.lowercased() {
             case "3m", "3": months = 3
             case "6m", "6": months = 6
             default:
                 guard last.hasSuffix("m"), let n = Int(last.dropLast()), (1...120).contains(n) else {
-                    throw SelfServeError.invalid("--last takes 3m or 6m (or another number of months such as 12m), not '\(Sanitize.forDisplay(last))'")
+                    throw SelfServeError.invalid(
+                        "--last takes 3m or 6m (or another number of months such as 12m), not '\(Sanitize.forDisplay(last))'"
+                    )
                 }
                 months = n
             }
@@ -73,14 +86,19 @@ extension CommandContext {
         }
         if let s = start, let e = end, s > e { throw SelfServeError.invalid("--from \(s) is after --to \(e)") }
         if let profile { _ = try ownedProfile(profile) }
-        return .array(try store.invoices(owner: me.email, profile: profile, from: start, to: end).map { Shapes.invoice($0, lines: false) })
+        return .array(
+            try store.invoices(owner: me.email, profile: profile, from: start, to: end).map {
+                Shapes.invoice($0, lines: false)
+            }
+        )
     }
 
     public func ownedInvoice(_ id: String) throws -> Invoice {
         let me = try actor()
         let id = id.trimmed
         guard let inv = try store.invoice(id: id), let p = try store.billingProfile(id: inv.billingProfile),
-              let a = try store.billingAccount(id: p.account), a.owner == me.email else {
+            let a = try store.billingAccount(id: p.account), a.owner == me.email
+        else {
             throw SelfServeError.notFound("no invoice '\(Sanitize.forDisplay(id))'")
         }
         return inv
@@ -91,7 +109,9 @@ extension CommandContext {
     public func payInvoice(_ id: String, paymentMethod: String?) throws -> PlainValue {
         var invoice = try ownedInvoice(id)
         guard invoice.status == .pastDue else {
-            throw SelfServeError.conflict("\(invoice.id) is \(invoice.status.rawValue); only a past_due invoice can be paid")
+            throw SelfServeError.conflict(
+                "\(invoice.id) is \(invoice.status.rawValue); only a past_due invoice can be paid"
+            )
         }
         guard let profile = try store.billingProfile(id: invoice.billingProfile) else {
             throw SelfServeError.notFound("no billing profile '\(invoice.billingProfile)'")
@@ -115,8 +135,14 @@ extension CommandContext {
             reactivated.append(.string(sub.id))
             emit("subscription.reactivated", target: sub.id, [("invoice", .string(invoice.id))])
         }
-        audit("invoice.pay", target: invoice.id, [("payment_method", .string(pm)), ("total", PlainValue(invoice.total)),
-                                                  ("reactivated", .array(reactivated))])
+        audit(
+            "invoice.pay",
+            target: invoice.id,
+            [
+                ("payment_method", .string(pm)), ("total", PlainValue(invoice.total)),
+                ("reactivated", .array(reactivated)),
+            ]
+        )
         emit("invoice.paid", target: invoice.id, [("total", PlainValue(invoice.total))])
         return Shapes.invoice(invoice, lines: false)
     }

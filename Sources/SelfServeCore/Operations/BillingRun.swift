@@ -25,10 +25,21 @@ public struct BillingRunReport: Sendable {
 
     /// The JSON of `billing run`.
     public var shape: PlainValue {
-        var result: [(String, PlainValue)] = [("date", PlainValue(date)), ("invoices", .array(invoices.map { Shapes.invoice($0, lines: false) }))]
+        var result: [(String, PlainValue)] = [
+            ("date", PlainValue(date)), ("invoices", .array(invoices.map { Shapes.invoice($0, lines: false) })),
+        ]
         result += steps.map { ($0.0, PlainValue($0.1)) }
         if !failures.isEmpty {
-            result.append(("failed", .array(failures.map { .object([("subscription", .string($0.subscription)), ("error", .string($0.message))]) })))
+            result.append(
+                (
+                    "failed",
+                    .array(
+                        failures.map {
+                            .object([("subscription", .string($0.subscription)), ("error", .string($0.message))])
+                        }
+                    )
+                )
+            )
         }
         return .object(result)
     }
@@ -55,11 +66,18 @@ extension CommandContext {
         let invoices = try issueInvoices()
         let summary: [(String, PlainValue)] = counts.sorted { $0.key < $1.key }.map { ($0.key, PlainValue($0.value)) }
         if !invoices.isEmpty || !counts.isEmpty || !failed.isEmpty {
-            audit("billing.run", target: today.description,
-                  summary + [("invoices", PlainValue(invoices.count)), ("failed", PlainValue(failed.count))])
+            audit(
+                "billing.run",
+                target: today.description,
+                summary + [("invoices", PlainValue(invoices.count)), ("failed", PlainValue(failed.count))]
+            )
         }
-        return BillingRunReport(date: today, invoices: invoices, steps: counts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-                                failures: failed)
+        return BillingRunReport(
+            date: today,
+            invoices: invoices,
+            steps: counts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+            failures: failed
+        )
     }
 
     /// Every pending charge on an invoice: one per billing profile, day and currency. An issued
@@ -72,20 +90,36 @@ extension CommandContext {
         }
         var groups: [Key: [PendingCharge]] = [:]
         for charge in try store.pendingCharges() {
-            groups[Key(profile: charge.billingProfile, day: charge.day, currency: charge.line.amount.currency), default: []].append(charge)
+            groups[
+                Key(profile: charge.billingProfile, day: charge.day, currency: charge.line.amount.currency),
+                default: []
+            ].append(charge)
         }
         var invoices: [Invoice] = []
         for (key, charges) in groups.sorted(by: { $0.key < $1.key }) {
             var total = Money(minorUnits: 0, currency: key.currency)
             for c in charges { total = try total.adding(c.line.amount) }
-            let status: Invoice.Status = charges.contains(where: \.failed) ? .pastDue : total.minorUnits < 0 ? .credit : .paid
+            let status: Invoice.Status =
+                charges.contains(where: \.failed) ? .pastDue : total.minorUnits < 0 ? .credit : .paid
             let n = try store.invoiceCount(billingProfile: key.profile, date: key.day)
-            let invoice = Invoice(id: ids.make(.invoice), billingProfile: key.profile, date: key.day, periodStart: key.day,
-                                  periodEnd: charges.map(\.periodEnd).max() ?? key.day, total: total, status: status,
-                                  kind: n == 0 ? "charge" : "charge-\(n + 1)", lines: charges.map(\.line))
+            let invoice = Invoice(
+                id: ids.make(.invoice),
+                billingProfile: key.profile,
+                date: key.day,
+                periodStart: key.day,
+                periodEnd: charges.map(\.periodEnd).max() ?? key.day,
+                total: total,
+                status: status,
+                kind: n == 0 ? "charge" : "charge-\(n + 1)",
+                lines: charges.map(\.line)
+            )
             try store.insertInvoice(invoice)
             if status == .pastDue {
-                emit("invoice.past_due", target: invoice.id, [("billing_profile", .string(key.profile)), ("total", PlainValue(total))])
+                emit(
+                    "invoice.past_due",
+                    target: invoice.id,
+                    [("billing_profile", .string(key.profile)), ("total", PlainValue(total))]
+                )
             }
             invoices.append(invoice)
         }
@@ -102,7 +136,11 @@ extension CommandContext {
         let system = acting(as: nil)
         var steps: [String: Int] = [:]
         try system.settleSteps(&sub) { steps[$0, default: 0] += 1 }
-        system.audit("billing.settle", target: sub.id, steps.sorted { $0.key < $1.key }.map { ($0.key, PlainValue($0.value)) })
+        system.audit(
+            "billing.settle",
+            target: sub.id,
+            steps.sorted { $0.key < $1.key }.map { ($0.key, PlainValue($0.value)) }
+        )
         absorb(system)
     }
 
@@ -161,8 +199,14 @@ extension CommandContext {
     }
 
     /// One lifecycle step, dated when it was due (not when it was noticed).
-    private func move(_ sub: inout Subscription, to status: Subscription.Status, on day: Day, _ counter: String,
-                      event: String? = nil, _ count: (String) -> Void) throws {
+    private func move(
+        _ sub: inout Subscription,
+        to status: Subscription.Status,
+        on day: Day,
+        _ counter: String,
+        event: String? = nil,
+        _ count: (String) -> Void
+    ) throws {
         sub.status = status
         sub.statusSince = day
         try store.updateSubscription(sub)
@@ -180,12 +224,22 @@ extension CommandContext {
         let perLicense = try sub.periodPrice()
         let product = try store.product(idOrName: sub.product)
         let paid = try paymentSucceeds(sub, on: day)
-        try store.addPendingCharge(PendingCharge(
-            billingProfile: profile, day: day, periodEnd: sub.expires,
-            line: InvoiceLine(description: "\(product?.name ?? sub.product), \(sub.term.rawValue), \(day) to \(sub.expires.adding(days: -1))",
-                              subscription: sub.id, quantity: sub.licensesTotal, unitPrice: perLicense,
-                              amount: try perLicense.times(sub.licensesTotal)),
-            failed: !paid))
+        try store.addPendingCharge(
+            PendingCharge(
+                billingProfile: profile,
+                day: day,
+                periodEnd: sub.expires,
+                line: InvoiceLine(
+                    description:
+                        "\(product?.name ?? sub.product), \(sub.term.rawValue), \(day) to \(sub.expires.adding(days: -1))",
+                    subscription: sub.id,
+                    quantity: sub.licensesTotal,
+                    unitPrice: perLicense,
+                    amount: try perLicense.times(sub.licensesTotal)
+                ),
+                failed: !paid
+            )
+        )
         return paid
     }
 
@@ -214,10 +268,20 @@ extension CommandContext {
         let daysLeft = Int64(today.days(to: sub.expires))
         guard periodDays > 0, daysLeft > 0 else { return }
         let perLicense = try sub.periodPrice()
-        try store.addPendingCharge(PendingCharge(
-            billingProfile: profile, day: today, periodEnd: sub.expires,
-            line: InvoiceLine(description: description(daysLeft, periodDays), subscription: sub.id, quantity: licenses,
-                              unitPrice: perLicense, amount: try perLicense.times(licenses).scaled(daysLeft, over: periodDays))))
+        try store.addPendingCharge(
+            PendingCharge(
+                billingProfile: profile,
+                day: today,
+                periodEnd: sub.expires,
+                line: InvoiceLine(
+                    description: description(daysLeft, periodDays),
+                    subscription: sub.id,
+                    quantity: licenses,
+                    unitPrice: perLicense,
+                    amount: try perLicense.times(licenses).scaled(daysLeft, over: periodDays)
+                )
+            )
+        )
     }
 
     /// Whether the payment method in effect for `sub` could pay on `day`: it exists and has not expired.
@@ -230,15 +294,21 @@ extension CommandContext {
 
     /// A trial converts at its end when its product is still `enabled` and its card is still valid.
     private func canConvertAtEnd(_ sub: Subscription) throws -> Bool {
-        guard sub.convertsAutomatically, sub.billingProfile != nil, let product = try store.product(idOrName: sub.product),
-              product.selfService == .enabled else { return false }
+        guard sub.convertsAutomatically, sub.billingProfile != nil,
+            let product = try store.product(idOrName: sub.product),
+            product.selfService == .enabled
+        else { return false }
         return try paymentSucceeds(sub, on: sub.expires)
     }
 
     /// The day of the month its paid periods started on: the purchase (or trial conversion) day, which
     /// is the last license change from zero.
     private func anchorDay(of sub: Subscription) throws -> Int {
-        let changes = try store.licenseChanges(subscription: sub.id, from: Day(daysSinceEpoch: 0), to: sub.periodStart.adding(days: 1))
+        let changes = try store.licenseChanges(
+            subscription: sub.id,
+            from: Day(daysSinceEpoch: 0),
+            to: sub.periodStart.adding(days: 1)
+        )
         return changes.last(where: { $0.oldTotal == 0 })?.day.day ?? sub.periodStart.day
     }
 

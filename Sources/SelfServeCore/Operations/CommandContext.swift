@@ -18,7 +18,13 @@ public final class CommandContext {
     public private(set) var events: [PlainValue] = []
     private var resolvedActor: User?
 
-    public init(store: Store, policy: PolicyEngine = NoPolicy(), clock: Clock, actorEmail: String?, ids: IdGenerator = IdGenerator()) {
+    public init(
+        store: Store,
+        policy: PolicyEngine = NoPolicy(),
+        clock: Clock,
+        actorEmail: String?,
+        ids: IdGenerator = IdGenerator()
+    ) {
         self.store = store
         self.policy = policy
         self.now = clock.now
@@ -30,7 +36,13 @@ public final class CommandContext {
 
     /// Another context on the same store and instant, acting as someone else (demo data, `billing run`).
     public func acting(as email: String?, daysAgo: Int = 0) -> CommandContext {
-        let other = CommandContext(store: store, policy: policy, clock: FixedClock(now.addingTimeInterval(-86_400 * Double(daysAgo))), actorEmail: email, ids: ids)
+        let other = CommandContext(
+            store: store,
+            policy: policy,
+            clock: FixedClock(now.addingTimeInterval(-86_400 * Double(daysAgo))),
+            actorEmail: email,
+            ids: ids
+        )
         return other
     }
 
@@ -45,11 +57,17 @@ public final class CommandContext {
     public func actor() throws -> User {
         if let user = resolvedActor { return user }
         guard let raw = actorEmail, !raw.isEmpty else {
-            throw SelfServeError(.notSignedIn, "no acting user: pass --as EMAIL, set SELFSERVE_USER, or run 'login EMAIL'")
+            throw SelfServeError(
+                .notSignedIn,
+                "no acting user: pass --as EMAIL, set SELFSERVE_USER, or run 'login EMAIL'"
+            )
         }
         let email = try Email.normalize(raw)
         guard let user = try store.user(email: email) else {
-            throw SelfServeError(.notSignedIn, "'\(email)' is not a user of this organization; pass --as with a user's e-mail")
+            throw SelfServeError(
+                .notSignedIn,
+                "'\(email)' is not a user of this organization; pass --as with a user's e-mail"
+            )
         }
         guard user.status == .active else {
             throw SelfServeError.forbidden("\(email) is blocked")
@@ -74,19 +92,40 @@ public final class CommandContext {
         var details = details
         let logs = policy.takeLogMessages()
         if !logs.isEmpty { details.append(("plugin_log", .array(logs.map { .string($0) }))) }
-        auditTrail.append(AuditEntry(at: timestamp, actor: auditActor, action: action, target: target, outcome: .ok,
-                                     details: .object(details)))
+        auditTrail.append(
+            AuditEntry(
+                at: timestamp,
+                actor: auditActor,
+                action: action,
+                target: target,
+                outcome: .ok,
+                details: .object(details)
+            )
+        )
     }
 
     /// Records a step that could not be done, kept even though the command as a whole succeeds
     /// (a billing run reports the subscriptions it could not process and goes on with the others).
     public func auditFailure(_ action: String, target: String, _ details: [(String, PlainValue)] = []) {
-        auditTrail.append(AuditEntry(at: timestamp, actor: auditActor, action: action, target: target, outcome: .failed,
-                                     details: .object(details)))
+        auditTrail.append(
+            AuditEntry(
+                at: timestamp,
+                actor: auditActor,
+                action: action,
+                target: target,
+                outcome: .failed,
+                details: .object(details)
+            )
+        )
     }
 
     /// Queues an event for plugins' `on_event`, delivered only after the change is committed.
     public func emit(_ type: String, target: String, _ details: [(String, PlainValue)] = []) {
-        events.append(.object([("type", .string(type)), ("actor", .string(auditActor)), ("target", .string(target)), ("details", .object(details))]))
+        events.append(
+            .object([
+                ("type", .string(type)), ("actor", .string(auditActor)), ("target", .string(target)),
+                ("details", .object(details)),
+            ])
+        )
     }
 }

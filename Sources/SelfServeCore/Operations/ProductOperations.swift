@@ -39,7 +39,9 @@ extension CommandContext {
         var products: [Product] = []
         var problems: [String] = []
         for (i, item) in items.enumerated() {
-            do { products.append(try parseProduct(item)) } catch let e as SelfServeError { problems.append("\(file): product #\(i + 1): \(e.message)") }
+            do { products.append(try parseProduct(item)) } catch let e as SelfServeError {
+                problems.append("\(file): product #\(i + 1): \(e.message)")
+            }
         }
         if !problems.isEmpty { throw SelfServeError.invalid("nothing imported:\n" + problems.joined(separator: "\n")) }
         var added = 0
@@ -48,8 +50,15 @@ extension CommandContext {
             try settleTrials(of: p.id)
             try store.upsertProduct(p)
         }
-        audit("product.import", target: file, [("added", PlainValue(added)), ("updated", PlainValue(products.count - added))])
-        return .object([("added", PlainValue(added)), ("updated", PlainValue(products.count - added)), ("products", .array(products.map { .string($0.id) }))])
+        audit(
+            "product.import",
+            target: file,
+            [("added", PlainValue(added)), ("updated", PlainValue(products.count - added))]
+        )
+        return .object([
+            ("added", PlainValue(added)), ("updated", PlainValue(products.count - added)),
+            ("products", .array(products.map { .string($0.id) })),
+        ])
     }
 
     func parseProduct(_ v: PlainValue) throws -> Product {
@@ -60,7 +69,9 @@ extension CommandContext {
         let name = try v["name"]?.stringValue.map { try Sanitize.name($0, field: "name") } ?? existing?.name
         guard let name else { throw SelfServeError.invalid("needs a \"name\"") }
         if let other = try store.product(idOrName: name), other.id != id {
-            throw SelfServeError.conflict("the name '\(Sanitize.forDisplay(name))' is taken by product \(other.id); names are unique, whatever their case")
+            throw SelfServeError.conflict(
+                "the name '\(Sanitize.forDisplay(name))' is taken by product \(other.id); names are unique, whatever their case"
+            )
         }
         var price = existing?.unitPrice
         if let raw = v["unit_price"] {
@@ -69,21 +80,29 @@ extension CommandContext {
                 throw SelfServeError.invalid("unit_price must be a decimal string such as \"14.00\"")
             }
             guard m <= Money.maxUnitPrice else {
-                throw SelfServeError.invalid("unit_price must be from 0.00 to \(Money.maxUnitPrice.decimalString) (got \(m.decimalString))")
+                throw SelfServeError.invalid(
+                    "unit_price must be from 0.00 to \(Money.maxUnitPrice.decimalString) (got \(m.decimalString))"
+                )
             }
             price = m
         }
         guard let price else { throw SelfServeError.invalid("needs a \"unit_price\"") }
         let currency = v["currency"]?.stringValue ?? existing?.unitPrice.currency ?? "USD"
-        guard currency.count == 3, currency.allSatisfy({ $0.isUppercase }) else { throw SelfServeError.invalid("currency must be a 3-letter code such as USD") }
+        guard currency.count == 3, currency.allSatisfy({ $0.isUppercase }) else {
+            throw SelfServeError.invalid("currency must be a 3-letter code such as USD")
+        }
         var term = existing?.term ?? .monthly
         if let t = v["term"] {
-            guard let s = t.stringValue, let parsed = Term(rawValue: s) else { throw SelfServeError.invalid("term must be monthly or annual") }
+            guard let s = t.stringValue, let parsed = Term(rawValue: s) else {
+                throw SelfServeError.invalid("term must be monthly or annual")
+            }
             term = parsed
         }
         func count(_ key: String, _ fallback: Int) throws -> Int {
             guard let raw = v[key] else { return fallback }
-            guard let n = raw.intValue, (0...3650).contains(n) else { throw SelfServeError.invalid("\(key) must be a whole number from 0 to 3650") }
+            guard let n = raw.intValue, (0...3650).contains(n) else {
+                throw SelfServeError.invalid("\(key) must be a whole number from 0 to 3650")
+            }
             return Int(n)
         }
         var policy = existing?.selfService ?? .enabled
@@ -93,17 +112,31 @@ extension CommandContext {
             }
             policy = p
         }
-        return Product(id: id, name: name, unitPrice: Money(minorUnits: price.minorUnits, currency: currency), term: term,
-                       trialDays: try count("trial_days", existing?.trialDays ?? 0),
-                       trialLicenses: try count("trial_licenses", existing?.trialLicenses ?? 0), selfService: policy)
+        return Product(
+            id: id,
+            name: name,
+            unitPrice: Money(minorUnits: price.minorUnits, currency: currency),
+            term: term,
+            trialDays: try count("trial_days", existing?.trialDays ?? 0),
+            trialLicenses: try count("trial_licenses", existing?.trialLicenses ?? 0),
+            selfService: policy
+        )
     }
 
     /// Checks the request, then gives the audit log oldest first, one entry at a time (years of history
     /// never sit in memory). Every error is raised here, before any row is written out.
-    public func auditRows(since: Day?, actor email: String?, action: String?) throws -> (((PlainValue) throws -> Void) throws -> Void) {
+    public func auditRows(
+        since: Day?,
+        actor email: String?,
+        action: String?
+    ) throws -> (((PlainValue) throws -> Void) throws -> Void) {
         try admin("read the audit log")
         let actor = try email.map { $0 == "system" ? $0 : try Email.normalize($0) }
         let store = self.store
-        return { each in try store.auditEntries(since: since.map { $0.description }, actor: actor, action: action) { try each(Shapes.audit($0)) } }
+        return { each in
+            try store.auditEntries(since: since.map { $0.description }, actor: actor, action: action) {
+                try each(Shapes.audit($0))
+            }
+        }
     }
 }

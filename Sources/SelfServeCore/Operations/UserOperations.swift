@@ -2,14 +2,24 @@
 extension CommandContext {
     public func whoami() throws -> PlainValue {
         let u = try actor()
-        return .object([("email", .string(u.email)), ("name", .string(u.name)), ("role", .string(u.role.rawValue)), ("kind", .string(u.kind.rawValue))])
+        return .object([
+            ("email", .string(u.email)), ("name", .string(u.name)), ("role", .string(u.role.rawValue)),
+            ("kind", .string(u.kind.rawValue)),
+        ])
     }
 
     public func addUser(email raw: String, name: String, guest: Bool, admin isAdmin: Bool) throws -> User {
         try admin("add users")
         let user = try newUser(email: raw, name: name, kind: guest ? .guest : .member, role: isAdmin ? .admin : .user)
         try store.insertUser(user)
-        audit("user.add", target: user.email, [("name", .string(user.name)), ("kind", .string(user.kind.rawValue)), ("role", .string(user.role.rawValue))])
+        audit(
+            "user.add",
+            target: user.email,
+            [
+                ("name", .string(user.name)), ("kind", .string(user.kind.rawValue)),
+                ("role", .string(user.role.rawValue)),
+            ]
+        )
         return user
     }
 
@@ -17,7 +27,14 @@ extension CommandContext {
         let email = try Email.normalize(raw)
         if try store.user(email: email) != nil { throw SelfServeError.conflict("user \(email) already exists") }
         if kind == .guest && role == .admin { throw SelfServeError.invalid("a guest cannot be an admin") }
-        return User(email: email, name: try Sanitize.name(name), kind: kind, role: role, status: .active, createdAt: timestamp)
+        return User(
+            email: email,
+            name: try Sanitize.name(name),
+            kind: kind,
+            role: role,
+            status: .active,
+            createdAt: timestamp
+        )
     }
 
     /// Imports CSV rows (header `email,name,kind,role`) all or nothing; every bad line is named.
@@ -28,9 +45,12 @@ extension CommandContext {
             throw SelfServeError.invalid("\(file): the file is empty; expected the header email,name,kind,role")
         }
         guard let ei = header.firstIndex(of: "email"), let ni = header.firstIndex(of: "name") else {
-            throw SelfServeError.invalid("\(file):\(rows[0].line): the header must name the columns email,name (and optionally kind,role)")
+            throw SelfServeError.invalid(
+                "\(file):\(rows[0].line): the header must name the columns email,name (and optionally kind,role)"
+            )
         }
-        let ki = header.firstIndex(of: "kind"), ri = header.firstIndex(of: "role")
+        let ki = header.firstIndex(of: "kind")
+        let ri = header.firstIndex(of: "role")
         var problems: [String] = []
         var users: [User] = []
         var seen: [String: Int] = [:]
@@ -42,10 +62,16 @@ extension CommandContext {
                 }
                 let kindText = (field(ki) ?? "").isEmpty ? "member" : field(ki)!.lowercased()
                 let roleText = (field(ri) ?? "").isEmpty ? "user" : field(ri)!.lowercased()
-                guard let kind = User.Kind(rawValue: kindText) else { throw SelfServeError.invalid("kind '\(Sanitize.forDisplay(kindText))' is not member or guest") }
-                guard let role = User.Role(rawValue: roleText) else { throw SelfServeError.invalid("role '\(Sanitize.forDisplay(roleText))' is not admin or user") }
+                guard let kind = User.Kind(rawValue: kindText) else {
+                    throw SelfServeError.invalid("kind '\(Sanitize.forDisplay(kindText))' is not member or guest")
+                }
+                guard let role = User.Role(rawValue: roleText) else {
+                    throw SelfServeError.invalid("role '\(Sanitize.forDisplay(roleText))' is not admin or user")
+                }
                 let user = try newUser(email: field(ei) ?? "", name: field(ni) ?? "", kind: kind, role: role)
-                if let first = seen[user.email] { throw SelfServeError.conflict("\(user.email) is also on line \(first)") }
+                if let first = seen[user.email] {
+                    throw SelfServeError.conflict("\(user.email) is also on line \(first)")
+                }
                 seen[user.email] = row.line
                 users.append(user)
             } catch let error as SelfServeError {
@@ -53,7 +79,10 @@ extension CommandContext {
             }
         }
         if !problems.isEmpty {
-            throw SelfServeError.invalid("nothing imported; \(problems.count) bad line\(problems.count == 1 ? "" : "s"):\n" + problems.joined(separator: "\n"))
+            throw SelfServeError.invalid(
+                "nothing imported; \(problems.count) bad line\(problems.count == 1 ? "" : "s"):\n"
+                    + problems.joined(separator: "\n")
+            )
         }
         for user in users { try store.insertUser(user) }
         audit("user.import", target: file, [("users", PlainValue(users.count))])

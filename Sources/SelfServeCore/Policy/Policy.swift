@@ -10,7 +10,17 @@ public struct PluginRecord: Hashable, Sendable {
     public var installedBy: String
     public var installedAt: String
 
-    public init(name: String, version: String, description: String, source: String, sha256: String, enabled: Bool, hooks: [String], installedBy: String, installedAt: String) {
+    public init(
+        name: String,
+        version: String,
+        description: String,
+        source: String,
+        sha256: String,
+        enabled: Bool,
+        hooks: [String],
+        installedBy: String,
+        installedAt: String
+    ) {
         self.name = name
         self.version = version
         self.description = description

@@ -46,5 +46,6 @@ public protocol SelfServeDatabase: AnyObject {
 /// Opens the database of a session: where it is (`--db`), whether `init` may create it, and what to
 /// ask while waiting for another process's lock (Ctrl-C stops the wait). Chosen by the composition
 /// root (the process's `main`), so that the executor names no backend.
-public typealias DatabaseOpener = (_ location: String, _ create: Bool, _ interrupted: @escaping @Sendable () -> Bool) throws
+public typealias DatabaseOpener = (_ location: String, _ create: Bool, _ interrupted: @escaping @Sendable () -> Bool)
+    throws
     -> SelfServeDatabase

@@ -34,10 +34,27 @@ public struct Subscription: Hashable, Sendable {
     public var statusSince: Day
     public var createdAt: String
 
-    public init(id: String, product: String, buyer: String, status: Status, term: Term, licensesTotal: Int,
-                unitPrice: Money, started: Day, periodStart: Day, expires: Day, billingProfile: String?,
-                paymentMethod: String?, isTrial: Bool, convertsAutomatically: Bool, cancelReason: String? = nil,
-                cancelComment: String? = nil, canceledAt: String? = nil, statusSince: Day, createdAt: String) {
+    public init(
+        id: String,
+        product: String,
+        buyer: String,
+        status: Status,
+        term: Term,
+        licensesTotal: Int,
+        unitPrice: Money,
+        started: Day,
+        periodStart: Day,
+        expires: Day,
+        billingProfile: String?,
+        paymentMethod: String?,
+        isTrial: Bool,
+        convertsAutomatically: Bool,
+        cancelReason: String? = nil,
+        cancelComment: String? = nil,
+        canceledAt: String? = nil,
+        statusSince: Day,
+        createdAt: String
+    ) {
         self.id = id
         self.product = product
         self.buyer = buyer
@@ -94,7 +111,13 @@ public struct SubscriptionDetails: Hashable, Sendable {
     /// The payment method in effect: the subscription's own, else its billing profile's.
     public var effectivePaymentMethod: String?
 
-    public init(subscription: Subscription, productName: String, buyerName: String, licensesAssigned: Int, effectivePaymentMethod: String?) {
+    public init(
+        subscription: Subscription,
+        productName: String,
+        buyerName: String,
+        licensesAssigned: Int,
+        effectivePaymentMethod: String?
+    ) {
         self.subscription = subscription
         self.productName = productName
         self.buyerName = buyerName
@@ -155,7 +178,12 @@ public struct CancellationReason: Hashable, Sendable {
     public static let builtin: [CancellationReason] = [
         .init(code: "no_longer_needed", label: "No longer needed", commentRequired: false, source: "builtin"),
         .init(code: "too_expensive", label: "Too expensive", commentRequired: false, source: "builtin"),
-        .init(code: "switching_product", label: "Switching to another product", commentRequired: false, source: "builtin"),
+        .init(
+            code: "switching_product",
+            label: "Switching to another product",
+            commentRequired: false,
+            source: "builtin"
+        ),
         .init(code: "missing_features", label: "Missing features", commentRequired: false, source: "builtin"),
         .init(code: "other", label: "Other", commentRequired: true, source: "builtin"),
     ]

@@ -23,7 +23,8 @@ public struct FixedClock: Clock {
             self.now = date
         } else {
             throw SelfServeError.invalid(
-                "SELFSERVE_NOW '\(text)' is not an ISO 8601 date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM:SSZ)")
+                "SELFSERVE_NOW '\(text)' is not an ISO 8601 date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM:SSZ)"
+            )
         }
         // Terms, trials and lifecycle steps reach years ahead and invoice filters years back.
         guard (1970...9000).contains(Day(now).year) else {
@@ -57,7 +58,7 @@ public enum Timestamp {
         }
         let hms = time.split(separator: ":", omittingEmptySubsequences: false)
         guard hms.count == 2 || hms.count == 3,
-              let h = Int(hms[0]), let m = Int(hms[1]), h < 24, m < 60, hms[0].count == 2, hms[1].count == 2
+            let h = Int(hms[0]), let m = Int(hms[1]), h < 24, m < 60, hms[0].count == 2, hms[1].count == 2
         else { return nil }
         var s = 0.0
         if hms.count == 3 {

@@ -9,7 +9,8 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible, Coda
 
     public init?(year: Int, month: Int, day: Int) {
         guard (1...9999).contains(year), (1...12).contains(month),
-              (1...Day.daysIn(month: month, year: year)).contains(day) else { return nil }
+            (1...Day.daysIn(month: month, year: year)).contains(day)
+        else { return nil }
         self.year = year
         self.month = month
         self.day = day
@@ -86,7 +87,8 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible, Coda
         let index = year * 12 + (month - 1) + months
         guard index >= 12 else { return .first }
         guard index < 10_000 * 12 else { return .last }
-        let y = index / 12, m = index % 12 + 1
+        let y = index / 12
+        let m = index % 12 + 1
         return Day(year: y, month: m, day: min(max(1, anchorDay), Day.daysIn(month: m, year: y))) ?? .last
     }
 
@@ -100,7 +102,9 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible, Coda
     public init(from decoder: Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let d = Day(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad date \(text)"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "bad date \(text)")
+            )
         }
         self = d
     }

@@ -10,7 +10,8 @@ public enum CSV {
         var fields: [String] = []
         var field = ""
         var inQuotes = false
-        var line = 1, rowStart = 1
+        var line = 1
+        var rowStart = 1
         var chars = Array(text.unicodeScalars)[...]
         if chars.first == "\u{FEFF}" { chars = chars.dropFirst() }
         var i = chars.startIndex
@@ -19,7 +20,12 @@ public enum CSV {
             let c = chars[i]
             if inQuotes {
                 if c == "\"" {
-                    if i + 1 < chars.endIndex && chars[i + 1] == "\"" { field.unicodeScalars.append("\""); i += 1 } else { inQuotes = false }
+                    if i + 1 < chars.endIndex && chars[i + 1] == "\"" {
+                        field.unicodeScalars.append("\"")
+                        i += 1
+                    } else {
+                        inQuotes = false
+                    }
                 } else {
                     if c == "\n" { line += 1 }
                     field.unicodeScalars.append(c)
@@ -27,12 +33,22 @@ public enum CSV {
             } else if c == "\"" && atFieldStart {
                 inQuotes = true
             } else if c == "," {
-                fields.append(field); field = ""; atFieldStart = true; i += 1; continue
+                fields.append(field)
+                field = ""
+                atFieldStart = true
+                i += 1
+                continue
             } else if c == "\n" || c == "\r" {
                 if c == "\r" && i + 1 < chars.endIndex && chars[i + 1] == "\n" { i += 1 }
                 fields.append(field)
                 rows.append(Row(line: rowStart, fields: fields))
-                fields = []; field = ""; line += 1; rowStart = line; atFieldStart = true; i += 1; continue
+                fields = []
+                field = ""
+                line += 1
+                rowStart = line
+                atFieldStart = true
+                i += 1
+                continue
             } else if c == "\"" {
                 throw SelfServeError.invalid("line \(line): a quote inside an unquoted field")
             } else {
@@ -42,7 +58,10 @@ public enum CSV {
             i += 1
         }
         if inQuotes { throw SelfServeError.invalid("line \(rowStart): a quoted field is not closed") }
-        if !field.isEmpty || !fields.isEmpty { fields.append(field); rows.append(Row(line: rowStart, fields: fields)) }
+        if !field.isEmpty || !fields.isEmpty {
+            fields.append(field)
+            rows.append(Row(line: rowStart, fields: fields))
+        }
         return rows
     }
 
@@ -55,9 +74,16 @@ public enum CSV {
     }
 
     static func isNumber(_ s: String) -> Bool {
-        var digits = 0, dots = 0
+        var digits = 0
+        var dots = 0
         for (i, c) in s.utf8.enumerated() {
-            if c >= 48 && c <= 57 { digits += 1 } else if c == 46 { dots += 1 } else if !(i == 0 && (c == 45 || c == 43)) { return false }
+            if c >= 48 && c <= 57 {
+                digits += 1
+            } else if c == 46 {
+                dots += 1
+            } else if !(i == 0 && (c == 45 || c == 43)) {
+                return false
+            }
         }
         return digits > 0 && dots <= 1
     }
@@ -65,7 +91,9 @@ public enum CSV {
     /// One record, fields quoted when they hold a comma, quote, or line break.
     public static func record(_ fields: [String]) -> String {
         fields.map { f in
-            if f.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) || f.hasPrefix(" ") || f.hasSuffix(" ") {
+            if f.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) || f.hasPrefix(" ")
+                || f.hasSuffix(" ")
+            {
                 return "\"" + f.replacingOccurrences(of: "\"", with: "\"\"") + "\""
             }
             return f

@@ -7,12 +7,16 @@ public enum DisplayWidth {
         for ch in text {
             let scalars = ch.unicodeScalars
             guard let first = scalars.first else { continue }
-            if scalars.contains(where: { $0.properties.isEmojiPresentation }) || (scalars.contains { $0.value == 0xFE0F } && first.properties.isEmoji) {
+            if scalars.contains(where: { $0.properties.isEmojiPresentation })
+                || (scalars.contains { $0.value == 0xFE0F } && first.properties.isEmoji)
+            {
                 total += 2
             } else if isWide(first.value) {
                 total += 2
-            } else if first.properties.generalCategory == .nonspacingMark || first.properties.generalCategory == .enclosingMark
-                        || first.value == 0x200B || first.value == 0x200D {
+            } else if first.properties.generalCategory == .nonspacingMark
+                || first.properties.generalCategory == .enclosingMark
+                || first.value == 0x200B || first.value == 0x200D
+            {
                 continue
             } else {
                 total += 1
@@ -30,7 +34,7 @@ public enum DisplayWidth {
     static func isWide(_ v: UInt32) -> Bool {
         switch v {
         case 0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xA000...0xA4CF,
-             0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF00...0xFF60, 0xFFE0...0xFFE6, 0x20000...0x3FFFD:
+            0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF00...0xFF60, 0xFFE0...0xFFE6, 0x20000...0x3FFFD:
             return true
         default:
             return false

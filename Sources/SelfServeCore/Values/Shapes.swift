@@ -5,32 +5,48 @@ public enum Shapes {
     /// do not change from call to call, whichever fields the rows happen to have.
     public enum Columns {
         public static let user = ["email", "name", "kind", "role", "status"]
-        public static let product = ["id", "name", "unit_price", "currency", "term", "trial_days", "trial_licenses", "self_service"]
-        public static let subscription = ["id", "product", "product_name", "buyer", "buyer_name", "status", "term", "licenses_total",
-                                          "licenses_assigned", "licenses_available", "unit_price", "currency", "started", "expires",
-                                          "billing_profile", "payment_method", "trial", "cancel_reason", "cancel_comment"]
+        public static let product = [
+            "id", "name", "unit_price", "currency", "term", "trial_days", "trial_licenses", "self_service",
+        ]
+        public static let subscription = [
+            "id", "product", "product_name", "buyer", "buyer_name", "status", "term", "licenses_total",
+            "licenses_assigned", "licenses_available", "unit_price", "currency", "started", "expires",
+            "billing_profile", "payment_method", "trial", "cancel_reason", "cancel_comment",
+        ]
         public static let assignment = ["email", "name", "assigned_at", "assigned_by"]
-        public static let purchase = ["subscription", "product_name", "buyer", "buyer_name", "licenses_total", "licenses_assigned", "expires",
-                                      "unit_price", "currency", "status"]
+        public static let purchase = [
+            "subscription", "product_name", "buyer", "buyer_name", "licenses_total", "licenses_assigned", "expires",
+            "unit_price", "currency", "status",
+        ]
         public static let reason = ["code", "label", "comment_required", "source"]
         public static let audit = ["at", "actor", "action", "target", "outcome", "details"]
-        public static let invoice = ["id", "billing_profile", "date", "period_start", "period_end", "total", "currency", "status"]
+        public static let invoice = [
+            "id", "billing_profile", "date", "period_start", "period_end", "total", "currency", "status",
+        ]
         public static let billingAccount = ["id", "name", "owner", "profiles"]
-        public static let billingProfile = ["id", "account", "name", "payment_method", "invoice_email", "default", "subscriptions"]
-        public static let paymentMethod = ["id", "brand", "last4", "exp_month", "exp_year", "holder", "address", "default", "fingerprint"]
+        public static let billingProfile = [
+            "id", "account", "name", "payment_method", "invoice_email", "default", "subscriptions",
+        ]
+        public static let paymentMethod = [
+            "id", "brand", "last4", "exp_month", "exp_year", "holder", "address", "default", "fingerprint",
+        ]
         public static let plugin = ["name", "version", "enabled", "hooks", "installed_by", "installed_at", "sha256"]
     }
 
     public static func user(_ u: User) -> PlainValue {
-        .object([("email", .string(u.email)), ("name", .string(u.name)), ("kind", .string(u.kind.rawValue)),
-                 ("role", .string(u.role.rawValue)), ("status", .string(u.status.rawValue))])
+        .object([
+            ("email", .string(u.email)), ("name", .string(u.name)), ("kind", .string(u.kind.rawValue)),
+            ("role", .string(u.role.rawValue)), ("status", .string(u.status.rawValue)),
+        ])
     }
 
     public static func product(_ p: Product) -> PlainValue {
-        .object([("id", .string(p.id)), ("name", .string(p.name)), ("unit_price", PlainValue(p.unitPrice)),
-                 ("currency", .string(p.unitPrice.currency)), ("term", .string(p.term.rawValue)),
-                 ("trial_days", PlainValue(p.trialDays)), ("trial_licenses", PlainValue(p.trialLicenses)),
-                 ("self_service", .string(p.selfService.rawValue))])
+        .object([
+            ("id", .string(p.id)), ("name", .string(p.name)), ("unit_price", PlainValue(p.unitPrice)),
+            ("currency", .string(p.unitPrice.currency)), ("term", .string(p.term.rawValue)),
+            ("trial_days", PlainValue(p.trialDays)), ("trial_licenses", PlainValue(p.trialLicenses)),
+            ("self_service", .string(p.selfService.rawValue)),
+        ])
     }
 
     public static func subscription(_ d: SubscriptionDetails, assigned: [Assignment]? = nil) -> PlainValue {
@@ -55,7 +71,10 @@ public enum Shapes {
     }
 
     public static func assignment(_ a: Assignment) -> PlainValue {
-        .object([("email", .string(a.email)), ("name", .string(a.name)), ("assigned_at", .string(a.assignedAt)), ("assigned_by", .string(a.assignedBy))])
+        .object([
+            ("email", .string(a.email)), ("name", .string(a.name)), ("assigned_at", .string(a.assignedAt)),
+            ("assigned_by", .string(a.assignedBy)),
+        ])
     }
 
     public static func purchase(_ d: SubscriptionDetails, assigned: [Assignment]? = nil) -> PlainValue {
@@ -64,42 +83,66 @@ public enum Shapes {
             ("subscription", .string(s.id)), ("product_name", .string(d.productName)), ("buyer", .string(s.buyer)),
             ("buyer_name", .string(d.buyerName)), ("licenses_total", PlainValue(s.licensesTotal)),
             ("licenses_assigned", PlainValue(d.licensesAssigned)), ("expires", PlainValue(s.expires)),
-            ("unit_price", PlainValue(s.unitPrice)), ("currency", .string(s.unitPrice.currency)), ("status", .string(s.status.rawValue)),
+            ("unit_price", PlainValue(s.unitPrice)), ("currency", .string(s.unitPrice.currency)),
+            ("status", .string(s.status.rawValue)),
         ]
         if let assigned { pairs.append(("assigned_users", .array(assigned.map(assignment)))) }
         return .object(pairs)
     }
 
     public static func reason(_ r: CancellationReason) -> PlainValue {
-        .object([("code", .string(r.code)), ("label", .string(r.label)), ("comment_required", .bool(r.commentRequired)), ("source", .string(r.source))])
+        .object([
+            ("code", .string(r.code)), ("label", .string(r.label)), ("comment_required", .bool(r.commentRequired)),
+            ("source", .string(r.source)),
+        ])
     }
 
     public static func audit(_ e: AuditEntry) -> PlainValue {
         let details = (try? JSON.parse(e.details)) ?? .string(e.details)
-        return .object([("at", .string(e.at)), ("actor", .string(e.actor)), ("action", .string(e.action)),
-                        ("target", .string(e.target)), ("outcome", .string(e.outcome.rawValue)), ("details", details)])
+        return .object([
+            ("at", .string(e.at)), ("actor", .string(e.actor)), ("action", .string(e.action)),
+            ("target", .string(e.target)), ("outcome", .string(e.outcome.rawValue)), ("details", details),
+        ])
     }
 
     public static func paymentMethod(_ m: PaymentMethod, isDefault: Bool) -> PlainValue {
-        .object([("id", .string(m.id)), ("brand", .string(m.brand.rawValue)), ("last4", .string(m.last4)),
-                 ("exp_month", PlainValue(m.expMonth)), ("exp_year", PlainValue(m.expYear)), ("holder", .string(m.holder)),
-                 ("address", .object([("line1", PlainValue(m.address.line1)), ("line2", PlainValue(m.address.line2)),
-                                      ("city", PlainValue(m.address.city)), ("postal_code", PlainValue(m.address.postalCode)),
-                                      ("country", PlainValue(m.address.country))])),
-                 ("default", .bool(isDefault)), ("fingerprint", .string(m.fingerprint))])
+        .object([
+            ("id", .string(m.id)), ("brand", .string(m.brand.rawValue)), ("last4", .string(m.last4)),
+            ("exp_month", PlainValue(m.expMonth)), ("exp_year", PlainValue(m.expYear)), ("holder", .string(m.holder)),
+            (
+                "address",
+                .object([
+                    ("line1", PlainValue(m.address.line1)), ("line2", PlainValue(m.address.line2)),
+                    ("city", PlainValue(m.address.city)), ("postal_code", PlainValue(m.address.postalCode)),
+                    ("country", PlainValue(m.address.country)),
+                ])
+            ),
+            ("default", .bool(isDefault)), ("fingerprint", .string(m.fingerprint)),
+        ])
     }
 
     public static func invoice(_ i: Invoice, lines: Bool) -> PlainValue {
         var pairs: [(String, PlainValue)] = [
             ("id", .string(i.id)), ("billing_profile", .string(i.billingProfile)), ("date", PlainValue(i.date)),
             ("period_start", PlainValue(i.periodStart)), ("period_end", PlainValue(i.periodEnd)),
-            ("total", PlainValue(i.total)), ("currency", .string(i.total.currency)), ("status", .string(i.status.rawValue)),
+            ("total", PlainValue(i.total)), ("currency", .string(i.total.currency)),
+            ("status", .string(i.status.rawValue)),
         ]
         if lines {
-            pairs.append(("lines", .array(i.lines.map {
-                .object([("description", .string($0.description)), ("subscription", PlainValue($0.subscription)),
-                         ("quantity", PlainValue($0.quantity)), ("unit_price", PlainValue($0.unitPrice)), ("amount", PlainValue($0.amount))])
-            })))
+            pairs.append(
+                (
+                    "lines",
+                    .array(
+                        i.lines.map {
+                            .object([
+                                ("description", .string($0.description)), ("subscription", PlainValue($0.subscription)),
+                                ("quantity", PlainValue($0.quantity)), ("unit_price", PlainValue($0.unitPrice)),
+                                ("amount", PlainValue($0.amount)),
+                            ])
+                        }
+                    )
+                )
+            )
         }
         return .object(pairs)
     }

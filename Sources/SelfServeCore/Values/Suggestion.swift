@@ -2,9 +2,11 @@
 public enum Suggestion {
     /// Levenshtein distance, two rows.
     public static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
+        let a = Array(a)
+        let b = Array(b)
         if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
-        var prev = Array(0...b.count), cur = [Int](repeating: 0, count: b.count + 1)
+        var prev = Array(0...b.count)
+        var cur = [Int](repeating: 0, count: b.count + 1)
         for i in 1...a.count {
             cur[0] = i
             for j in 1...b.count {
@@ -18,7 +20,11 @@ public enum Suggestion {
     /// The closest of `names` within a small distance (or the one `word` starts), if any.
     public static func closest(_ word: String, among names: [String]) -> String? {
         let lower = word.lowercased()
-        if let (best, d) = names.map({ ($0, editDistance(lower, $0)) }).min(by: { $0.1 < $1.1 }), d <= max(2, best.count / 3) { return best }
+        if let (best, d) = names.map({ ($0, editDistance(lower, $0)) }).min(by: { $0.1 < $1.1 }),
+            d <= max(2, best.count / 3)
+        {
+            return best
+        }
         return lower.isEmpty ? nil : names.first { $0.hasPrefix(lower) }
     }
 }
