@@ -1,5 +1,9 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 import PackageDescription
+
+/// Every warning is an error in this package's own code (not in its dependencies): the build is kept
+/// at zero warnings.
+let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
 
 let package = Package(
     name: "selfserve",
@@ -25,10 +29,12 @@ let package = Package(
             providers: [.apt(["libedit-dev"])]
         ),
         // The few C functions that must be real C: the Lua trampolines that are the only
-        // place allowed to raise Lua errors, the capped allocator, and the SIGINT flag.
+        // place allowed to raise Lua errors, the capped allocator, the bounded pattern matcher and
+        // the SIGINT flag.
         .target(
             name: "CSupport",
-            dependencies: ["CLua"]
+            dependencies: ["CLua"],
+            cSettings: [.treatAllWarnings(as: .error)]
         ),
 
         // Domain rules: no I/O, no SQLite, no Lua, an injected clock.
@@ -36,7 +42,8 @@ let package = Package(
             name: "SelfServeCore",
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto")
-            ]
+            ],
+            swiftSettings: strict
         ),
         // The SQLite store (GRDB): schema, migrations, queries. The only place with SQL.
         .target(
@@ -44,7 +51,8 @@ let package = Package(
             dependencies: [
                 "SelfServeCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
-            ]
+            ],
+            swiftSettings: strict
         ),
         // Embedded Lua 5.4: sandboxed states, policy plugins, automation scripts.
         .target(
@@ -52,27 +60,33 @@ let package = Package(
             dependencies: [
                 "SelfServeCore", "CLua", "CSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
-            ]
+            ],
+            swiftSettings: strict
         ),
-        // The one command registry, the executor (transactions, audit) and output rendering.
+        // The one command registry, the executor (transactions, audit, no backend named), completion
+        // from the arguments' declarations, and output rendering.
         .target(
             name: "SelfServeCommands",
             dependencies: [
                 "SelfServeCore", "SelfServeLua",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: strict
         ),
-        // Line editor, completion, history, tokenizer and batch runner.
+        // The composition root (SQLite + Lua backends), line editor, history, tokenizer, logical-line
+        // reader and batch runner.
         .target(
             name: "SelfServeShell",
             dependencies: [
                 "SelfServeCommands", "SelfServeCore", "SelfServeStore", "SelfServeLua", "CEditline", "CSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: strict
         ),
         .executableTarget(
             name: "selfserve",
-            dependencies: ["SelfServeShell", "SelfServeCommands"]
+            dependencies: ["SelfServeShell", "SelfServeCommands"],
+            swiftSettings: strict
         ),
 
         .testTarget(
@@ -80,11 +94,13 @@ let package = Package(
             dependencies: [
                 "SelfServeCore", "SelfServeShell", "SelfServeCommands", "SelfServeLua", "SelfServeStore", "CLua",
                 "CSupport",
-            ]
+            ],
+            swiftSettings: strict
         ),
         .testTarget(
             name: "SelfServeEndToEndTests",
-            dependencies: []
+            dependencies: [],
+            swiftSettings: strict
         ),
     ],
     swiftLanguageModes: [.v6]
