@@ -448,7 +448,7 @@ public final class LuaState {
             return .double(ss_lua_tonumber(L, i))
         case LUA_TSTRING:
             var len = 0
-            let p = lua_tolstring(L, i, &len)!
+            guard let p = lua_tolstring(L, i, &len) else { return .string("") }
             return .string(String(decoding: UnsafeRawBufferPointer(start: p, count: len), as: UTF8.self))
         case LUA_TTABLE:
             guard depth < Self.maxConvertedDepth else { throw ConversionError.tooDeep }

@@ -27,11 +27,12 @@ public final class Interpreter {
     /// Runs a chunk typed after `lua` (up to a line holding only `.`).
     public func runLua(_ source: String) -> Outcome {
         do {
-            if luaHost == nil { luaHost = try ScriptHost(env: session, arguments: [], scriptName: "lua") }
+            let host = try luaHost ?? ScriptHost(env: session, arguments: [], scriptName: "lua")
+            luaHost = host
             luaChunks += 1
             session.scriptRunning = true
             defer { session.scriptRunning = false }
-            try luaHost!.run(source, chunkName: "=lua#\(luaChunks)")
+            try host.run(source, chunkName: "=lua#\(luaChunks)")
             return .ok
         } catch {
             return .failed((error as? SelfServeError) ?? .invalid("\(error)"), json: format == .json)

@@ -15,7 +15,13 @@ public enum Tokenizer {
 
     /// Tokenizes, or tells that the text needs another line. Continuation lines are joined with a
     /// newline, which a trailing backslash swallows and a quote keeps.
-    public static func split(_ text: String) -> Outcome {
+    public static func split(_ text: String) -> Outcome { scan(text).outcome }
+
+    /// The quote a text leaves open (`'` or `"`), nil when it is complete or ends with a continuation
+    /// backslash: the same scan as `split`, so that messages name the quote `split` found open.
+    public static func unclosedQuote(_ text: String) -> Character? { scan(text).openQuote }
+
+    private static func scan(_ text: String) -> (outcome: Outcome, openQuote: Character?) {
         var words: [String] = []
         var current = ""
         var inWord = false
@@ -38,7 +44,7 @@ public enum Tokenizer {
                 // A comment runs to the end of the line.
                 while let n = it.first, n != "\n" { it.removeFirst() }
             case "\\":
-                guard let n = it.popFirst() else { return .incomplete }
+                guard let n = it.popFirst() else { return (.incomplete, nil) }
                 if n == "\n" { continue }  // continuation
                 current.unicodeScalars.append(n)
                 inWord = true
@@ -52,7 +58,7 @@ public enum Tokenizer {
                     }
                     current.unicodeScalars.append(n)
                 }
-                if !closed { return .incomplete }
+                if !closed { return (.incomplete, "'") }
             case "\"":
                 inWord = true
                 var closed = false
@@ -72,14 +78,14 @@ public enum Tokenizer {
                     }
                     current.unicodeScalars.append(n)
                 }
-                if !closed { return .incomplete }
+                if !closed { return (.incomplete, "\"") }
             default:
                 current.unicodeScalars.append(c)
                 inWord = true
             }
         }
         if inWord { words.append(current) }
-        return .words(words)
+        return (.words(words), nil)
     }
 
     /// Tokenizes a complete text; an unfinished quote is an error naming it.
@@ -93,23 +99,6 @@ public enum Tokenizer {
                 quote.map { "unterminated \($0) quote" } ?? "the line ends with a backslash but nothing follows"
             )
         }
-    }
-
-    static func unclosedQuote(_ text: String) -> Character? {
-        var open: Character?
-        var escaped = false
-        for c in text {
-            if escaped {
-                escaped = false
-                continue
-            }
-            if let o = open {
-                if c == o { open = nil } else if c == "\\" && o == "\"" { escaped = true }
-                continue
-            }
-            if c == "\\" { escaped = true } else if c == "'" || c == "\"" { open = c }
-        }
-        return open
     }
 
     /// Quotes a word so that `split` gives it back unchanged (for history and completion).

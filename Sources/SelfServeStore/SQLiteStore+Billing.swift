@@ -147,16 +147,16 @@ extension SQLiteStore {
         try exec("DELETE FROM payment_methods WHERE id = ?", [id])
     }
 
-    public func paymentMethodUsers(id: String) throws -> [String] {
+    public func paymentMethodUsers(id: String, statuses: [Subscription.Status]) throws -> [String] {
         try String.fetchAll(
             db.cachedStatement(
                 sql: """
                     SELECT id FROM billing_profiles WHERE payment_method = ?
-                    UNION ALL SELECT id FROM subscriptions WHERE payment_method = ? AND status IN ('trial', 'active', 'past_due', 'canceled')
+                    UNION ALL SELECT id FROM subscriptions WHERE payment_method = ? AND status IN (\(Self.placeholders(statuses.count)))
                     ORDER BY 1
                     """
             ),
-            arguments: [id, id]
+            arguments: StatementArguments([id, id]) + StatementArguments(statuses.map(\.rawValue))
         )
     }
 
@@ -243,15 +243,16 @@ extension SQLiteStore {
         )
     }
 
-    public func subscriptionIds(paymentMethod: String) throws -> [String] {
+    public func subscriptionIds(paymentMethod: String, statuses: [Subscription.Status]) throws -> [String] {
         try String.fetchAll(
             db.cachedStatement(
                 sql: """
                     SELECT s.id FROM subscriptions s LEFT JOIN billing_profiles bp ON bp.id = s.billing_profile
-                    WHERE coalesce(s.payment_method, bp.payment_method) = ? AND s.status <> 'deleted' ORDER BY s.id
+                    WHERE coalesce(s.payment_method, bp.payment_method) = ? AND s.status IN (\(Self.placeholders(statuses.count)))
+                    ORDER BY s.id
                     """
             ),
-            arguments: [paymentMethod]
+            arguments: StatementArguments([paymentMethod]) + StatementArguments(statuses.map(\.rawValue))
         )
     }
 

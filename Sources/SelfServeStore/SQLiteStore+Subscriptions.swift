@@ -111,7 +111,7 @@ extension SQLiteStore {
             args += [p]
         }
         if let st = filter.statuses, !st.isEmpty {
-            sql += " AND s.status IN (\(st.map { _ in "?" }.joined(separator: ",")))"
+            sql += " AND s.status IN (\(Self.placeholders(st.count)))"
             args += StatementArguments(st.map(\.rawValue))
         }
         sql += " ORDER BY s.created_at, s.id"
@@ -119,8 +119,11 @@ extension SQLiteStore {
         while let row = try cursor.next() { try each(Self.details(row)) }
     }
 
-    public func subscriptionCount() throws -> Int {
-        try int("SELECT count(*) FROM subscriptions WHERE status <> 'deleted'")
+    public func subscriptionCount(statuses: [Subscription.Status]) throws -> Int {
+        try int(
+            "SELECT count(*) FROM subscriptions WHERE status IN (\(Self.placeholders(statuses.count)))",
+            StatementArguments(statuses.map(\.rawValue))
+        )
     }
 
     public func hasTrial(buyer: String, product: String) throws -> Bool {

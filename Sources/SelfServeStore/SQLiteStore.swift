@@ -20,6 +20,11 @@ public final class SQLiteStore: Store {
         try db.cachedStatement(sql: sql).execute(arguments: arguments)
     }
 
+    /// `?, ?, ?` for an `IN (…)` of `count` values (at least one, so that an empty list matches nothing).
+    static func placeholders(_ count: Int) -> String {
+        count == 0 ? "NULL" : Array(repeating: "?", count: count).joined(separator: ", ")
+    }
+
     func int(_ sql: String, _ arguments: StatementArguments = StatementArguments()) throws -> Int {
         try Int.fetchOne(db.cachedStatement(sql: sql), arguments: arguments) ?? 0
     }
@@ -156,12 +161,6 @@ public final class SQLiteStore: Store {
             "INSERT INTO audit_log (at, actor, action, target, outcome, details) VALUES (?, ?, ?, ?, ?, ?)",
             [e.at, e.actor, e.action, e.target, e.outcome.rawValue, e.details]
         )
-    }
-
-    public func auditEntries(since: String?, actor: String?, action: String?) throws -> [AuditEntry] {
-        var out: [AuditEntry] = []
-        try auditEntries(since: since, actor: actor, action: action) { out.append($0) }
-        return out
     }
 
     public func auditEntries(since: String?, actor: String?, action: String?, each: (AuditEntry) throws -> Void) throws

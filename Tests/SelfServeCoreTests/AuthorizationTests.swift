@@ -98,7 +98,7 @@ final class AuthorizationTests: XCTestCase {
                 },
                 .forbidden
             )
-            let pm = try bea.listPaymentMethods().arrayValue![0]["id"]!.stringValue!
+            let pm = try XCTUnwrap(bea.listPaymentMethods().arrayValue?.first?["id"]?.stringValue)
             XCTAssertEqual(code { try self.context(store, "olly@c.com").showPaymentMethod(pm) }, .notFound)
         }
     }

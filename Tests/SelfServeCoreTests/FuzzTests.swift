@@ -81,18 +81,34 @@ final class FuzzTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(ok, 2)
     }
 
-    func testTokenizerNeverTraps() {
+    /// Random lines never trap the tokenizer, and what it answers holds up: words quoted back and
+    /// joined tokenize to the same words; an incomplete line becomes complete once what it left open
+    /// (a quote, a trailing backslash) is closed on a next line.
+    func testTokenizerNeverTrapsAndItsAnswersHoldUp() {
         var rng = Rng(s: 7)
         let alphabet = Array("ab '\"\\#\n\t\u{0}é👩‍💻$`;|&")
+        var incomplete = 0
         for _ in 0..<20_000 {
             let n = Int(rng.next() % 40)
             let text = String((0..<n).map { _ in rng.pick(alphabet) })
             switch Tokenizer.split(text) {
             case .words(let w):
-                XCTAssertTrue(w.allSatisfy { !$0.isEmpty || text.contains("''") || text.contains("\"\"") })
-            case .incomplete: XCTAssertThrowsError(try Tokenizer.words(text))
+                guard case .words(let again) = Tokenizer.split(w.map(Tokenizer.quote).joined(separator: " ")) else {
+                    XCTFail("\(w.debugDescription) quoted back is incomplete")
+                    continue
+                }
+                XCTAssertEqual(again, w, text.debugDescription)
+            case .incomplete:
+                incomplete += 1
+                let closer = Tokenizer.unclosedQuote(text).map { "\n" + String($0) } ?? "\nx"
+                guard case .words = Tokenizer.split(text + closer) else {
+                    XCTFail("\(text.debugDescription) stays incomplete after \(closer.debugDescription)")
+                    continue
+                }
+                XCTAssertThrowsError(try Tokenizer.words(text))
             }
         }
+        XCTAssertGreaterThan(incomplete, 1000, "the corpus exercises unfinished lines")
         XCTAssertNoThrow(try Tokenizer.words(String(repeating: "word ", count: 200_000)))
     }
 }

@@ -6,7 +6,7 @@ final class FoundationTests: XCTestCase {
     func testInitCreatesPrivateDatabaseAndShowsOrg() throws {
         let s = Sandbox()
         s.initialize()
-        let mode = try FileManager.default.attributesOfItem(atPath: s.db)[.posixPermissions] as! Int
+        let mode = try FileManager.default.attributesOfItem(atPath: s.db)[.posixPermissions] as? Int ?? 0
         XCTAssertEqual(mode & 0o777, 0o600)
         let org = s.run(["org", "show", "--json"], as: Sandbox.admin)
         XCTAssertExit(org, 0)
@@ -157,7 +157,7 @@ final class FoundationTests: XCTestCase {
         let list = s.run(["product", "list", "--json"], as: "user1@contoso.com")
         XCTAssertExit(list, 0)
         XCTAssertGreaterThanOrEqual(list.array.count, 10)
-        let first = list.array[0]
+        let first = list.row(0)
         XCTAssertEqual(
             Set(first.keys),
             ["id", "name", "unit_price", "currency", "term", "trial_days", "trial_licenses", "self_service"]

@@ -25,14 +25,14 @@ final class PluginTests: XCTestCase {
         }
         let list = s.run(["plugin", "list", "--json"], as: Sandbox.admin).array
         XCTAssertEqual(
-            list.map { $0["name"] as! String },
+            list.map { ($0["name"] as? String ?? "") },
             ["event-notifier", "finance-reasons", "license-limits", "payment-policy"]
         )
         XCTAssertEqual(
-            Set(list[0].keys),
+            Set((list.first ?? [:]).keys),
             ["name", "version", "enabled", "hooks", "installed_by", "installed_at", "sha256"]
         )
-        XCTAssertEqual((list[0]["sha256"] as? String)?.count, 64)
+        XCTAssertEqual((list.first?["sha256"] as? String)?.count, 64)
         // A duplicate name.
         XCTAssertExit(s.run(["plugin", "install", example("finance-reasons.lua")], as: Sandbox.admin), 1)
         XCTAssertExit(s.run(["plugin", "install", example("finance-reasons.lua")], as: buyer), 77)
@@ -275,7 +275,7 @@ final class PluginTests: XCTestCase {
         let out = s.run(["run", script, "x", "y z"], as: buyer)
         XCTAssertExit(out, 0)
         let lines = out.out.split(separator: "\n").map(String.init)
-        XCTAssertEqual(lines[0], "false\tnot_found")
+        XCTAssertEqual(lines.first, "false\tnot_found")
         XCTAssertEqual(lines[1], "User 1\t1\t25")
         XCTAssertEqual(lines[2], "x\ty z")
         XCTAssertTrue(lines[3].hasPrefix("false"), lines[3])

@@ -19,7 +19,8 @@ final class Sandbox: @unchecked Sendable {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent(
             "selfserve-e2e-\(UUID().uuidString.prefix(8))"
         )
-        try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        // A directory that cannot be made shows up as the first command's failure, at its line.
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         db = dir.appendingPathComponent("test.sqlite").path
         env = [
             "HOME": dir.path, "XDG_STATE_HOME": dir.appendingPathComponent("state").path,
@@ -37,6 +38,20 @@ final class Sandbox: @unchecked Sendable {
         var json: Any? { try? JSONSerialization.jsonObject(with: Data(out.utf8), options: [.fragmentsAllowed]) }
         var object: [String: Any] { json as? [String: Any] ?? [:] }
         var array: [[String: Any]] { json as? [[String: Any]] ?? [] }
+        /// Row `i` of a JSON list; a missing row is a failure at the caller's line (and an empty row),
+        /// never an index out of range that stops every test.
+        func row(_ i: Int, file: StaticString = #filePath, line: UInt = #line) -> [String: Any] {
+            let rows = array
+            guard rows.indices.contains(i) else {
+                XCTFail(
+                    "no row \(i) in \(rows.count) (stdout: \(out.prefix(300)), stderr: \(err.prefix(300)))",
+                    file: file,
+                    line: line
+                )
+                return [:]
+            }
+            return rows[i]
+        }
         var errorObject: [String: Any] {
             ((try? JSONSerialization.jsonObject(with: Data(err.utf8))) as? [String: Any])?["error"] as? [String: Any]
                 ?? [:]
@@ -45,12 +60,16 @@ final class Sandbox: @unchecked Sendable {
 
     /// Runs `selfserve --db DB ARGS…` (as `user` when given) with `stdin`.
     @discardableResult
+    /// Never traps: a binary that cannot be started is a failure at the caller's line and a result with
+    /// exit code -1, and the test goes on.
     func run(
         _ args: [String],
         as user: String? = nil,
         stdin: String? = nil,
         extraEnv: [String: String] = [:],
-        useDB: Bool = true
+        useDB: Bool = true,
+        file: StaticString = #filePath,
+        line: UInt = #line
     ) -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.binary)
@@ -65,7 +84,12 @@ final class Sandbox: @unchecked Sendable {
         p.standardOutput = out
         p.standardError = err
         p.standardInput = input
-        try! p.run()
+        do {
+            try p.run()
+        } catch {
+            XCTFail("cannot start \(Self.binary): \(error)", file: file, line: line)
+            return Result(out: "", err: "cannot start \(Self.binary): \(error)", code: -1)
+        }
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try? input.fileHandleForWriting.close()
         // Read both pipes fully before waiting, so that a large output cannot block the child.
@@ -88,9 +112,10 @@ final class Sandbox: @unchecked Sendable {
         )
     }
 
-    func write(_ name: String, _ text: String) -> String {
+    /// Writes a file in the sandbox and returns its path (a failure is recorded at the caller's line).
+    func write(_ name: String, _ text: String, file: StaticString = #filePath, line: UInt = #line) -> String {
         let path = dir.appendingPathComponent(name).path
-        try! text.write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertNoThrow(try text.write(toFile: path, atomically: true, encoding: .utf8), file: file, line: line)
         return path
     }
 
@@ -160,7 +185,8 @@ final class Sandbox: @unchecked Sendable {
         p.arguments = [path, sql]
         let out = Pipe()
         p.standardOutput = out
-        try! p.run()
+        // What sqlite3 could not start returns, compared by the caller, fails there.
+        guard (try? p.run()) != nil else { return "cannot start /usr/bin/sqlite3" }
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)

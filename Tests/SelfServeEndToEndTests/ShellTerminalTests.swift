@@ -122,7 +122,7 @@ final class ShellTerminalTests: XCTestCase {
         usleep(300_000)
 
         let history = s.dir.appendingPathComponent("state/selfserve/history").path
-        let mode = try FileManager.default.attributesOfItem(atPath: history)[.posixPermissions] as! Int
+        let mode = try FileManager.default.attributesOfItem(atPath: history)[.posixPermissions] as? Int ?? 0
         XCTAssertEqual(mode & 0o777, 0o600)
         let saved = try String(contentsOfFile: history, encoding: .utf8)
         XCTAssertFalse(saved.contains("this-is-abandoned"))

@@ -39,8 +39,11 @@ struct UserImport: SelfServeCommand {
     var auditSubject: (action: String, target: String)? { ("user.import", file) }
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
         _ = try ctx.admin("import users")
-        let r = try ctx.importUsers(csv: try env.readTextFile(file), file: file)
-        return .init(r, .object, note: "imported \(r["imported"]?.intValue ?? 0) users")
+        let users = try ctx.importUsers(csv: try env.readTextFile(file), file: file)
+        let value: PlainValue = .object([
+            ("imported", PlainValue(users.count)), ("users", .array(users.map { .string($0.email) })),
+        ])
+        return .init(value, .object, note: "imported \(users.count) users")
     }
 }
 

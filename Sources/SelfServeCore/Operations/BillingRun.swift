@@ -177,8 +177,11 @@ extension CommandContext {
             if !paid { emitAsSystem("subscription.past_due", sub) }
         case .trial:
             if try canConvertAtEnd(sub) {
-                let profile = try store.billingProfile(id: sub.billingProfile!)!
-                let pm = sub.paymentMethod ?? profile.paymentMethod!
+                guard let profileId = sub.billingProfile, let profile = try store.billingProfile(id: profileId),
+                    let pm = sub.paymentMethod ?? profile.paymentMethod
+                else {
+                    throw SelfServeError.invalid("trial \(sub.id) converts but its billing profile or card is missing")
+                }
                 let converter = acting(as: sub.buyer, daysAgo: day.days(to: today))
                 try converter.convert(&sub, licenses: sub.licensesTotal, profile: profile, paymentMethod: pm)
                 absorb(converter)

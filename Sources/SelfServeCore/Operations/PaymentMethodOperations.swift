@@ -126,7 +126,9 @@ extension CommandContext {
         var pm = try ownedPaymentMethod(id)
         try CardValidator.validateSecurityCode(securityCode, brand: pm.brand)
         // Renewals and trial ends due before today were decided with the card as it was.
-        try settle(subscriptions: try store.subscriptionIds(paymentMethod: pm.id))
+        try settle(
+            subscriptions: try store.subscriptionIds(paymentMethod: pm.id, statuses: Subscription.Status.notDeleted)
+        )
         var changed: [(String, PlainValue)] = []
         if let expiry {
             let (m, y) = try CardValidator.parseExpiry(expiry)
@@ -172,8 +174,10 @@ extension CommandContext {
 
     public func removePaymentMethod(_ id: String) throws -> PlainValue {
         let pm = try ownedPaymentMethod(id)
-        try settle(subscriptions: try store.subscriptionIds(paymentMethod: pm.id))
-        let users = try store.paymentMethodUsers(id: pm.id)
+        try settle(
+            subscriptions: try store.subscriptionIds(paymentMethod: pm.id, statuses: Subscription.Status.notDeleted)
+        )
+        let users = try store.paymentMethodUsers(id: pm.id, statuses: Subscription.Status.chargeable)
         if !users.isEmpty {
             throw SelfServeError.conflict(
                 "\(pm.id) pays for \(users.joined(separator: ", ")); set another payment method there first"

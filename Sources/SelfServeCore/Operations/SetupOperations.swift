@@ -62,7 +62,8 @@ extension CommandContext {
         return .object([
             ("name", .string(org.name)), ("cloud", .string(org.cloud.rawValue)),
             ("portal_url", .string(org.cloud.portalURL)),
-            ("users", PlainValue(try store.userCount())), ("subscriptions", PlainValue(try store.subscriptionCount())),
+            ("users", PlainValue(try store.userCount())),
+            ("subscriptions", PlainValue(try store.subscriptionCount(statuses: Subscription.Status.notDeleted))),
         ])
     }
 

@@ -38,7 +38,7 @@ extension CommandContext {
     }
 
     /// Imports CSV rows (header `email,name,kind,role`) all or nothing; every bad line is named.
-    public func importUsers(csv text: String, file: String) throws -> PlainValue {
+    public func importUsers(csv text: String, file: String) throws -> [User] {
         try admin("import users")
         let rows = try CSV.parse(text)
         guard let header = rows.first?.fields.map({ $0.trimmed.lowercased() }) else {
@@ -86,7 +86,7 @@ extension CommandContext {
         }
         for user in users { try store.insertUser(user) }
         audit("user.import", target: file, [("users", PlainValue(users.count))])
-        return .object([("imported", PlainValue(users.count)), ("users", .array(users.map { .string($0.email) }))])
+        return users
     }
 
     public func listUsers(kind: User.Kind?) throws -> PlainValue {

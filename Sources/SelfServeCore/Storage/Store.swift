@@ -27,8 +27,7 @@ public protocol Store: AnyObject {
 
     // MARK: Audit log
     func appendAudit(_ entry: AuditEntry) throws
-    func auditEntries(since: String?, actor: String?, action: String?) throws -> [AuditEntry]
-    /// The same entries one at a time, oldest first.
+    /// The entries one at a time, oldest first (a log of any length is never held whole).
     func auditEntries(since: String?, actor: String?, action: String?, each: (AuditEntry) throws -> Void) throws
 
     // MARK: Subscriptions and licenses
@@ -39,7 +38,7 @@ public protocol Store: AnyObject {
     func subscriptionDetails(filter: SubscriptionFilter) throws -> [SubscriptionDetails]
     /// The same rows, one at a time, for output that streams.
     func subscriptionDetails(filter: SubscriptionFilter, each: (SubscriptionDetails) throws -> Void) throws
-    func subscriptionCount() throws -> Int
+    func subscriptionCount(statuses: [Subscription.Status]) throws -> Int
     func hasTrial(buyer: String, product: String) throws -> Bool
     func recordTrial(buyer: String, product: String, subscription: String) throws
     func subscriptionIds(prefix: String, buyer: String?, limit: Int) throws -> [String]
@@ -70,8 +69,8 @@ public protocol Store: AnyObject {
     func insertPaymentMethod(_ method: PaymentMethod) throws
     func updatePaymentMethod(_ method: PaymentMethod) throws
     func deletePaymentMethod(id: String) throws
-    /// Billing profiles or live subscriptions that pay with this method.
-    func paymentMethodUsers(id: String) throws -> [String]
+    /// Billing profiles, and subscriptions in one of `statuses`, that pay with this method directly.
+    func paymentMethodUsers(id: String, statuses: [Subscription.Status]) throws -> [String]
 
     // MARK: Invoices
     func insertInvoice(_ invoice: Invoice) throws
@@ -83,8 +82,8 @@ public protocol Store: AnyObject {
     // MARK: Billing run
     /// Subscriptions whose next lifecycle step (`Subscription.nextStepDay`) is on or before `day`.
     func subscriptionsForBilling(on day: Day) throws -> [Subscription]
-    /// Subscriptions paid by this method, directly or through their billing profile, not deleted.
-    func subscriptionIds(paymentMethod: String) throws -> [String]
+    /// Subscriptions in one of `statuses` paid by this method, directly or through their billing profile.
+    func subscriptionIds(paymentMethod: String, statuses: [Subscription.Status]) throws -> [String]
     /// Charges made but not yet invoiced, oldest first.
     func pendingCharges() throws -> [PendingCharge]
     func addPendingCharge(_ charge: PendingCharge) throws

@@ -6,6 +6,12 @@ public struct Subscription: Hashable, Sendable {
         /// licenses keep working, it does not renew, and it waits for `invoice pay`.
         case pastDue = "past_due"
         case canceled, expired, disabled, deleted
+
+        /// The statuses in which a subscription still renews or may still be charged: its card is in
+        /// use and may not be removed.
+        public static let chargeable: [Status] = [.trial, .active, .pastDue, .canceled]
+        /// Every status but `deleted`: what an organization still counts as its subscriptions.
+        public static let notDeleted: [Status] = allCases.filter { $0 != .deleted }
     }
 
     public var id: String

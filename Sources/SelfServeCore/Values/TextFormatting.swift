@@ -29,7 +29,7 @@ extension StringProtocol {
     /// Without leading and trailing white space, newlines included (`Character.isWhitespace`).
     public var trimmed: String {
         guard let first = firstIndex(where: { !$0.isWhitespace }) else { return "" }
-        let last = lastIndex(where: { !$0.isWhitespace })!
+        let last = lastIndex(where: { !$0.isWhitespace }) ?? first
         return String(self[first...last])
     }
 }
