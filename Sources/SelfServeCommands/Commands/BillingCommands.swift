@@ -6,7 +6,7 @@ struct BillingCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "billing",
         abstract: "Billing accounts, profiles, and the billing run.",
-        subcommands: [BillingAccountCommand.self, BillingProfileCommand.self, BillingRun.self]
+        subcommands: [BillingAccountCommand.self, BillingProfileCommand.self, BillingRun.self, BillingForecast.self]
     )
 }
 
@@ -102,6 +102,28 @@ struct BillingRun: SelfServeCommand {
             )
         }
         return result
+    }
+}
+
+struct BillingForecast: SelfServeCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forecast",
+        abstract: "Your coming charges, per subscription and day.",
+        discussion:
+            "Computed by the billing run's own steps, run ahead and rolled back: renewals, trial conversions and the credits of cancellations, as a later 'billing run' will invoice them if nothing changes. Default: the next 12 months."
+    )
+    static let access = DatabaseAccess.write
+    static let alwaysRollsBack = true
+    @OptionGroup var globals: GlobalOptions
+    @Option(help: ArgumentHelp("Up to this day (YYYY-MM-DD), inclusive.", valueName: "date")) var until: String?
+    @Option(help: ArgumentHelp("Only this subscription of yours.", valueName: "sub"), completion: .subscriptionIds)
+    var subscription: String?
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
+        let lines = try ctx.billingForecast(
+            until: try until.map { try Day.parse($0, option: "--until") },
+            subscription: subscription
+        )
+        return .list(.array(lines.map(\.shape)), columns: Shapes.Columns.forecast)
     }
 }
 

@@ -350,6 +350,7 @@ public final class Session: CommandEnvironment {
                     result.note = ([Self.dryRunHeading] + Self.dryRunLines(ctx, policy)).joined(separator: "\n")
                     return (result, .rollback)
                 }
+                if type(of: command).alwaysRollsBack { return (result, .rollback) }
                 events = ctx.events
                 return (result, .commit)
             }
@@ -381,7 +382,7 @@ public final class Session: CommandEnvironment {
         case .create where !command.createsTestClock:
             // A live organization starts on the real calendar.
             return (SystemClock(), nil)
-        case .write where !command.globals.dryRun:
+        case .write where !command.globals.dryRun && !type(of: command).alwaysRollsBack:
             if try store.organization() != nil, try store.setting(CommandContext.testClockSetting) != "1" {
                 return (
                     SystemClock(),

@@ -35,6 +35,9 @@ public protocol SelfServeCommand: ParsableCommand {
     static var acceptsHTML: Bool { get }
     /// `run --atomic`: the executor runs the whole script in one transaction.
     var atomic: Bool { get }
+    /// `billing forecast`: it works like a write (the billing run's steps, run ahead) and is always
+    /// rolled back, so it is a read for everything else (`SELFSERVE_NOW` in a live organization too).
+    static var alwaysRollsBack: Bool { get }
 }
 
 extension SelfServeCommand {
@@ -43,6 +46,7 @@ extension SelfServeCommand {
     public static var changesActingUser: Bool { false }
     public static var acceptsHTML: Bool { false }
     public var atomic: Bool { false }
+    public static var alwaysRollsBack: Bool { false }
     public func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { try execute(env) }
     public func execute(_ env: CommandEnvironment) throws -> CommandResult {
         throw SelfServeError(.usage, "internal: \(Self._commandName) needs the database")

@@ -20,6 +20,9 @@ public enum Shapes {
         ]
         public static let reason = ["code", "label", "comment_required", "source"]
         public static let audit = ["at", "actor", "action", "target", "outcome", "details"]
+        public static let forecast = [
+            "date", "subscription", "product_name", "licenses", "amount", "currency", "description",
+        ]
         public static let invoice = [
             "id", "billing_profile", "date", "period_start", "period_end", "total", "currency", "status",
         ]
