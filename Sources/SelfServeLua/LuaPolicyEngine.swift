@@ -1,3 +1,4 @@
+import Foundation
 import SelfServeCore
 
 /// The policy engine of plugins: every enabled plugin, in name order, each in its own Lua state.
@@ -8,8 +9,8 @@ import SelfServeCore
 public final class LuaPolicyEngine: PolicyEngine {
     public let api = ReadOnlyAPI()
     public var limits: LuaLimits
-    /// Who decided what in the current command ("plugin: hook → allowed"), for `--dry-run`.
-    public private(set) var decisions: [String] = []
+    /// Who decided what in the current command, for `--dry-run` and `--explain`.
+    public private(set) var decisions: [PolicyDecision] = []
     private var store: Store?
     private var loaded: [String: Plugin] = [:]
     private var active: [Plugin] = []
@@ -27,7 +28,7 @@ public final class LuaPolicyEngine: PolicyEngine {
         if store != nil { decisions = [] }
     }
 
-    public func takeDecisions() -> [String] {
+    public func takeDecisions() -> [PolicyDecision] {
         defer { decisions = [] }
         return decisions
     }
@@ -60,53 +61,78 @@ public final class LuaPolicyEngine: PolicyEngine {
         return active
     }
 
+    /// Calls one plugin's hook, timed; an error (a raise, a limit) is recorded as the hook's answer
+    /// and rethrown. `answer` turns what it returned into the recorded answer, or throws.
+    private func ask<T>(
+        _ p: Plugin,
+        _ hook: String,
+        _ arguments: [PlainValue],
+        _ answer: ([PlainValue]) throws -> (T, String)
+    ) throws -> T? {
+        let start = DispatchTime.now().uptimeNanoseconds
+        func record(_ text: String) {
+            let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+            decisions.append(PolicyDecision(plugin: p.name, hook: hook, answer: text, milliseconds: ms))
+        }
+        do {
+            guard let results = try p.call(hook, arguments) else { return nil }
+            let (value, text) = try answer(results)
+            record(text)
+            return value
+        } catch let e as SelfServeError {
+            record(e.code == .policyDenied ? "denied: \(e.message.dropFirst(p.name.count + 2))" : "error: \(e.message)")
+            throw e
+        }
+    }
+
     public func check(_ hook: PolicyHook, _ arguments: [PlainValue]) throws {
         for p in try plugins() where p.hooks.contains(hook.rawValue) {
-            guard let results = try p.call(hook.rawValue, arguments) else { continue }
-            let first = results.first ?? .null
-            switch first {
-            case .null, .bool(true):
-                decisions.append("\(p.name): \(hook.rawValue) allowed")
-            case .bool(false):
-                let second = results.count > 1 ? results[1] : .null
-                guard second.isNull || second.stringValue != nil else {
+            _ = try ask(p, hook.rawValue, arguments) { results -> ((), String) in
+                let first = results.first ?? .null
+                switch first {
+                case .null, .bool(true):
+                    return ((), "allowed")
+                case .bool(false):
+                    let second = results.count > 1 ? results[1] : .null
+                    guard second.isNull || second.stringValue != nil else {
+                        throw SelfServeError(
+                            .policyError,
+                            "\(p.name): \(hook.rawValue) denied with \(JSON.write(second).prefix(80)) instead of a message",
+                            plugin: p.name
+                        )
+                    }
+                    // A plugin's words reach terminals and logs: no control characters, no novels.
+                    let message = Sanitize.forDisplay(String((second.stringValue ?? "denied").prefix(500)))
+                    throw SelfServeError(.policyDenied, "\(p.name): \(message)", plugin: p.name)
+                default:
                     throw SelfServeError(
                         .policyError,
-                        "\(p.name): \(hook.rawValue) denied with \(JSON.write(second).prefix(80)) instead of a message",
+                        "\(p.name): \(hook.rawValue) returned \(JSON.write(first)); a hook returns nothing, true, or false and a message",
                         plugin: p.name
                     )
                 }
-                // A plugin's words reach terminals and logs: no control characters, no novels.
-                let message = Sanitize.forDisplay(String((second.stringValue ?? "denied").prefix(500)))
-                decisions.append("\(p.name): \(hook.rawValue) denied: \(message)")
-                throw SelfServeError(.policyDenied, "\(p.name): \(message)", plugin: p.name)
-            default:
-                throw SelfServeError(
-                    .policyError,
-                    "\(p.name): \(hook.rawValue) returned \(JSON.write(first)); a hook returns nothing, true, or false and a message",
-                    plugin: p.name
-                )
             }
         }
     }
 
     public func licenseLimit(_ context: PlainValue) throws -> (limit: Int, plugin: String)? {
-        var best: (Int, String)?
+        var best: (limit: Int, plugin: String)?
         for p in try plugins() where p.hooks.contains("license_limit") {
-            guard let results = try p.call("license_limit", [context]) else { continue }
-            switch results.first ?? .null {
-            case .null: continue
-            case let v where v.intValue != nil && v.intValue! >= 0:
-                let n = Int(v.intValue!)
-                decisions.append("\(p.name): license_limit \(n)")
-                if best == nil || n < best!.0 { best = (n, p.name) }
-            case let v:
-                throw SelfServeError(
-                    .policyError,
-                    "\(p.name): license_limit returned \(JSON.write(v)); it returns a whole number or nil",
-                    plugin: p.name
-                )
+            let limit = try ask(p, "license_limit", [context]) { results -> (Int?, String) in
+                switch results.first ?? .null {
+                case .null: return (nil, "no limit")
+                case let v:
+                    guard let n = v.intValue, n >= 0, n <= Int64(Int32.max) else {
+                        throw SelfServeError(
+                            .policyError,
+                            "\(p.name): license_limit returned \(JSON.write(v)); it returns a whole number or nil",
+                            plugin: p.name
+                        )
+                    }
+                    return (Int(n), String(n))
+                }
             }
+            if let limit = limit ?? nil, best.map({ limit < $0.limit }) ?? true { best = (limit, p.name) }
         }
         return best
     }

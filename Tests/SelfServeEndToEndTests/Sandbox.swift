@@ -52,8 +52,12 @@ final class Sandbox: @unchecked Sendable {
             }
             return rows[i]
         }
+        /// The `{"error": …}` object of a `--json` failure: the last line of stderr (messages for people,
+        /// such as `--explain` traces, may come before it).
         var errorObject: [String: Any] {
-            ((try? JSONSerialization.jsonObject(with: Data(err.utf8))) as? [String: Any])?["error"] as? [String: Any]
+            let last = err.split(separator: "\n").last { $0.hasPrefix("{") }.map(String.init) ?? err
+            return ((try? JSONSerialization.jsonObject(with: Data(last.utf8))) as? [String: Any])?["error"]
+                as? [String: Any]
                 ?? [:]
         }
     }

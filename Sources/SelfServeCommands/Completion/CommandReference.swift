@@ -10,7 +10,7 @@ extension DeclaredCommand {
             regenerate it after changing a command: `UPDATE_REFERENCE=1 swift test --filter testCommandReferenceIsCurrent`.
 
             Every command also takes the global options: `--db PATH`, `--as EMAIL`, `--json`, `--format
-            table|json|ndjson|csv`, `--dry-run`. Exit codes: 0 success, 1 the command failed, 64 usage error,
+            table|json|ndjson|csv`, `--dry-run`, `--explain` (every policy decision on stderr). Exit codes: 0 success, 1 the command failed, 64 usage error,
             77 permission denied or refused by a policy. Billing, plugins and safety rules are in the README
             and SECURITY.md.
 

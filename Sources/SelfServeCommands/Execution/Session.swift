@@ -196,9 +196,15 @@ public final class Session: CommandEnvironment {
     static let dryRunHeading = "dry run: nothing was changed"
 
     /// What a command of a dry run would have changed, and each policy decision, one line each.
-    static func dryRunLines(_ ctx: CommandContext, _ policy: SessionPolicy) -> [String] {
+    static func dryRunLines(_ ctx: CommandContext, _ decisions: [PolicyDecision]) -> [String] {
         ctx.auditTrail.map { "  would \($0.action) \($0.target) \($0.details)" }
-            + policy.takeDecisions().map { "  plugin \($0)" }
+            + decisions.map { "  plugin \($0.summary)" }
+    }
+
+    /// `--explain`: every policy decision of the command, on stderr, whether it succeeded or not.
+    private func explain(_ decisions: [PolicyDecision]) {
+        if decisions.isEmpty { warn("explain: no plugin was asked") }
+        for d in decisions { warn("explain: \(d.trace)") }
     }
 
     // MARK: Executing
@@ -314,6 +320,7 @@ public final class Session: CommandEnvironment {
         let policy = try policyEngine()
         var context: CommandContext?
         var events: [PlainValue] = []
+        var decisions: [PolicyDecision] = []
         do {
             let result = try db.unit(write: access != .read) { store -> (CommandResult, Completion) in
                 policy.attach(store)
@@ -345,9 +352,10 @@ public final class Session: CommandEnvironment {
                     }
                 }
                 for entry in ctx.auditTrail { try store.appendAudit(entry) }
-                if dryRunAll && !g.dryRun { dryRunNotes += Self.dryRunLines(ctx, policy) }
+                decisions = policy.takeDecisions()
+                if dryRunAll && !g.dryRun { dryRunNotes += Self.dryRunLines(ctx, decisions) }
                 if g.dryRun {
-                    result.note = ([Self.dryRunHeading] + Self.dryRunLines(ctx, policy)).joined(separator: "\n")
+                    result.note = ([Self.dryRunHeading] + Self.dryRunLines(ctx, decisions)).joined(separator: "\n")
                     return (result, .rollback)
                 }
                 if type(of: command).alwaysRollsBack { return (result, .rollback) }
@@ -357,9 +365,11 @@ public final class Session: CommandEnvironment {
             if let file = result.file, !g.dryRun {
                 try OutputFile.write(file.text, to: file.path, force: file.replace)
             }
+            if g.explain { explain(decisions) }
             if nested { pendingEvents += events } else { deliver(events, db) }
             return result
         } catch {
+            if g.explain { explain(decisions + policy.takeDecisions()) }
             let failure = db.describe(error)
             if access != .read, let subject = command.auditSubject, let ctx = context {
                 recordFailure(failure, subject: subject, ctx: ctx, db, nested: nested, dryRun: g.dryRun || dryRunAll)

@@ -40,6 +40,9 @@ public struct GlobalOptions: ParsableArguments, Sendable {
     )
     public var dryRun = false
 
+    @Flag(help: "Print every policy decision of the command on stderr: plugin, hook, answer, time.")
+    public var explain = false
+
     public init() {}
 
     /// The format asked for on this command line, if any.
@@ -53,6 +56,7 @@ public struct GlobalOptions: ParsableArguments, Sendable {
         m.json = json || outer.json
         m.format = format ?? outer.format
         m.dryRun = dryRun || outer.dryRun
+        m.explain = explain || outer.explain
         return m
     }
 }

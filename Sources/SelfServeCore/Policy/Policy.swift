@@ -45,8 +45,33 @@ public protocol PolicyEngine: AnyObject {
     func notify(_ event: PlainValue) -> [String]
     /// Messages plugins passed to `ss.log` during the current command, for the audit details.
     func takeLogMessages() -> [String]
-    /// Who decided what during the current command ("plugin: hook → allowed"), for dry runs.
-    func takeDecisions() -> [String]
+    /// Who decided what during the current command, for `--dry-run` and `--explain`.
+    func takeDecisions() -> [PolicyDecision]
+}
+
+/// One answer of one plugin's hook during a command.
+public struct PolicyDecision: Hashable, Sendable {
+    public var plugin: String
+    public var hook: String
+    /// `allowed`, `denied: MESSAGE`, a limit (`25`), or `error: MESSAGE` (the command then fails closed).
+    public var answer: String
+    /// How long the hook ran.
+    public var milliseconds: Double
+
+    public init(plugin: String, hook: String, answer: String, milliseconds: Double) {
+        self.plugin = plugin
+        self.hook = hook
+        self.answer = answer
+        self.milliseconds = milliseconds
+    }
+
+    /// `license-limits: license_limit 25`, as a dry run lists it.
+    public var summary: String { "\(plugin): \(hook) \(answer)" }
+
+    /// `license-limits license_limit → 25 (0.42 ms)`, as `--explain` prints it.
+    public var trace: String {
+        "\(plugin) \(hook) → \(answer) (\(String(format: "%.2f", milliseconds)) ms)"
+    }
 }
 
 public enum PolicyHook: String, Sendable, CaseIterable {
@@ -65,5 +90,5 @@ public final class NoPolicy: PolicyEngine {
     public func cancellationReasons() throws -> [CancellationReason] { [] }
     public func notify(_ event: PlainValue) -> [String] { [] }
     public func takeLogMessages() -> [String] { [] }
-    public func takeDecisions() -> [String] { [] }
+    public func takeDecisions() -> [PolicyDecision] { [] }
 }
