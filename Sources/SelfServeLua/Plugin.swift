@@ -19,7 +19,7 @@ public final class Plugin {
     public static let maxSourceBytes = 1 << 20
 
     public static let hookNames = [
-        "before_purchase", "before_set_licenses", "before_assign", "before_cancel",
+        "before_purchase", "before_set_licenses", "before_assign", "before_cancel", "before_take_over",
         "validate_payment_method", "license_limit", "on_event",
     ]
     static let knownFields = Set(hookNames + ["name", "version", "description", "cancellation_reasons", "tests"])

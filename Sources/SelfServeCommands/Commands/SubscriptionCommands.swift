@@ -240,8 +240,8 @@ struct LicenseList: SelfServeCommand {
 struct AdminCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "admin",
-        abstract: "The admins' read-only view of every self-service purchase.",
-        subcommands: [AdminPurchases.self, AdminPurchase.self]
+        abstract: "The admins' read-only view of every self-service purchase, and taking one over.",
+        subcommands: [AdminPurchases.self, AdminPurchase.self, AdminTakeOver.self]
     )
 }
 
@@ -261,6 +261,56 @@ struct AdminPurchases: SelfServeCommand {
         .streaming(
             columns: Shapes.Columns.purchase,
             try ctx.purchaseRows(product: product, buyer: buyer, status: status)
+        )
+    }
+}
+
+struct AdminTakeOver: SelfServeCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "take-over",
+        abstract: "Take over someone's subscription: move its users to one of yours, or cancel it (admins).",
+        discussion:
+            "Either way it is deleted at once and its buyer is credited the unused days of the paid period, as for an early cancellation. Moving is all or nothing: your subscription needs enough available licenses. Plugins may refuse it (before_take_over) and hear subscription.taken_over."
+    )
+    static let access = DatabaseAccess.write
+    @OptionGroup var globals: GlobalOptions
+    @Argument(help: "The subscription to take over.", completion: .subscriptionIds) var subscription: String
+    @Option(
+        name: .customLong("move-to"),
+        help: ArgumentHelp("Move every assigned user to this subscription of yours.", valueName: "sub"),
+        completion: .subscriptionIds
+    )
+    var moveTo: String?
+    @Flag(help: "Cancel it instead (with --reason).") var cancel = false
+    @Option(help: "With --cancel: a code from 'subscription reasons'.", completion: .cancellationReasons) var reason:
+        String?
+    @Option(help: "With --cancel: why, in your words.") var comment: String?
+    var auditSubject: (action: String, target: String)? { ("admin.take_over", subscription) }
+
+    func validate() throws {
+        switch (moveTo, cancel) {
+        case (nil, false): throw ValidationError("say what happens to it: --move-to SUB2, or --cancel --reason CODE")
+        case (.some, true): throw ValidationError("--move-to and --cancel exclude each other")
+        case (nil, true) where reason == nil:
+            throw ValidationError("--cancel needs --reason CODE (see 'subscription reasons')")
+        case (.some, false) where reason != nil || comment != nil:
+            throw ValidationError("--reason and --comment go with --cancel")
+        default: break
+        }
+    }
+
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
+        let action: CommandContext.TakeOver =
+            moveTo.map { .moveTo($0) } ?? .cancel(reason: reason ?? "", comment: comment)
+        let report = try ctx.takeOver(subscription, action)
+        let what =
+            report.movedTo.map { "moved \(report.moved.count) user\(report.moved.count == 1 ? "" : "s") to \($0)" }
+            ?? "canceled"
+        return .init(
+            report.shape,
+            .object,
+            note:
+                "took over \(report.subscription) from \(report.buyer): \(what); credit \(report.credit.decimalString) \(report.credit.currency)"
         )
     }
 }

@@ -265,12 +265,16 @@ extension CommandContext {
 
     /// Charges (or, for negative `licenses`, credits) licenses for the days left in the current period,
     /// today included: unit price × months × licenses × days left ÷ days of the period, to the cent.
-    private func chargeRestOfPeriod(_ sub: Subscription, licenses: Int, description: (Int64, Int64) -> String) throws {
-        guard let profile = sub.billingProfile else { return }
+    /// Returns the amount charged (zero when no day is left, or the subscription has no profile).
+    @discardableResult
+    func chargeRestOfPeriod(_ sub: Subscription, licenses: Int, description: (Int64, Int64) -> String) throws -> Money {
+        let none = Money(minorUnits: 0, currency: sub.unitPrice.currency)
+        guard let profile = sub.billingProfile else { return none }
         let periodDays = Int64(sub.periodStart.days(to: sub.expires))
         let daysLeft = Int64(today.days(to: sub.expires))
-        guard periodDays > 0, daysLeft > 0 else { return }
+        guard periodDays > 0, daysLeft > 0 else { return none }
         let perLicense = try sub.periodPrice()
+        let amount = try perLicense.times(licenses).scaled(daysLeft, over: periodDays)
         try store.addPendingCharge(
             PendingCharge(
                 billingProfile: profile,
@@ -281,10 +285,11 @@ extension CommandContext {
                     subscription: sub.id,
                     quantity: licenses,
                     unitPrice: perLicense,
-                    amount: try perLicense.times(licenses).scaled(daysLeft, over: periodDays)
+                    amount: amount
                 )
             )
         )
+        return amount
     }
 
     /// Whether the payment method in effect for `sub` could pay on `day`: it exists and has not expired.

@@ -79,6 +79,8 @@ public enum PolicyHook: String, Sendable, CaseIterable {
     case beforeSetLicenses = "before_set_licenses"
     case beforeAssign = "before_assign"
     case beforeCancel = "before_cancel"
+    /// An admin takes over someone's subscription: `(subscription, {admin, action, moved_to | reason, …})`.
+    case beforeTakeOver = "before_take_over"
     case validatePaymentMethod = "validate_payment_method"
 }
 
