@@ -23,6 +23,8 @@ public final class BatchRunner {
         bail: Bool,
         atomic: Bool,
         dryRun: Bool = false,
+        file: String? = nil,
+        resume: Bool = false,
         lines: @escaping () throws -> String?
     ) {
         self.interpreter = interpreter
@@ -30,7 +32,30 @@ public final class BatchRunner {
         self.bail = bail
         self.atomic = atomic
         self.dryRun = dryRun
+        self.file = file
+        self.resume = resume
         self.next = lines
+    }
+
+    /// The batch file's absolute path, whose committed lines are recorded (nil for stdin).
+    let file: String?
+    /// Skip the lines an earlier run of the same file committed.
+    let resume: Bool
+    private var skipped = 0
+
+    /// Whether `--resume` skips this command line: an earlier run committed it, unchanged. Its card
+    /// lines, if it read a card, are skipped with it (never shown, never run).
+    private func skipsCommitted(_ words: [String], text: String, line: Int) -> Bool {
+        guard resume, let file else { return false }
+        guard (try? interpreter.session.committedBefore(file: file, line: line, textHash: BatchMark.hash(text))) == true
+        else {
+            return false
+        }
+        if words.contains("--card-stdin") {
+            for _ in 0..<3 where cardLine() != nil {}
+        }
+        skipped += 1
+        return true
     }
 
     /// The next physical line, counted; `--card-stdin` of a command in a stdin batch reads from here too.
@@ -135,8 +160,11 @@ public final class BatchRunner {
             switch LogicalLine.read(first, next: { _ in try? self.physicalLine() }) {
             case .blank:
                 continue
-            case .command(let words, _):
+            case .command(let words, let text):
+                if skipsCommitted(words, text: text, line: start) { continue }
+                if let file { session.batchLine = (file, start, BatchMark.hash(text)) }
                 outcome = interpreter.handle(words)
+                session.batchLine = nil
             case .lua(let chunk):
                 outcome = interpreter.runLua(chunk)
             case .unfinished(let problem):
@@ -164,6 +192,12 @@ public final class BatchRunner {
             // A `begin` without `commit` at the end of a batch: keep nothing half-done, as psql does.
             try? session.rollback()
             interpreter.err.writeLine("\(name): warning: the batch ended inside 'begin'; rolled back")
+        }
+        if skipped > 0 {
+            interpreter.out.flush()
+            interpreter.err.writeLine(
+                "\(name): resumed: skipped \(skipped) line\(skipped == 1 ? "" : "s") that an earlier run committed"
+            )
         }
         interpreter.out.flush()
         return failures == 0 ? 0 : 1

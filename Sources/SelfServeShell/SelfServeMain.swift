@@ -59,6 +59,11 @@ public enum SelfServeMain {
             let g = root.globals
             if root.file != nil || !stdinIsTerminal {
                 let name = root.file ?? "-"
+                if root.resume && name == "-" {
+                    return fail(
+                        SelfServeError(.usage, "--resume needs a batch file (-f FILE): stdin cannot be read again")
+                    )
+                }
                 let reader: LineReader
                 if name == "-" {
                     reader = LineReader(fd: 0)
@@ -79,10 +84,12 @@ public enum SelfServeMain {
                     bail: root.bail,
                     atomic: root.atomic,
                     dryRun: g.dryRun,
+                    file: name == "-" ? nil : Self.realPath(name),
+                    resume: root.resume,
                     lines: { try reader.next() }
                 ).run()
             }
-            if root.bail || root.atomic {
+            if root.bail || root.atomic || root.resume {
                 return fail(
                     SelfServeError(.usage, "--bail and --atomic apply to batches: give -f FILE or commands on stdin")
                 )
@@ -91,6 +98,13 @@ public enum SelfServeMain {
             let interpreter = Interpreter(session: session, format: g.requestedFormat ?? .table, interactive: true)
             return InteractiveShell(interpreter: interpreter).run()
         }
+    }
+
+    /// The file's absolute path with links resolved: the same file however it is named.
+    static func realPath(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return Paths.absolute(path) }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     static func makeSession(_ g: GlobalOptions, interactive: Bool, backends: Backends) -> Session {

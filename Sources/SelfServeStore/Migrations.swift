@@ -303,6 +303,32 @@ enum Migrations {
                     """
             )
         }
+        m.registerMigration("v7-safe-reruns") { db in
+            try db.execute(
+                sql: """
+                    -- --idempotency-key: a write command's result, per acting user and key, for 24 hours.
+                    CREATE TABLE idempotency_keys (
+                        actor TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        command TEXT NOT NULL,
+                        result TEXT NOT NULL,
+                        created_at TEXT NOT NULL,
+                        PRIMARY KEY (actor, key)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at);
+                    -- --resume: the lines of batch files that committed, written in the line's own transaction.
+                    CREATE TABLE batch_marks (
+                        actor TEXT NOT NULL,
+                        file TEXT NOT NULL,
+                        line INTEGER NOT NULL,
+                        text_hash TEXT NOT NULL,
+                        committed_at TEXT NOT NULL,
+                        PRIMARY KEY (actor, file, line, text_hash)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX batch_marks_committed ON batch_marks(committed_at);
+                    """
+            )
+        }
         return m
     }
 }

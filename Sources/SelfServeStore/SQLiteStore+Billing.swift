@@ -345,3 +345,51 @@ extension SQLiteStore {
         try exec("DELETE FROM plugins WHERE name = ?", [name])
     }
 }
+
+// MARK: Safe re-runs
+
+extension SQLiteStore {
+    public func idempotencyRecord(actor: String, key: String) throws -> IdempotencyRecord? {
+        try row("SELECT * FROM idempotency_keys WHERE actor = ? AND key = ?", [actor, key]).map {
+            IdempotencyRecord(
+                actor: try $0.decode(forColumn: "actor"),
+                key: try $0.decode(forColumn: "key"),
+                command: try $0.decode(forColumn: "command"),
+                result: try $0.decode(forColumn: "result"),
+                createdAt: try $0.decode(forColumn: "created_at")
+            )
+        }
+    }
+
+    public func saveIdempotencyRecord(_ r: IdempotencyRecord) throws {
+        try exec(
+            "INSERT INTO idempotency_keys (actor, key, command, result, created_at) VALUES (?, ?, ?, ?, ?)",
+            [r.actor, r.key, r.command, r.result, r.createdAt]
+        )
+    }
+
+    public func deleteIdempotencyRecords(createdBefore: String) throws {
+        try exec("DELETE FROM idempotency_keys WHERE created_at < ?", [createdBefore])
+    }
+
+    public func hasBatchMark(actor: String, file: String, line: Int, textHash: String) throws -> Bool {
+        try int(
+            "SELECT count(*) FROM batch_marks WHERE actor = ? AND file = ? AND line = ? AND text_hash = ?",
+            [actor, file, line, textHash]
+        ) > 0
+    }
+
+    public func saveBatchMark(_ m: BatchMark) throws {
+        try exec(
+            """
+            INSERT INTO batch_marks (actor, file, line, text_hash, committed_at) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (actor, file, line, text_hash) DO UPDATE SET committed_at = excluded.committed_at
+            """,
+            [m.actor, m.file, m.line, m.textHash, m.committedAt]
+        )
+    }
+
+    public func deleteBatchMarks(committedBefore: String) throws {
+        try exec("DELETE FROM batch_marks WHERE committed_at < ?", [committedBefore])
+    }
+}

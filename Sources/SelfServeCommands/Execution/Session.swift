@@ -273,6 +273,9 @@ public final class Session: CommandEnvironment {
     }
 
     public var scriptRunning = false
+    /// The batch line being run (`-f FILE`): a write command that commits records it in its own
+    /// transaction, so that `--resume` skips exactly the lines that committed — also after a kill.
+    public var batchLine: (file: String, line: Int, textHash: String)?
     /// `--atomic` given on the command line before the command (ArgumentParser gives it to the root).
     public var atomicRequested = false
 
@@ -297,10 +300,16 @@ public final class Session: CommandEnvironment {
             dry.value = result.value
             return dry
         }
+        // The script's commands are not the batch line: the line is marked once the script has ended —
+        // inside its transaction when it has one (`--atomic`), so a kill never leaves half of it marked.
+        let line = batchLine
+        batchLine = nil
+        defer { batchLine = line }
         let ownTransaction = (command.atomic || atomicRequested) && !inTransaction
         if ownTransaction { try begin() }
         do {
             let result = try command.execute(self)
+            if let line { try mark(line) }
             if ownTransaction { try commit() }
             return result
         } catch {
@@ -336,6 +345,8 @@ public final class Session: CommandEnvironment {
                 context = ctx
                 defer { ids = ctx.ids }
                 if let refusal { throw refusal }
+                let key = access == .write && !g.dryRun ? g.idempotencyKey : nil
+                if let key, let replay = try replay(command, key: key, ctx: ctx) { return (replay, .commit) }
                 var result = try command.execute(ctx, self)
                 if let stream = result.stream {
                     // Inside the transaction: the rows are read while they are written out.
@@ -359,6 +370,31 @@ public final class Session: CommandEnvironment {
                     return (result, .rollback)
                 }
                 if type(of: command).alwaysRollsBack { return (result, .rollback) }
+                if let mark = batchLine, access != .read {
+                    try store.deleteBatchMarks(
+                        committedBefore: Timestamp.format(ctx.now.addingTimeInterval(-BatchMark.lifetimeSeconds))
+                    )
+                    try store.saveBatchMark(
+                        BatchMark(
+                            actor: batchActor,
+                            file: mark.file,
+                            line: mark.line,
+                            textHash: mark.textHash,
+                            committedAt: ctx.timestamp
+                        )
+                    )
+                }
+                if let key {
+                    try store.saveIdempotencyRecord(
+                        IdempotencyRecord(
+                            actor: Self.keyOwner(ctx),
+                            key: key,
+                            command: command.canonicalForm,
+                            result: result.storedForm,
+                            createdAt: ctx.timestamp
+                        )
+                    )
+                }
                 events = ctx.events
                 return (result, .commit)
             }
@@ -376,6 +412,63 @@ public final class Session: CommandEnvironment {
             }
             throw failure
         }
+    }
+
+    /// Records a batch line as committed (in the open transaction, if any).
+    private func mark(_ line: (file: String, line: Int, textHash: String)) throws {
+        let actor = batchActor
+        let now = try clock().now
+        try openDatabase().unit(write: true) { store in
+            try store.saveBatchMark(
+                BatchMark(
+                    actor: actor,
+                    file: line.file,
+                    line: line.line,
+                    textHash: line.textHash,
+                    committedAt: Timestamp.format(now)
+                )
+            )
+            return ((), .commit)
+        }
+    }
+
+    /// Who a batch's committed lines belong to: the batch's acting user (normalized), or `system`.
+    public var batchActor: String {
+        guard let raw = actor(for: nil), !raw.isEmpty else { return "system" }
+        return (try? Email.normalize(raw)) ?? raw.lowercased()
+    }
+
+    /// Whether an earlier run of `file` by the batch's acting user committed this line, unchanged.
+    public func committedBefore(file: String, line: Int, textHash: String) throws -> Bool {
+        let actor = batchActor
+        return try withStore { try $0.hasBatchMark(actor: actor, file: file, line: line, textHash: textHash) }
+    }
+
+    /// Who an idempotency key belongs to: the acting user as given (normalized), or the billing service.
+    private static func keyOwner(_ ctx: CommandContext) -> String {
+        guard let raw = ctx.actorEmail, !raw.isEmpty else { return "system" }
+        return (try? Email.normalize(raw)) ?? raw.lowercased()
+    }
+
+    /// The result kept under `key` for this command, if any (and nothing is done again); a key kept for
+    /// another command is a conflict. Keys older than a day are forgotten first.
+    private func replay(_ command: any SelfServeCommand, key: String, ctx: CommandContext) throws -> CommandResult? {
+        try IdempotencyRecord.validate(key)
+        let store = ctx.store
+        try store.deleteIdempotencyRecords(
+            createdBefore: Timestamp.format(ctx.now.addingTimeInterval(-IdempotencyRecord.lifetimeSeconds))
+        )
+        guard let record = try store.idempotencyRecord(actor: Self.keyOwner(ctx), key: key) else { return nil }
+        guard record.command == command.canonicalForm else {
+            throw SelfServeError.conflict(
+                "the idempotency key '\(Sanitize.forDisplay(key))' was used at \(record.createdAt) for another command; use a new key"
+            )
+        }
+        var result = try CommandResult(storedForm: record.result)
+        let replayed =
+            "replayed: the result kept at \(record.createdAt) under idempotency key '\(Sanitize.forDisplay(key))'; nothing was done again"
+        result.note = result.note.map { $0 + "\n" + replayed } ?? replayed
+        return result
     }
 
     /// The clock a command runs on. `SELFSERVE_NOW` moves it for reads and dry runs everywhere, for

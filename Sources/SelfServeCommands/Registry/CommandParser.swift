@@ -41,8 +41,11 @@ public enum CommandParser {
         if let root = parsed as? SelfServeRoot {
             if hasStrayWords(words) { throw SelfServeError(.usage, "unexpected arguments") }
             if origin == .processArguments { return .session(root) }
-            if words.contains(where: { $0 == "-f" || $0 == "--bail" || $0 == "--atomic" }) {
-                throw SelfServeError(.usage, "-f, --bail and --atomic apply to a whole run, not to one command")
+            if words.contains(where: { $0 == "-f" || $0 == "--bail" || $0 == "--atomic" || $0 == "--resume" }) {
+                throw SelfServeError(
+                    .usage,
+                    "-f, --bail, --atomic and --resume apply to a whole run, not to one command"
+                )
             }
         }
         // A group without its subcommand (`user`) does nothing: a usage error naming the subcommands.
@@ -93,7 +96,7 @@ public enum CommandParser {
     /// Options that take a value and may stand before or between command words: the root's
     /// (`GlobalOptions` and `-f`). The walk down the tree skips them with their values; everything after
     /// the command words is the leaf's to parse, as it declares.
-    public static let valuedOptions: Set<String> = ["--db", "--as", "--format", "-f"]
+    public static let valuedOptions: Set<String> = ["--db", "--as", "--format", "--idempotency-key", "-f"]
 
     /// The words that are neither options nor option values.
     public static func bareWords(_ words: [String]) -> [String] {

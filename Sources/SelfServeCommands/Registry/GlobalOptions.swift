@@ -43,6 +43,15 @@ public struct GlobalOptions: ParsableArguments, Sendable {
     @Flag(help: "Print every policy decision of the command on stderr: plugin, hook, answer, time.")
     public var explain = false
 
+    @Option(
+        name: .customLong("idempotency-key"),
+        help: ArgumentHelp(
+            "A write command: keep its result 24 hours under KEY; the same KEY and command returns it again and does nothing.",
+            valueName: "key"
+        )
+    )
+    public var idempotencyKey: String?
+
     public init() {}
 
     /// The format asked for on this command line, if any.
@@ -57,6 +66,7 @@ public struct GlobalOptions: ParsableArguments, Sendable {
         m.format = format ?? outer.format
         m.dryRun = dryRun || outer.dryRun
         m.explain = explain || outer.explain
+        m.idempotencyKey = idempotencyKey ?? outer.idempotencyKey
         return m
     }
 }

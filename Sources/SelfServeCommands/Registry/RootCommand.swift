@@ -37,5 +37,10 @@ public struct SelfServeRoot: ParsableCommand {
     @Flag(help: "Batch or run: one transaction; any failure rolls all of it back.")
     public var atomic = false
 
+    @Flag(
+        help: "Batch file: skip the lines an earlier run of the same file (same line, same text, same user) committed."
+    )
+    public var resume = false
+
     public init() {}
 }

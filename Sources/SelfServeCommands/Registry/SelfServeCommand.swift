@@ -130,3 +130,50 @@ public struct CommandResult {
         return r
     }
 }
+
+extension CommandResult {
+    /// The result as JSON, to be given again for an idempotency key.
+    var storedForm: String {
+        let shapeName: String
+        var id: String?
+        switch shape {
+        case .list: shapeName = "list"
+        case .object: shapeName = "object"
+        case .created(let created):
+            shapeName = "created"
+            id = created
+        case .none: shapeName = "none"
+        }
+        return JSON.write(
+            .object([
+                ("value", value), ("shape", .string(shapeName)), ("id", PlainValue(id)), ("note", PlainValue(note)),
+                ("text", PlainValue(text)), ("columns", columns.map { .array($0.map { .string($0) }) } ?? .null),
+            ])
+        )
+    }
+
+    /// A result kept by `storedForm`.
+    init(storedForm text: String) throws {
+        let v = try JSON.parse(text)
+        let shape: Shape
+        switch v["shape"]?.stringValue {
+        case "list": shape = .list
+        case "created": shape = .created(id: v["id"]?.stringValue ?? "")
+        case "none": shape = .none
+        default: shape = .object
+        }
+        self.init(v["value"] ?? .null, shape, note: v["note"]?.stringValue)
+        self.text = v["text"]?.stringValue
+        self.columns = v["columns"]?.arrayValue?.compactMap(\.stringValue)
+    }
+}
+
+extension SelfServeCommand {
+    /// The command as an idempotency key remembers it: its path and every argument value, whatever
+    /// their order on the line, without the options that only shape output or choose the database.
+    var canonicalForm: String {
+        let values = Mirror(reflecting: self).children.filter { $0.label != "_globals" }
+            .map { "\($0.label ?? "?")=\(String(reflecting: $0.value))" }
+        return ([Self._commandName] + values).joined(separator: " ")
+    }
+}

@@ -95,6 +95,15 @@ public protocol Store: AnyObject {
     /// command's transaction); the error is rethrown.
     func isolated(_ body: () throws -> Void) throws
 
+    // MARK: Safe re-runs
+    func idempotencyRecord(actor: String, key: String) throws -> IdempotencyRecord?
+    func saveIdempotencyRecord(_ record: IdempotencyRecord) throws
+    /// Forgets records made before `createdBefore` (a timestamp).
+    func deleteIdempotencyRecords(createdBefore: String) throws
+    func hasBatchMark(actor: String, file: String, line: Int, textHash: String) throws -> Bool
+    func saveBatchMark(_ mark: BatchMark) throws
+    func deleteBatchMarks(committedBefore: String) throws
+
     // MARK: Plugins
     func plugins() throws -> [PluginRecord]
     func plugin(name: String) throws -> PluginRecord?
