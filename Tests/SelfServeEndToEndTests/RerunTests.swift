@@ -107,7 +107,8 @@ final class RerunTests: XCTestCase {
     /// Killed at random moments, a batch resumed until it succeeds leaves the database as one
     /// uninterrupted run does: every line's effect once, none twice.
     func testResumeAfterSIGKILLEqualsOneRun() throws {
-        let lines = (1...400).map { i in
+        // Long enough that even the release binary is still running when the kill comes (≤ 300 ms).
+        let lines = (1...1000).map { i in
             i % 50 == 0
                 ? "product policy visio-plan-\(i % 100 == 0 ? 1 : 2) \(i % 100 == 0 ? "disabled" : "enabled")"
                 : "user add k\(i)@contoso.com --name 'Killed \(i)'"
@@ -130,6 +131,7 @@ final class RerunTests: XCTestCase {
             ]
         }
         var generator = SystemRandomNumberGenerator()
+        var killedMidway = 0
         for round in 0..<4 {
             let s = Sandbox()
             s.initialize()
@@ -142,6 +144,7 @@ final class RerunTests: XCTestCase {
             p.standardError = FileHandle.nullDevice
             try p.run()
             Thread.sleep(forTimeInterval: Double.random(in: 0.02...0.3, using: &generator))
+            if p.isRunning { killedMidway += 1 }
             kill(p.processIdentifier, SIGKILL)
             p.waitUntilExit()
             var resumed = s.run(["-f", plan, "--resume"], as: Sandbox.admin)
@@ -149,5 +152,6 @@ final class RerunTests: XCTestCase {
             XCTAssertExit(resumed, 0)
             XCTAssertEqual(state(s), state(reference), "round \(round)")
         }
+        XCTAssertGreaterThan(killedMidway, 0, "the test must kill batches mid-run")
     }
 }
