@@ -94,7 +94,10 @@ final class Sandbox: @unchecked Sendable {
             XCTFail("cannot start \(Self.binary): \(error)", file: file, line: line)
             return Result(out: "", err: "cannot start \(Self.binary): \(error)", code: -1)
         }
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        // A command that exits before reading its stdin (a usage error) closes the pipe: writing to it
+        // must be an error here, not a SIGPIPE that ends the whole test run.
+        Self.ignoreBrokenPipes
+        if let stdin { try? input.fileHandleForWriting.write(contentsOf: Data(stdin.utf8)) }
         try? input.fileHandleForWriting.close()
         // Read both pipes fully before waiting, so that a large output cannot block the child.
         let outBox = Box<Data>(Data())
@@ -124,6 +127,9 @@ final class Sandbox: @unchecked Sendable {
     }
 
     static let admin = "admin@contoso.com"
+
+    /// SIGPIPE ignored in the test process, once.
+    static let ignoreBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
 
     /// A fresh test-clock organization (SELFSERVE_NOW applies to its writes) with a few members and a guest.
     /// A helper that fails records the failure at the caller's line and lets the run go on.
