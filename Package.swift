@@ -54,6 +54,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // PostgreSQL through libpq, loaded at run time only when a postgresql:// database is named.
+        .target(
+            name: "SelfServePostgres",
+            dependencies: ["SelfServeCore"],
+            swiftSettings: strict
+        ),
         // Embedded Lua 5.4: sandboxed states, policy plugins, automation scripts.
         .target(
             name: "SelfServeLua",
@@ -78,7 +84,8 @@ let package = Package(
         .target(
             name: "SelfServeShell",
             dependencies: [
-                "SelfServeCommands", "SelfServeCore", "SelfServeStore", "SelfServeLua", "CEditline", "CSupport",
+                "SelfServeCommands", "SelfServeCore", "SelfServeStore", "SelfServeLua", "SelfServePostgres",
+                "CEditline", "CSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -92,7 +99,8 @@ let package = Package(
         .testTarget(
             name: "SelfServeCoreTests",
             dependencies: [
-                "SelfServeCore", "SelfServeShell", "SelfServeCommands", "SelfServeLua", "SelfServeStore", "CLua",
+                "SelfServeCore", "SelfServeShell", "SelfServeCommands", "SelfServeLua", "SelfServeStore",
+                "SelfServePostgres", "CLua",
                 "CSupport",
             ],
             swiftSettings: strict

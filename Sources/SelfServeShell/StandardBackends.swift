@@ -1,6 +1,7 @@
 import SelfServeCommands
 import SelfServeCore
 import SelfServeLua
+import SelfServePostgres
 import SelfServeStore
 
 extension LuaPolicyEngine: SessionPolicy {}
@@ -11,7 +12,16 @@ extension Backends {
     /// `SelfServeDatabase`, `Store` and `SessionPolicy`.
     public static var standard: Backends {
         Backends(
-            open: SQLiteDatabase.open,
+            open: { location, create, interrupted in
+                guard !Paths.isPostgreSQL(location) else {
+                    // The connection layer (SelfServePostgres) is tested against a real server; the
+                    // PostgreSQL store is not there yet, and a half-working one must not hold money.
+                    throw SelfServeError.invalid(
+                        "this selfserve cannot keep an organization in PostgreSQL yet (\(PGConnection.redacted(location))); use a SQLite file (--db PATH)"
+                    )
+                }
+                return try SQLiteDatabase.open(location, create: create, interrupted: interrupted)
+            },
             policy: { session in
                 let engine = LuaPolicyEngine(limits: LuaLimits(environment: session.environment))
                 // Weak: the session owns the engine.

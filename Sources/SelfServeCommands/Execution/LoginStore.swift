@@ -47,10 +47,19 @@ public enum Paths {
         return base + "/selfserve"
     }
 
+    /// A file path made absolute; a PostgreSQL URI (`postgresql://…`, `postgres://…`, `postgresql:`) is
+    /// a location of its own and stays as it is.
     public static func absolute(_ path: String) -> String {
+        if isPostgreSQL(path) { return path }
         let expanded = (path as NSString).expandingTildeInPath
         if expanded.hasPrefix("/") { return (expanded as NSString).standardizingPath }
         return ((FileManager.default.currentDirectoryPath + "/" + expanded) as NSString).standardizingPath
+    }
+
+    /// Whether `location` names a PostgreSQL database rather than a file.
+    public static func isPostgreSQL(_ location: String) -> Bool {
+        let lower = location.lowercased()
+        return lower.hasPrefix("postgresql:") || lower.hasPrefix("postgres:")
     }
 
     /// Writes a file readable by its owner only, creating its directory (0700) if needed.

@@ -1,0 +1,88 @@
+import Foundation
+import SelfServeCore
+import SelfServePostgres
+import XCTest
+
+/// The PostgreSQL connection layer against a real server: the throwaway cluster `scripts/test` starts
+/// (`scripts/pg-cluster`) and names in `SELFSERVE_TEST_PG`. Without one the tests are skipped, loudly;
+/// under CI (or `SELFSERVE_REQUIRE_PG=1`) that is a failure, never a silent pass.
+final class PostgresConnectionTests: XCTestCase {
+    /// A fresh database on the test cluster, and its URI.
+    func database(file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        let env = ProcessInfo.processInfo.environment
+        guard let admin = env["SELFSERVE_TEST_PG"], !admin.isEmpty else {
+            if env["CI"] != nil || env["SELFSERVE_REQUIRE_PG"] == "1" {
+                XCTFail(
+                    "no PostgreSQL test cluster (SELFSERVE_TEST_PG is unset): run the tests with scripts/test",
+                    file: file,
+                    line: line
+                )
+            }
+            throw XCTSkip("no PostgreSQL test cluster: scripts/test starts one (SELFSERVE_TEST_PG)")
+        }
+        let name = "t_" + UUID().uuidString.prefix(8).lowercased()
+        try PGConnection(admin).execute("CREATE DATABASE \(name)")
+        return admin.replacingOccurrences(of: "postgresql:///postgres", with: "postgresql:///\(name)")
+    }
+
+    func testParametersAreValuesNeverSQL() throws {
+        let db = try PGConnection(try database())
+        try db.execute("CREATE TABLE t (id integer PRIMARY KEY, name text, note text)")
+        let hostile = "x'); DROP TABLE t; --"
+        for (id, name, note) in [(1, "Bea", nil), (2, "Zoë 👩‍💻", "a\nb\tc"), (3, hostile, "")] as [(Int, String, String?)]
+        {
+            let r = try db.execute("INSERT INTO t (id, name, note) VALUES ($1, $2, $3)", [String(id), name, note])
+            XCTAssertEqual(r.affected, 1)
+        }
+        let rows = try db.execute("SELECT id, name, note FROM t WHERE id >= $1 ORDER BY id", ["1"])
+        XCTAssertEqual(rows.columns, ["id", "name", "note"])
+        XCTAssertEqual(rows.values.map { $0[1] }, ["Bea", "Zoë 👩‍💻", hostile])
+        XCTAssertEqual(rows.values.map { $0[2] }, [nil, "a\nb\tc", ""])
+        XCTAssertEqual(rows.value(0, "id"), "1")
+        XCTAssertEqual(try db.execute("SELECT count(*) AS n FROM t").value(0, "n"), "3", "the table is still there")
+    }
+
+    func testFailuresAreSaidInTheDomainsWords() throws {
+        let uri = try database()
+        let db = try PGConnection(uri)
+        try db.execute("CREATE TABLE u (email text PRIMARY KEY)")
+        try db.execute("INSERT INTO u VALUES ($1)", ["bea@contoso.com"])
+        XCTAssertThrowsError(try db.execute("INSERT INTO u VALUES ($1)", ["bea@contoso.com"])) {
+            XCTAssertEqual(($0 as? SelfServeError)?.code, .conflict, "\($0)")
+        }
+        XCTAssertEqual(db.lastSQLState, "23505")
+        XCTAssertThrowsError(try db.execute("SELECT * FROM subscriptions")) {
+            XCTAssertTrue("\($0)".contains("not a selfserve database"), "\($0)")
+        }
+        // The connection is still usable after a failed statement.
+        XCTAssertEqual(try db.execute("SELECT 1 AS one").value(0, "one"), "1")
+
+        let missing = uri.replacingOccurrences(of: "postgresql:///t_", with: "postgresql:///nothere_")
+        XCTAssertThrowsError(try PGConnection(missing)) {
+            XCTAssertEqual(($0 as? SelfServeError)?.code, .notFound, "\($0)")
+            XCTAssertTrue("\($0)".contains("no such database"), "\($0)")
+        }
+        XCTAssertThrowsError(try PGConnection("postgresql:///postgres?host=/nonexistent-dir&connect_timeout=2")) {
+            XCTAssertTrue("\($0)".contains("cannot reach the PostgreSQL server"), "\($0)")
+        }
+        XCTAssertThrowsError(try PGConnection(uri + "&user=nobody_here")) {
+            XCTAssertTrue("\($0)".contains("authentication"), "\($0)")
+        }
+        XCTAssertThrowsError(try PGConnection("postgresql://bea:s3cret@/x?host=/nonexistent-dir&connect_timeout=2")) {
+            XCTAssertFalse("\($0)".contains("s3cret"), "a password never reaches a message: \($0)")
+        }
+        XCTAssertThrowsError(try PGConnection("postgresql://host:notaport/db")) {
+            XCTAssertTrue("\($0)".contains("not a valid PostgreSQL address") || "\($0)".contains("cannot"), "\($0)")
+        }
+    }
+
+    func testAServerThatGoesAwayIsNamedNotRaw() throws {
+        let uri = try database()
+        let victim = try PGConnection(uri)
+        let pid = try victim.execute("SELECT pg_backend_pid() AS pid").value(0, "pid") ?? ""
+        try PGConnection(uri).execute("SELECT pg_terminate_backend($1::int)", [pid])
+        XCTAssertThrowsError(try victim.execute("SELECT 1")) {
+            XCTAssertTrue("\($0)".contains("closed the connection"), "\($0)")
+        }
+    }
+}
