@@ -187,6 +187,7 @@ public final class LuaState {
 
     /// Calls the function on top of the stack (pushed by the caller above `base`) with `arguments`.
     func callLoaded(base: Int32, arguments: [PlainValue], results: Int32, budget: Int64) throws -> [PlainValue] {
+        _ = lua_checkstack(L, Int32(min(arguments.count, 10_000)) + 2)
         for a in arguments { push(a) }
         return try callPrepared(base: base, argumentCount: Int32(arguments.count), results: results, budget: budget)
     }
@@ -381,7 +382,10 @@ public final class LuaState {
         }
     }
 
+    /// Pushes a value; tables nest as deep as the value does, and every level first makes room on the
+    /// Lua stack (the API guarantees only LUA_MINSTACK free slots; Swift never raises, so it asks).
     public func push(_ v: PlainValue) {
+        _ = lua_checkstack(L, 3)
         switch v {
         case .null: lua_pushnil(L)
         case .bool(let b): lua_pushboolean(L, b ? 1 : 0)
@@ -456,6 +460,9 @@ public final class LuaState {
                 throw ConversionError.cycle
             }
             defer { path.remove(identity) }
+            // Each level pushes a key, a value and the iteration's nil: the Lua API guarantees only
+            // LUA_MINSTACK free slots, so ask for them — 60 levels deep wrote past the stack's end.
+            guard lua_checkstack(L, 4) != 0 else { throw ConversionError.tooDeep }
             let base = lua_gettop(L)
             defer { lua_settop(L, base) }
             var pairs: [(PlainValue, PlainValue)] = []
