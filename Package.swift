@@ -45,11 +45,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // The SQLite store (GRDB): schema, migrations, queries. The only place with SQL.
+        // The store in SQL both backends accept, on a backend's session: the only place with queries.
+        .target(
+            name: "SelfServeSQL",
+            dependencies: ["SelfServeCore"],
+            swiftSettings: strict
+        ),
+        // SQLite (GRDB): the file, its schema and migrations, the SQL store's session on it.
         .target(
             name: "SelfServeStore",
             dependencies: [
-                "SelfServeCore",
+                "SelfServeCore", "SelfServeSQL",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict
@@ -57,7 +63,7 @@ let package = Package(
         // PostgreSQL through libpq, loaded at run time only when a postgresql:// database is named.
         .target(
             name: "SelfServePostgres",
-            dependencies: ["SelfServeCore"],
+            dependencies: ["SelfServeCore", "SelfServeSQL"],
             swiftSettings: strict
         ),
         // Embedded Lua 5.4: sandboxed states, policy plugins, automation scripts.

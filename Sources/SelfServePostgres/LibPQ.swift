@@ -23,6 +23,7 @@ final class LibPQ: @unchecked Sendable {
             Connection?, UnsafePointer<CChar>?, Int32, UnsafePointer<UInt32>?, UnsafePointer<UnsafePointer<CChar>?>?,
             UnsafePointer<Int32>?, UnsafePointer<Int32>?, Int32
         ) -> Result?
+    let exec: @convention(c) (Connection?, UnsafePointer<CChar>?) -> Result?
     let resultStatus: @convention(c) (Result?) -> Int32
     let resultErrorField: @convention(c) (Result?, Int32) -> UnsafeMutablePointer<CChar>?
     let ntuples: @convention(c) (Result?) -> Int32
@@ -55,6 +56,7 @@ final class LibPQ: @unchecked Sendable {
         errorMessage = try symbol("PQerrorMessage", type(of: errorMessage))
         finish = try symbol("PQfinish", type(of: finish))
         execParams = try symbol("PQexecParams", type(of: execParams))
+        exec = try symbol("PQexec", type(of: exec))
         resultStatus = try symbol("PQresultStatus", type(of: resultStatus))
         resultErrorField = try symbol("PQresultErrorField", type(of: resultErrorField))
         ntuples = try symbol("PQntuples", type(of: ntuples))

@@ -81,6 +81,19 @@ public final class PGConnection {
         return Rows(columns: columns, values: values, affected: affected)
     }
 
+    /// Runs a script of several statements without parameters (the schema): one transaction unless
+    /// it says otherwise.
+    public func run(script: String) throws {
+        let result = script.withCString { pq.exec(handle, $0) }
+        defer { pq.clear(result) }
+        guard let result else { throw lostConnection() }
+        let status = pq.resultStatus(result)
+        guard status == LibPQ.commandOK || status == LibPQ.tuplesOK else {
+            if pq.status(handle) != LibPQ.connectionOK { throw lostConnection() }
+            throw statementError(result)
+        }
+    }
+
     /// The SQLSTATE of the last failure, for callers that retry (`40001`, `40P01`).
     public private(set) var lastSQLState: String?
 

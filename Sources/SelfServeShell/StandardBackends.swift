@@ -7,18 +7,15 @@ import SelfServeStore
 extension LuaPolicyEngine: SessionPolicy {}
 
 extension Backends {
-    /// selfserve as shipped: a SQLite file, Lua policy plugins, and Ctrl-C as the C signal handler
-    /// records it. The one place that names them (the composition root); the executor knows only
+    /// selfserve as shipped: a SQLite file or a PostgreSQL database, Lua policy plugins, and Ctrl-C as
+    /// the C signal handler records it. The one place that names them (the composition root); the executor knows only
     /// `SelfServeDatabase`, `Store` and `SessionPolicy`.
     public static var standard: Backends {
         Backends(
             open: { location, create, interrupted in
-                guard !Paths.isPostgreSQL(location) else {
-                    // The connection layer (SelfServePostgres) is tested against a real server; the
-                    // PostgreSQL store is not there yet, and a half-working one must not hold money.
-                    throw SelfServeError.invalid(
-                        "this selfserve cannot keep an organization in PostgreSQL yet (\(PGConnection.redacted(location))); use a SQLite file (--db PATH)"
-                    )
+                // libpq is loaded only here, when a PostgreSQL database is named (SelfServePostgres).
+                if Paths.isPostgreSQL(location) {
+                    return try PostgresDatabase.open(location, create: create, interrupted: interrupted)
                 }
                 return try SQLiteDatabase.open(location, create: create, interrupted: interrupted)
             },

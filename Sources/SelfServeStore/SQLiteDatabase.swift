@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SelfServeCore
+import SelfServeSQL
 
 #if canImport(Glibc)
 import Glibc
@@ -169,7 +170,7 @@ public final class SQLiteDatabase: SelfServeDatabase {
         try withConnection { db in
             var result: T?
             let work = { () throws -> Database.TransactionCompletion in
-                let (value, completion) = try body(SQLiteStore(db))
+                let (value, completion) = try body(SQLStore(GRDBSession(db)))
                 result = value
                 return completion == .commit ? .commit : .rollback
             }
@@ -185,7 +186,7 @@ public final class SQLiteDatabase: SelfServeDatabase {
     }
 
     public func read<T>(_ body: (Store) throws -> T) throws -> T {
-        try withConnection { db in try body(SQLiteStore(db)) }
+        try withConnection { db in try body(SQLStore(GRDBSession(db))) }
     }
 
     public func beginTransaction() throws {
@@ -268,7 +269,7 @@ public final class SQLiteDatabase: SelfServeDatabase {
     public static func selfServeError(_ error: Error, path: String) -> SelfServeError {
         if let e = error as? SelfServeError { return e }
         if let e = error as? DatabaseError { return describe(e, path: path) }
-        if error is RowDecodingError {
+        if error is RowDecodingError || error is SQLDecodingError {
             // A status, day or id this version cannot read: refuse rather than guess a default.
             return .invalid(
                 "\(path) holds a value selfserve cannot read (\(error)); the file was changed outside selfserve or is damaged"

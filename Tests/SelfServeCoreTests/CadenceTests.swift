@@ -1,6 +1,7 @@
 import Foundation
 import SelfServeCommands
 import SelfServeCore
+import SelfServePostgres
 import SelfServeShell
 import XCTest
 
@@ -265,11 +266,24 @@ struct Scenario {
         }
     }
 
-    func play(_ cadence: Cadence) throws -> Outcome {
+    /// Where a play keeps its organization: a SQLite file, or a fresh database on a PostgreSQL server.
+    enum Backend {
+        case sqlite
+        case postgres(serverURI: String)
+    }
+
+    func play(_ cadence: Cadence, on backend: Backend = .sqlite) throws -> Outcome {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cadence-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let db = dir.appendingPathComponent("c.sqlite").path
+        var db = dir.appendingPathComponent("c.sqlite").path
+        var backends = Backends.standard
+        if case .postgres(let server) = backend {
+            let name = "cadence_" + UUID().uuidString.prefix(8).lowercased()
+            try PGConnection(server).execute("CREATE DATABASE \(name)")
+            db = server.replacingOccurrences(of: "postgresql:///postgres", with: "postgresql:///\(name)")
+            backends.open = { location, create, _ in try PostgresDatabase(uri: location, create: create) }
+        }
         let admin = "admin@contoso.com"
         var outcome = Outcome()
         var subs: [Int: String] = [:]
@@ -281,7 +295,7 @@ struct Scenario {
             actingUser: nil,
             isInteractive: false,
             environment: ["HOME": dir.path, "XDG_STATE_HOME": dir.path],
-            backends: .standard
+            backends: backends
         )
         session.output = { _ in }
         session.errorOutput = { _ in }

@@ -86,3 +86,30 @@ final class PostgresConnectionTests: XCTestCase {
         }
     }
 }
+
+/// A backend equals the other: the cadence scenarios played on SQLite and on PostgreSQL give the same
+/// outcome of every command, the same amounts per subscription and day, the same invoice dates and
+/// statuses. `BACKEND_SCENARIOS` (default 25) says how many.
+final class BackendEquivalenceTests: XCTestCase {
+    func testPostgreSQLEqualsSQLite() throws {
+        let env = ProcessInfo.processInfo.environment
+        guard let server = env["SELFSERVE_TEST_PG"], !server.isEmpty else {
+            if env["CI"] != nil || env["SELFSERVE_REQUIRE_PG"] == "1" {
+                XCTFail("no PostgreSQL test cluster (SELFSERVE_TEST_PG is unset): run the tests with scripts/test")
+            }
+            throw XCTSkip("no PostgreSQL test cluster: scripts/test starts one (SELFSERVE_TEST_PG)")
+        }
+        let count = Int(env["BACKEND_SCENARIOS"] ?? "") ?? 25
+        var failures = 0
+        for n in 0..<count {
+            let scenario = Scenario(seed: 40_000 &+ UInt64(n))
+            let file = try scenario.play(scenario.sparse)
+            let server = try scenario.play(scenario.sparse, on: .postgres(serverURI: server))
+            if let difference = file.difference(from: server) {
+                failures += 1
+                XCTFail("scenario seed \(40_000 + n): SQLite vs PostgreSQL: \(difference)\n\(scenario.script)")
+                if failures >= 3 { break }
+            }
+        }
+    }
+}

@@ -42,14 +42,14 @@ final class BillingCalendarTests: XCTestCase {
     func charged(_ s: Sandbox, _ sub: String) -> [String: String] {
         let rows = s.query(
             """
-            SELECT i.date, printf('%.2f', sum(l.amount) / 100.0) FROM invoice_lines l JOIN invoices i ON i.id = l.invoice
+            SELECT i.date, sum(l.amount) FROM invoice_lines l JOIN invoices i ON i.id = l.invoice
             WHERE l.subscription = '\(sub)' GROUP BY i.date ORDER BY i.date
             """
         )
         var out: [String: String] = [:]
         for row in rows.split(separator: "\n") {
             let parts = row.split(separator: "|").map(String.init)
-            if parts.count == 2 { out[parts[0]] = parts[1] }
+            if parts.count == 2 { out[parts[0]] = Sandbox.money(parts[1]) }
         }
         return out
     }
@@ -299,7 +299,8 @@ final class BillingCalendarTests: XCTestCase {
         s.env["SELFSERVE_NOW"] = nil
         XCTAssertExit(s.run(["init", "--org", "Live", "--admin", Sandbox.admin]), 0)
         XCTAssertExit(s.run(["user", "add", buyer, "--name", "Bea"], as: Sandbox.admin), 0)
-        _ = s.addCard(buyer)
+        // A card valid past the simulated day: the renewals up to it are all paid, whatever today is.
+        _ = s.addCard(buyer, expiry: "12/40")
         let sub =
             s.run(["subscription", "buy", "power-bi-pro", "--licenses", "5", "--json"], as: buyer).object["id"]
             as? String ?? ""

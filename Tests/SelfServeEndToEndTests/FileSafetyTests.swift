@@ -10,6 +10,7 @@ final class FileSafetyTests: XCTestCase {
 
     func testDatabaseFilesAreCheckedBeforeTheyAreOpened() throws {
         let s = Sandbox()
+        try s.requireSQLiteFile("file types and modes")
         // An existing empty file: a read refuses it and leaves it empty; init makes it private.
         XCTAssertTrue(
             FileManager.default.createFile(atPath: s.db, contents: nil, attributes: [.posixPermissions: 0o644])
@@ -135,6 +136,7 @@ final class FileSafetyTests: XCTestCase {
 
     func testADatabaseDeletedUnderASessionIsAnError() throws {
         let s = Sandbox()
+        try s.requireSQLiteFile("a file deleted under a session")
         s.initialize()
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Sandbox.binary)

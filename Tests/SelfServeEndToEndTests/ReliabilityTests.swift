@@ -3,8 +3,9 @@ import XCTest
 
 /// Issue 7: crash safety, upgrades, injection, and access by guessed ids.
 final class ReliabilityTests: XCTestCase {
-    func testOldSchemaIsUpgradedInPlace() {
+    func testOldSchemaIsUpgradedInPlace() throws {
         let s = Sandbox()
+        try s.requireSQLiteFile("upgrades an old SQLite file")
         let old = s.run(
             ["init", "--org", "Old Co", "--admin", Sandbox.admin, "--test-clock"],
             extraEnv: ["SELFSERVE_SCHEMA_UPTO": "v2-subscriptions"]
@@ -28,13 +29,14 @@ final class ReliabilityTests: XCTestCase {
         )
         _ = s.addCard("bea@contoso.com")
         XCTAssertExit(s.run(["subscription", "buy", "power-bi-pro", "--licenses", "2"], as: "bea@contoso.com"), 0)
-        XCTAssertEqual(s.query("PRAGMA integrity_check"), "ok")
+        XCTAssertEqual(s.integrityCheck(), "ok")
     }
 
     /// A purchase and an early cancellation made by the old billing run's schema are charged and credited
     /// once after the upgrade to calendar billing.
-    func testUpgradeKeepsWhatTheOldRunHadNotInvoiced() {
+    func testUpgradeKeepsWhatTheOldRunHadNotInvoiced() throws {
         let s = Sandbox()
+        try s.requireSQLiteFile("upgrades an old SQLite file")
         let v5 = ["SELFSERVE_SCHEMA_UPTO": "v5-billing-run"]
         XCTAssertExit(s.run(["init", "--org", "Old Co", "--admin", Sandbox.admin, "--test-clock"], extraEnv: v5), 0)
         XCTAssertExit(s.run(["user", "add", "bea@contoso.com", "--name", "Bea"], as: Sandbox.admin, extraEnv: v5), 0)
@@ -69,8 +71,9 @@ final class ReliabilityTests: XCTestCase {
 
     /// A stored value this version does not know — a status, a role, a day — fails the command with a
     /// clear error; it never reads as a default (a blocked user as active, a bad day as 1970-01-01).
-    func testUnknownStoredValuesAreRefusedNotDefaulted() {
+    func testUnknownStoredValuesAreRefusedNotDefaulted() throws {
         let s = Sandbox()
+        try s.requireSQLiteFile("damages a copy of the file with sqlite3")
         s.initialize()
         _ = s.addCard("buyer@contoso.com")
         let sub = s.buy("buyer@contoso.com", "power-bi-pro", licenses: 2)
@@ -183,7 +186,7 @@ final class ReliabilityTests: XCTestCase {
             }
         }
         _ = file
-        XCTAssertEqual(s.query("PRAGMA integrity_check"), "ok")
+        XCTAssertEqual(s.integrityCheck(), "ok")
         XCTAssertGreaterThan(kills, rounds / 2, "the test must actually kill processes mid-batch")
     }
 
@@ -234,6 +237,6 @@ final class ReliabilityTests: XCTestCase {
         let assigned = Int(s.query("SELECT count(*) FROM assignments WHERE subscription = '\(sub)'"))!
         XCTAssertLessThanOrEqual(assigned, 12)
         XCTAssertEqual(s.query("SELECT licenses_assigned FROM subscriptions WHERE id = '\(sub)'"), String(assigned))
-        XCTAssertEqual(s.query("PRAGMA integrity_check"), "ok")
+        XCTAssertEqual(s.integrityCheck(), "ok")
     }
 }

@@ -3,10 +3,24 @@ import XCTest
 
 /// A temporary home for one test: its own database, state directory and environment, and a way to
 /// run the built `selfserve` binary in it exactly as a user or a script would.
+///
+/// The database is a SQLite file, or — when `SELFSERVE_TEST_BACKEND=postgresql` — a fresh database on the
+/// PostgreSQL server `SELFSERVE_TEST_PG` names (scripts/test runs the whole suite both ways). `query`
+/// reads it with `sqlite3` or `psql`, whose unaligned output looks the same.
 final class Sandbox: @unchecked Sendable {
     let dir: URL
     let db: String
     var env: [String: String]
+
+    /// Whether this run keeps its organizations in PostgreSQL.
+    static let onPostgreSQL = ProcessInfo.processInfo.environment["SELFSERVE_TEST_BACKEND"] == "postgresql"
+    static let server = ProcessInfo.processInfo.environment["SELFSERVE_TEST_PG"] ?? ""
+
+    /// For a test about the file itself (its mode, a FIFO, a copy of it, PRAGMAs): skipped, visibly and
+    /// with the reason, when the suite runs on PostgreSQL.
+    func requireSQLiteFile(_ why: String) throws {
+        if Self.onPostgreSQL { throw XCTSkip("SQLite only: \(why)") }
+    }
 
     static let binary: String = {
         if let b = ProcessInfo.processInfo.environment["SELFSERVE_BIN"] { return b }
@@ -21,7 +35,13 @@ final class Sandbox: @unchecked Sendable {
         )
         // A directory that cannot be made shows up as the first command's failure, at its line.
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        db = dir.appendingPathComponent("test.sqlite").path
+        if Self.onPostgreSQL {
+            let name = "e2e_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
+            _ = Self.psql(Self.server, "CREATE DATABASE \(name)")
+            db = Self.server.replacingOccurrences(of: "postgresql:///postgres", with: "postgresql:///\(name)")
+        } else {
+            db = dir.appendingPathComponent("test.sqlite").path
+        }
         env = [
             "HOME": dir.path, "XDG_STATE_HOME": dir.appendingPathComponent("state").path,
             "XDG_DATA_HOME": dir.appendingPathComponent("data").path, "PATH": "/usr/bin:/bin", "NO_COLOR": "1",
@@ -186,7 +206,36 @@ final class Sandbox: @unchecked Sendable {
         return id
     }
 
-    func query(_ sql: String) -> String { Self.sqlite(db, sql) }
+    /// "ok" when the database is consistent: SQLite's integrity check; PostgreSQL checks its own pages,
+    /// so there it asks only that the database answers.
+    func integrityCheck() -> String {
+        Self.onPostgreSQL ? (query("SELECT 'ok'") == "ok" ? "ok" : "no answer") : query("PRAGMA integrity_check")
+    }
+
+    /// Minor units as an amount (`-5233` → `-52.33`), to compare sums read with `query` to JSON amounts.
+    static func money(_ minor: String) -> String {
+        guard let n = Int64(minor) else { return minor }
+        let sign = n < 0 ? "-" : ""
+        let a = n.magnitude
+        return "\(sign)\(a / 100).\(a % 100 < 10 ? "0" : "")\(a % 100)"
+    }
+
+    func query(_ sql: String) -> String { Self.onPostgreSQL ? Self.psql(db, sql) : Self.sqlite(db, sql) }
+
+    /// Runs `psql URI -c SQL` (unaligned, no headers: `a|b` per row, as sqlite3 prints) and returns its
+    /// output, trimmed; an error comes back as its message, which the caller's comparison shows.
+    static func psql(_ uri: String, _ sql: String) -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+        p.arguments = ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", uri, "-c", sql]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        guard (try? p.run()) != nil else { return "cannot start /usr/bin/psql" }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
 
     /// Runs `sqlite3 PATH SQL` and returns what it printed, trimmed.
     static func sqlite(_ path: String, _ sql: String) -> String {

@@ -79,7 +79,7 @@ final class ShellTerminalTests: XCTestCase {
         _ = tmux(["kill-session", "-t", name])
         _ = tmux([
             "new-session", "-d", "-s", name, "-x", "\(columns)", "-y", "50",
-            "env -i \(env) TERM=xterm \(Sandbox.binary) --db \(s.db) --as \(user); sleep 30",
+            "env -i \(env) TERM=xterm \(Sandbox.binary) --db '\(s.db)' --as \(user); sleep 30",
         ])
     }
 
@@ -165,6 +165,8 @@ final class ShellTerminalTests: XCTestCase {
 
     /// Ctrl-C stops a command that waits for another process's write lock, instead of the whole timeout.
     func testCtrlCInterruptsAWaitOnALockedDatabase() throws {
+        // PostgreSQL: a wait on the writers' lock is not yet interruptible (PQcancel is the next step).
+        if Sandbox.onPostgreSQL { throw XCTSkip("SQLite only: the lock is taken with the sqlite3 shell") }
         let name = "selfserve-lock-\(getpid())"
         defer { _ = tmux(["kill-session", "-t", name]) }
         guard let s = demoShell(name) else { return }

@@ -1,0 +1,62 @@
+import SelfServeSQL
+
+/// The SQL store's session on a PostgreSQL connection: `?` placeholders become `$1…$n` (once per
+/// statement text), values go as text beside the statement, and every value comes back as text for the
+/// store's strict decoding.
+final class PGSession: SQLSession {
+    let connection: PGConnection
+    private var rewritten: [String: String] = [:]
+    private var savepoints = 0
+
+    init(_ connection: PGConnection) { self.connection = connection }
+
+    func rows(_ sql: String, _ arguments: SQLArguments) throws -> [SQLRow] {
+        let result = try connection.execute(numbered(sql), arguments.values.map(\.text))
+        return result.values.map { row in
+            SQLRow(columns: result.columns, values: row.map { $0.map(SQLValue.text) ?? .null })
+        }
+    }
+
+    func each(_ sql: String, _ arguments: SQLArguments, _ body: (SQLRow) throws -> Void) throws {
+        // Fetched whole for now; single-row mode would bound memory for the longest lists.
+        for row in try rows(sql, arguments) { try body(row) }
+    }
+
+    func execute(_ sql: String, _ arguments: SQLArguments) throws {
+        try connection.execute(numbered(sql), arguments.values.map(\.text))
+    }
+
+    func savepoint(_ body: () throws -> Void) throws {
+        savepoints += 1
+        let name = "ss_\(savepoints)"
+        defer { savepoints -= 1 }
+        try connection.execute("SAVEPOINT \(name)")
+        do {
+            try body()
+            try connection.execute("RELEASE SAVEPOINT \(name)")
+        } catch {
+            _ = try? connection.execute("ROLLBACK TO SAVEPOINT \(name)")
+            _ = try? connection.execute("RELEASE SAVEPOINT \(name)")
+            throw error
+        }
+    }
+
+    /// `… WHERE a = ? AND b = ?` → `… WHERE a = $1 AND b = $2`; a `?` inside a quoted literal stays.
+    func numbered(_ sql: String) -> String {
+        if let done = rewritten[sql] { return done }
+        var out = ""
+        var n = 0
+        var quoted = false
+        for c in sql {
+            if c == "'" { quoted.toggle() }
+            if c == "?" && !quoted {
+                n += 1
+                out += "$\(n)"
+            } else {
+                out.append(c)
+            }
+        }
+        rewritten[sql] = out
+        return out
+    }
+}

@@ -1,0 +1,168 @@
+import SelfServeCore
+import SelfServeSQL
+
+/// A selfserve organization kept in a PostgreSQL database: the same store as a SQLite file, on one
+/// connection.
+///
+/// Writers are serialized as SQLite serializes them: every write transaction first takes one
+/// transaction-level advisory lock, so a read-check-write (licenses available, then assign) never
+/// interleaves with another process's, and two billing runs never charge twice. Reads take no lock.
+public final class PostgresDatabase: SelfServeDatabase {
+    /// `pg_advisory_xact_lock` key of selfserve's writers ("SSRV").
+    static let writerLock: Int64 = 0x5353_5256
+
+    let connection: PGConnection
+    let store: SQLStore
+    private let session: PGSession
+    public let location: String
+    public private(set) var isNew = false
+    private var depth = 0
+    private var userTransaction = false
+
+    /// Opens the database at `uri`. With `create` (`init`), an empty database gets the schema; otherwise it
+    /// must already be a selfserve database. A database of another application, or of a newer selfserve,
+    /// is refused and left untouched.
+    public init(uri: String, create: Bool) throws {
+        connection = try PGConnection(uri)
+        session = PGSession(connection)
+        store = SQLStore(session)
+        location = connection.location
+        let tables = try connection.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        ).values.compactMap { $0.first ?? nil }
+        if tables.isEmpty {
+            guard create else {
+                throw SelfServeError.notFound(
+                    "no selfserve organization in \(location); create one with 'selfserve --db \(location) init --org NAME --admin EMAIL'"
+                )
+            }
+            try connection.run(
+                script: "BEGIN;\n" + PostgresSchema.create + "\n"
+                    + PostgresSchema.migrations.map { "INSERT INTO selfserve_migrations VALUES ('\($0)');" }.joined(
+                        separator: "\n"
+                    )
+                    + "\nCOMMIT;"
+            )
+            isNew = true
+            return
+        }
+        guard tables.contains("selfserve_migrations") else {
+            throw SelfServeError.invalid(
+                "\(location) holds tables of another application, not a selfserve database; it was left untouched"
+            )
+        }
+        let applied = Set(
+            try connection.execute("SELECT identifier FROM selfserve_migrations").values.compactMap { $0.first ?? nil }
+        )
+        let unknown = applied.subtracting(PostgresSchema.migrations)
+        guard unknown.isEmpty else {
+            throw SelfServeError.invalid(
+                "\(location) was written by a newer selfserve (schema \(unknown.sorted().joined(separator: ", "))); upgrade selfserve to open it"
+            )
+        }
+    }
+
+    /// The opener of the composition root for `postgresql://` locations.
+    public static func open(
+        _ location: String,
+        create: Bool,
+        interrupted: @escaping @Sendable () -> Bool
+    ) throws
+        -> SelfServeDatabase
+    {
+        try PostgresDatabase(uri: location, create: create)
+    }
+
+    public func unit<T>(write: Bool, _ body: (Store) throws -> (T, Completion)) throws -> T {
+        if depth > 0 || userTransaction {
+            var result: T?
+            try savepointUnit {
+                let (value, end) = try body(store)
+                result = value
+                return end
+            }
+            guard let result else {
+                throw SelfServeError.invalid("a unit of work on \(location) ended without its result")
+            }
+            return result
+        }
+        try connection.execute("BEGIN")
+        depth += 1
+        defer { depth -= 1 }
+        do {
+            if write { try connection.execute("SELECT pg_advisory_xact_lock($1)", [String(Self.writerLock)]) }
+            let (value, completion) = try body(store)
+            try connection.execute(completion == .commit ? "COMMIT" : "ROLLBACK")
+            return value
+        } catch {
+            _ = try? connection.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// A savepoint inside the open transaction, released or rolled back as `body` says.
+    private func savepointUnit(_ body: () throws -> Completion) throws {
+        depth += 1
+        defer { depth -= 1 }
+        let name = "unit_\(depth)"
+        try connection.execute("SAVEPOINT \(name)")
+        do {
+            if try body() == .commit {
+                try connection.execute("RELEASE SAVEPOINT \(name)")
+            } else {
+                try connection.execute("ROLLBACK TO SAVEPOINT \(name)")
+                try connection.execute("RELEASE SAVEPOINT \(name)")
+            }
+        } catch {
+            _ = try? connection.execute("ROLLBACK TO SAVEPOINT \(name)")
+            _ = try? connection.execute("RELEASE SAVEPOINT \(name)")
+            throw error
+        }
+    }
+
+    public func read<T>(_ body: (Store) throws -> T) throws -> T { try body(store) }
+
+    public func beginTransaction() throws {
+        try connection.execute("BEGIN")
+        do {
+            try connection.execute("SELECT pg_advisory_xact_lock($1)", [String(Self.writerLock)])
+        } catch {
+            _ = try? connection.execute("ROLLBACK")
+            throw error
+        }
+        userTransaction = true
+    }
+
+    public func endTransaction(_ completion: Completion) throws {
+        userTransaction = false
+        try connection.execute(completion == .commit ? "COMMIT" : "ROLLBACK")
+    }
+
+    public var isInTransaction: Bool { userTransaction || depth > 0 }
+
+    /// A failed or dry-run `init` leaves the database as empty as it found it.
+    public func undoCreation() {
+        guard isNew else { return }
+        try? connection.run(
+            script: "BEGIN;\n"
+                + PostgresSchema.tables.map { "DROP TABLE IF EXISTS \($0) CASCADE;" }.joined(separator: "\n")
+                + "\nDROP FUNCTION IF EXISTS assignments_count();\nCOMMIT;"
+        )
+        isNew = false
+    }
+
+    /// A server database cannot be replaced under an open session the way a file can.
+    public func checkStillThere() throws {}
+
+    public func close() throws {}
+
+    public func describe(_ error: Error) -> SelfServeError {
+        if let e = error as? SelfServeError { return e }
+        if error is SQLDecodingError {
+            return .invalid(
+                "\(location) holds a value selfserve cannot read (\(error)); it was changed outside selfserve or is damaged"
+            )
+        }
+        return .invalid("\(error)")
+    }
+}

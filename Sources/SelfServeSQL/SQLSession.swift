@@ -1,0 +1,13 @@
+/// One connection as the SQL store uses it, whatever the engine. Statements use `?` placeholders; a
+/// backend that wants `$1…` rewrites them. Nothing here opens or ends a transaction except `savepoint`,
+/// which the store's `isolated` needs inside the command's transaction.
+public protocol SQLSession: AnyObject {
+    /// Every row of the statement.
+    func rows(_ sql: String, _ arguments: SQLArguments) throws -> [SQLRow]
+    /// The rows one at a time, for output that streams.
+    func each(_ sql: String, _ arguments: SQLArguments, _ body: (SQLRow) throws -> Void) throws
+    /// Runs a statement that returns no rows.
+    func execute(_ sql: String, _ arguments: SQLArguments) throws
+    /// Runs `body` in a savepoint: released when it returns, rolled back (and rethrown) when it throws.
+    func savepoint(_ body: () throws -> Void) throws
+}

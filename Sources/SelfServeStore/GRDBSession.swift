@@ -1,0 +1,61 @@
+import GRDB
+import SelfServeSQL
+
+/// The SQL store's session on a GRDB connection. Statements are prepared once and cached by GRDB, so
+/// a batch of thousands of commands parses each SQL text once.
+final class GRDBSession: SQLSession {
+    let db: Database
+
+    init(_ db: Database) { self.db = db }
+
+    func rows(_ sql: String, _ arguments: SQLArguments) throws -> [SQLRow] {
+        let statement = try db.cachedStatement(sql: sql)
+        let columns = statement.columnNames
+        return try Row.fetchAll(statement, arguments: Self.arguments(arguments)).map {
+            SQLRow(columns: columns, values: $0.databaseValues.map(Self.value))
+        }
+    }
+
+    func each(_ sql: String, _ arguments: SQLArguments, _ body: (SQLRow) throws -> Void) throws {
+        let statement = try db.cachedStatement(sql: sql)
+        let columns = statement.columnNames
+        let cursor = try Row.fetchCursor(statement, arguments: Self.arguments(arguments))
+        while let row = try cursor.next() {
+            try body(SQLRow(columns: columns, values: row.databaseValues.map(Self.value)))
+        }
+    }
+
+    func execute(_ sql: String, _ arguments: SQLArguments) throws {
+        try db.cachedStatement(sql: sql).execute(arguments: Self.arguments(arguments))
+    }
+
+    func savepoint(_ body: () throws -> Void) throws {
+        try db.inSavepoint {
+            try body()
+            return .commit
+        }
+    }
+
+    static func arguments(_ a: SQLArguments) -> StatementArguments {
+        StatementArguments(
+            a.values.map { v -> DatabaseValue in
+                switch v {
+                case .null: return .null
+                case .integer(let i): return i.databaseValue
+                case .real(let d): return d.databaseValue
+                case .text(let s): return s.databaseValue
+                }
+            }
+        )
+    }
+
+    static func value(_ v: DatabaseValue) -> SQLValue {
+        switch v.storage {
+        case .null: return .null
+        case .int64(let i): return .integer(i)
+        case .double(let d): return .real(d)
+        case .string(let s): return .text(s)
+        case .blob(let data): return .text(String(decoding: data, as: UTF8.self))
+        }
+    }
+}
