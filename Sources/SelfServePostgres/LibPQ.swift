@@ -24,6 +24,13 @@ final class LibPQ: @unchecked Sendable {
             UnsafePointer<Int32>?, UnsafePointer<Int32>?, Int32
         ) -> Result?
     let exec: @convention(c) (Connection?, UnsafePointer<CChar>?) -> Result?
+    let sendQueryParams:
+        @convention(c) (
+            Connection?, UnsafePointer<CChar>?, Int32, UnsafePointer<UInt32>?, UnsafePointer<UnsafePointer<CChar>?>?,
+            UnsafePointer<Int32>?, UnsafePointer<Int32>?, Int32
+        ) -> Int32
+    let setSingleRowMode: @convention(c) (Connection?) -> Int32
+    let getResult: @convention(c) (Connection?) -> Result?
     let resultStatus: @convention(c) (Result?) -> Int32
     let resultErrorField: @convention(c) (Result?, Int32) -> UnsafeMutablePointer<CChar>?
     let ntuples: @convention(c) (Result?) -> Int32
@@ -40,6 +47,7 @@ final class LibPQ: @unchecked Sendable {
     static let connectionOK: Int32 = 0
     static let commandOK: Int32 = 1
     static let tuplesOK: Int32 = 2
+    static let singleTuple: Int32 = 9
     static let diagSQLState = Int32(UInt8(ascii: "C"))
     static let diagMessagePrimary = Int32(UInt8(ascii: "M"))
     static let diagMessageDetail = Int32(UInt8(ascii: "D"))
@@ -57,6 +65,9 @@ final class LibPQ: @unchecked Sendable {
         finish = try symbol("PQfinish", type(of: finish))
         execParams = try symbol("PQexecParams", type(of: execParams))
         exec = try symbol("PQexec", type(of: exec))
+        sendQueryParams = try symbol("PQsendQueryParams", type(of: sendQueryParams))
+        setSingleRowMode = try symbol("PQsetSingleRowMode", type(of: setSingleRowMode))
+        getResult = try symbol("PQgetResult", type(of: getResult))
         resultStatus = try symbol("PQresultStatus", type(of: resultStatus))
         resultErrorField = try symbol("PQresultErrorField", type(of: resultErrorField))
         ntuples = try symbol("PQntuples", type(of: ntuples))

@@ -60,25 +60,54 @@ public final class PGConnection {
             if pq.status(handle) != LibPQ.connectionOK { throw lostConnection() }
             throw statementError(result)
         }
-        let columns = (0..<pq.nfields(result)).map { pq.fname(result, $0).map { String(cString: $0) } ?? "" }
-        var values: [[String?]] = []
-        let n = pq.ntuples(result)
-        values.reserveCapacity(Int(n))
-        for row in 0..<n {
-            values.append(
-                (0..<Int32(columns.count)).map { column in
-                    guard pq.getisnull(result, row, column) == 0, let p = pq.getvalue(result, row, column) else {
-                        return nil
-                    }
-                    let length = Int(pq.getlength(result, row, column))
-                    return p.withMemoryRebound(to: UInt8.self, capacity: length) {
-                        String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
-                    }
-                }
-            )
-        }
+        let columns = columnNames(result)
+        let values = (0..<pq.ntuples(result)).map { row(result, $0, columns: columns.count) }
         let affected = pq.cmdTuples(result).flatMap { Int(String(cString: $0)) } ?? 0
         return Rows(columns: columns, values: values, affected: affected)
+    }
+
+    private func columnNames(_ result: LibPQ.Result) -> [String] {
+        (0..<pq.nfields(result)).map { pq.fname(result, $0).map { String(cString: $0) } ?? "" }
+    }
+
+    private func row(_ result: LibPQ.Result, _ row: Int32, columns: Int) -> [String?] {
+        (0..<Int32(columns)).map { column in
+            guard pq.getisnull(result, row, column) == 0, let p = pq.getvalue(result, row, column) else { return nil }
+            let length = Int(pq.getlength(result, row, column))
+            return p.withMemoryRebound(to: UInt8.self, capacity: length) {
+                String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
+            }
+        }
+    }
+
+    /// Runs a query and hands its rows over one at a time as the server sends them (libpq's single-row
+    /// mode): a list of any length is never held whole. When `body` throws, the rest of the result is
+    /// read and dropped, so that the connection stays usable, and the error is rethrown.
+    public func each(
+        _ sql: String,
+        _ parameters: [String?] = [],
+        _ body: (_ columns: [String], _ values: [String?]) throws -> Void
+    ) throws {
+        let sent = try withCStrings(parameters) { pointers in
+            sql.withCString { pq.sendQueryParams(handle, $0, Int32(parameters.count), nil, pointers, nil, nil, 0) }
+        }
+        guard sent == 1 else { throw lostConnection() }
+        _ = pq.setSingleRowMode(handle)
+        var failure: Error?
+        var columns: [String]?
+        while let result = pq.getResult(handle) {
+            defer { pq.clear(result) }
+            guard failure == nil else { continue }
+            let status = pq.resultStatus(result)
+            if status == LibPQ.singleTuple {
+                let names = columns ?? columnNames(result)
+                columns = names
+                do { try body(names, row(result, 0, columns: names.count)) } catch { failure = error }
+            } else if status != LibPQ.tuplesOK && status != LibPQ.commandOK {
+                failure = pq.status(handle) != LibPQ.connectionOK ? lostConnection() : statementError(result)
+            }
+        }
+        if let failure { throw failure }
     }
 
     /// Runs a script of several statements without parameters (the schema): one transaction unless

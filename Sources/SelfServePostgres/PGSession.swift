@@ -17,9 +17,11 @@ final class PGSession: SQLSession {
         }
     }
 
+    /// One row at a time as the server sends it: `admin purchases` and `audit list` stay bounded in memory.
     func each(_ sql: String, _ arguments: SQLArguments, _ body: (SQLRow) throws -> Void) throws {
-        // Fetched whole for now; single-row mode would bound memory for the longest lists.
-        for row in try rows(sql, arguments) { try body(row) }
+        try connection.each(numbered(sql), arguments.values.map(\.text)) { columns, values in
+            try body(SQLRow(columns: columns, values: values.map { $0.map(SQLValue.text) ?? .null }))
+        }
     }
 
     func execute(_ sql: String, _ arguments: SQLArguments) throws {

@@ -4,7 +4,8 @@
 public protocol SQLSession: AnyObject {
     /// Every row of the statement.
     func rows(_ sql: String, _ arguments: SQLArguments) throws -> [SQLRow]
-    /// The rows one at a time, for output that streams.
+    /// The rows one at a time, for output that streams. `body` must not run other statements on the
+    /// session: a server sends the rows on the same connection while it runs.
     func each(_ sql: String, _ arguments: SQLArguments, _ body: (SQLRow) throws -> Void) throws
     /// Runs a statement that returns no rows.
     func execute(_ sql: String, _ arguments: SQLArguments) throws

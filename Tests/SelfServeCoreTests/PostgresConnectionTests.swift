@@ -76,6 +76,31 @@ final class PostgresConnectionTests: XCTestCase {
         }
     }
 
+    /// Rows come one at a time (single-row mode); a consumer that stops half-way leaves the connection
+    /// usable, and an error of the query itself is said as for `execute`.
+    func testRowsStreamOneAtATime() throws {
+        let db = try PGConnection(try database())
+        var count = 0
+        var last: String?
+        try db.each("SELECT n, 'row ' || n AS label FROM generate_series(1, $1::int) AS n", ["20000"]) {
+            columns,
+            values in
+            XCTAssertEqual(columns, ["n", "label"])
+            count += 1
+            last = values[1]
+        }
+        XCTAssertEqual(count, 20000)
+        XCTAssertEqual(last, "row 20000")
+        struct Enough: Error {}
+        XCTAssertThrowsError(try db.each("SELECT n FROM generate_series(1, 50000) AS n") { _, _ in throw Enough() }) {
+            XCTAssertTrue($0 is Enough, "\($0)")
+        }
+        XCTAssertEqual(try db.execute("SELECT 2 AS two").value(0, "two"), "2", "the connection is still usable")
+        XCTAssertThrowsError(try db.each("SELECT * FROM nowhere") { _, _ in }) {
+            XCTAssertTrue("\($0)".contains("not a selfserve database"), "\($0)")
+        }
+    }
+
     func testAServerThatGoesAwayIsNamedNotRaw() throws {
         let uri = try database()
         let victim = try PGConnection(uri)

@@ -27,7 +27,8 @@ public protocol Store: AnyObject {
 
     // MARK: Audit log
     func appendAudit(_ entry: AuditEntry) throws
-    /// The entries one at a time, oldest first (a log of any length is never held whole).
+    /// The entries one at a time, oldest first (a log of any length is never held whole). `each` must not
+    /// use the store: on a server the rows arrive on the same connection while it runs.
     func auditEntries(since: String?, actor: String?, action: String?, each: (AuditEntry) throws -> Void) throws
 
     // MARK: Subscriptions and licenses
@@ -36,7 +37,7 @@ public protocol Store: AnyObject {
     func subscription(id: String) throws -> Subscription?
     func subscriptionDetails(id: String) throws -> SubscriptionDetails?
     func subscriptionDetails(filter: SubscriptionFilter) throws -> [SubscriptionDetails]
-    /// The same rows, one at a time, for output that streams.
+    /// The same rows, one at a time, for output that streams; `each` must not use the store (as above).
     func subscriptionDetails(filter: SubscriptionFilter, each: (SubscriptionDetails) throws -> Void) throws
     func subscriptionCount(statuses: [Subscription.Status]) throws -> Int
     func hasTrial(buyer: String, product: String) throws -> Bool
