@@ -1,3 +1,4 @@
+import Foundation
 import SelfServeCore
 import SelfServeSQL
 
@@ -16,13 +17,18 @@ public final class PostgresDatabase: SelfServeDatabase {
     private let session: PGSession
     public let location: String
     public private(set) var isNew = false
+    /// Asked while waiting for another writer: Ctrl-C stops the wait.
+    private let interrupted: @Sendable () -> Bool
+    /// How long a writer waits for another one before it gives up, as on a SQLite file.
+    static let lockTimeoutSeconds = 10.0
     private var depth = 0
     private var userTransaction = false
 
     /// Opens the database at `uri`. With `create` (`init`), an empty database gets the schema; otherwise it
     /// must already be a selfserve database. A database of another application, or of a newer selfserve,
     /// is refused and left untouched.
-    public init(uri: String, create: Bool) throws {
+    public init(uri: String, create: Bool, interrupted: @escaping @Sendable () -> Bool = { false }) throws {
+        self.interrupted = interrupted
         connection = try PGConnection(uri)
         session = PGSession(connection)
         store = SQLStore(session)
@@ -70,7 +76,24 @@ public final class PostgresDatabase: SelfServeDatabase {
     ) throws
         -> SelfServeDatabase
     {
-        try PostgresDatabase(uri: location, create: create)
+        try PostgresDatabase(uri: location, create: create, interrupted: interrupted)
+    }
+
+    /// Takes the writers' lock for the open transaction. It waits at most `lockTimeoutSeconds` for
+    /// another writer — a stuck process never holds everyone else for ever — and stops at Ctrl-C; both
+    /// end as `conflict` (the executor words the Ctrl-C case), and nothing is changed.
+    private func lockWriters() throws {
+        let deadline = Date().addingTimeInterval(Self.lockTimeoutSeconds)
+        while true {
+            let got = try connection.execute("SELECT pg_try_advisory_xact_lock($1) AS got", [String(Self.writerLock)])
+            if got.value(0, "got") == "t" { return }
+            if interrupted() || Date() >= deadline {
+                throw SelfServeError.conflict(
+                    "the database is busy (another selfserve holds the write lock for too long); try again"
+                )
+            }
+            usleep(10_000)
+        }
     }
 
     public func unit<T>(write: Bool, _ body: (Store) throws -> (T, Completion)) throws -> T {
@@ -90,7 +113,7 @@ public final class PostgresDatabase: SelfServeDatabase {
         depth += 1
         defer { depth -= 1 }
         do {
-            if write { try connection.execute("SELECT pg_advisory_xact_lock($1)", [String(Self.writerLock)]) }
+            if write { try lockWriters() }
             let (value, completion) = try body(store)
             try connection.execute(completion == .commit ? "COMMIT" : "ROLLBACK")
             return value
@@ -125,7 +148,7 @@ public final class PostgresDatabase: SelfServeDatabase {
     public func beginTransaction() throws {
         try connection.execute("BEGIN")
         do {
-            try connection.execute("SELECT pg_advisory_xact_lock($1)", [String(Self.writerLock)])
+            try lockWriters()
         } catch {
             _ = try? connection.execute("ROLLBACK")
             throw error

@@ -282,7 +282,9 @@ struct Scenario {
             let name = "cadence_" + UUID().uuidString.prefix(8).lowercased()
             try PGConnection(server).execute("CREATE DATABASE \(name)")
             db = server.replacingOccurrences(of: "postgresql:///postgres", with: "postgresql:///\(name)")
-            backends.open = { location, create, _ in try PostgresDatabase(uri: location, create: create) }
+            backends.open = { location, create, interrupted in
+                try PostgresDatabase(uri: location, create: create, interrupted: interrupted)
+            }
         }
         let admin = "admin@contoso.com"
         var outcome = Outcome()

@@ -240,3 +240,40 @@ final class ReliabilityTests: XCTestCase {
         XCTAssertEqual(s.integrityCheck(), "ok")
     }
 }
+
+/// A writer stuck in another process never holds the organization for ever: a write waits for it at
+/// most 10 seconds, then fails as `conflict` with nothing changed; reads are never blocked.
+final class LockWaitTests: XCTestCase {
+    func testAWriterWaitsBoundedlyBehindAnotherAndReadsGoOn() throws {
+        let s = Sandbox()
+        s.initialize()
+        // Another process takes the write lock and keeps it for 14 seconds.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/bin/sh")
+        holder.arguments = [
+            "-c",
+            Sandbox.onPostgreSQL
+                ? "psql -X -q -d '\(s.db)' -c 'SELECT pg_advisory_lock(1397969494)' -c 'SELECT pg_sleep(14)'"
+                : "(echo 'BEGIN IMMEDIATE;'; sleep 14; echo 'ROLLBACK;') | sqlite3 '\(s.db)'",
+        ]
+        holder.standardOutput = FileHandle.nullDevice
+        try holder.run()
+        defer {
+            holder.terminate()
+            holder.waitUntilExit()
+        }
+        Thread.sleep(forTimeInterval: 1)
+        let start = Date()
+        let read = s.run(["user", "list", "--json"], as: Sandbox.admin)
+        XCTAssertExit(read, 0)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5, "a read does not wait for a writer")
+        let write = s.run(["user", "add", "late@contoso.com", "--name", "Late", "--json"], as: Sandbox.admin)
+        let waited = Date().timeIntervalSince(start)
+        XCTAssertExit(write, 1)
+        XCTAssertEqual(write.errorObject["code"] as? String, "conflict", write.err)
+        XCTAssertTrue((write.errorObject["message"] as? String ?? "").contains("busy"), write.err)
+        XCTAssertGreaterThan(waited, 8, "it waited for the other writer first")
+        XCTAssertLessThan(waited, 13.5, "and not for ever")
+        XCTAssertEqual(s.query("SELECT count(*) FROM users WHERE email = 'late@contoso.com'"), "0")
+    }
+}
