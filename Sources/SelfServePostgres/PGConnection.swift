@@ -55,11 +55,7 @@ public final class PGConnection {
         }
         defer { pq.clear(result) }
         guard let result else { throw lostConnection() }
-        let status = pq.resultStatus(result)
-        guard status == LibPQ.commandOK || status == LibPQ.tuplesOK else {
-            if pq.status(handle) != LibPQ.connectionOK { throw lostConnection() }
-            throw statementError(result)
-        }
+        if let failure = failure(of: result) { throw failure }
         let columns = columnNames(result)
         let values = (0..<pq.ntuples(result)).map { row(result, $0, columns: columns.count) }
         let affected = pq.cmdTuples(result).flatMap { Int(String(cString: $0)) } ?? 0
@@ -103,11 +99,35 @@ public final class PGConnection {
                 let names = columns ?? columnNames(result)
                 columns = names
                 do { try body(names, row(result, 0, columns: names.count)) } catch { failure = error }
-            } else if status != LibPQ.tuplesOK && status != LibPQ.commandOK {
-                failure = pq.status(handle) != LibPQ.connectionOK ? lostConnection() : statementError(result)
+            } else {
+                failure = self.failure(of: result)
             }
         }
         if let failure { throw failure }
+    }
+
+    /// Savepoints open on this connection, which name each one uniquely.
+    private var savepoints = 0
+
+    /// Runs `body` in a savepoint of the open transaction: released or rolled back as it says, rolled
+    /// back (and the error rethrown) when it throws.
+    public func savepoint(_ body: () throws -> Completion) throws {
+        savepoints += 1
+        defer { savepoints -= 1 }
+        let name = "ss_\(savepoints)"
+        try execute("SAVEPOINT \(name)")
+        do {
+            if try body() == .commit {
+                try execute("RELEASE SAVEPOINT \(name)")
+                return
+            }
+        } catch {
+            _ = try? execute("ROLLBACK TO SAVEPOINT \(name)")
+            _ = try? execute("RELEASE SAVEPOINT \(name)")
+            throw error
+        }
+        try execute("ROLLBACK TO SAVEPOINT \(name)")
+        try execute("RELEASE SAVEPOINT \(name)")
     }
 
     /// Runs a script of several statements without parameters (the schema): one transaction unless
@@ -116,11 +136,14 @@ public final class PGConnection {
         let result = script.withCString { pq.exec(handle, $0) }
         defer { pq.clear(result) }
         guard let result else { throw lostConnection() }
+        if let failure = failure(of: result) { throw failure }
+    }
+
+    /// Nil when the statement succeeded; else why: the connection lost, or the statement's own error.
+    private func failure(of result: LibPQ.Result) -> SelfServeError? {
         let status = pq.resultStatus(result)
-        guard status == LibPQ.commandOK || status == LibPQ.tuplesOK else {
-            if pq.status(handle) != LibPQ.connectionOK { throw lostConnection() }
-            throw statementError(result)
-        }
+        if status == LibPQ.commandOK || status == LibPQ.tuplesOK { return nil }
+        return pq.status(handle) != LibPQ.connectionOK ? lostConnection() : statementError(result)
     }
 
     /// The SQLSTATE of the last failure, for callers that retry (`40001`, `40P01`).

@@ -6,22 +6,22 @@ import SelfServeSQL
 final class PGSession: SQLSession {
     let connection: PGConnection
     private var rewritten: [String: String] = [:]
-    private var savepoints = 0
 
     init(_ connection: PGConnection) { self.connection = connection }
 
     func rows(_ sql: String, _ arguments: SQLArguments) throws -> [SQLRow] {
         let result = try connection.execute(numbered(sql), arguments.values.map(\.text))
-        return result.values.map { row in
-            SQLRow(columns: result.columns, values: row.map { $0.map(SQLValue.text) ?? .null })
-        }
+        return result.values.map { Self.row(result.columns, $0) }
     }
 
     /// One row at a time as the server sends it: `admin purchases` and `audit list` stay bounded in memory.
     func each(_ sql: String, _ arguments: SQLArguments, _ body: (SQLRow) throws -> Void) throws {
-        try connection.each(numbered(sql), arguments.values.map(\.text)) { columns, values in
-            try body(SQLRow(columns: columns, values: values.map { $0.map(SQLValue.text) ?? .null }))
-        }
+        try connection.each(numbered(sql), arguments.values.map(\.text)) { try body(Self.row($0, $1)) }
+    }
+
+    /// A row as PostgreSQL's text form gives it (nil for NULL).
+    static func row(_ columns: [String], _ values: [String?]) -> SQLRow {
+        SQLRow(columns: columns, values: values.map { $0.map(SQLValue.text) ?? .null })
     }
 
     func execute(_ sql: String, _ arguments: SQLArguments) throws {
@@ -29,17 +29,9 @@ final class PGSession: SQLSession {
     }
 
     func savepoint(_ body: () throws -> Void) throws {
-        savepoints += 1
-        let name = "ss_\(savepoints)"
-        defer { savepoints -= 1 }
-        try connection.execute("SAVEPOINT \(name)")
-        do {
+        try connection.savepoint {
             try body()
-            try connection.execute("RELEASE SAVEPOINT \(name)")
-        } catch {
-            _ = try? connection.execute("ROLLBACK TO SAVEPOINT \(name)")
-            _ = try? connection.execute("RELEASE SAVEPOINT \(name)")
-            throw error
+            return .commit
         }
     }
 

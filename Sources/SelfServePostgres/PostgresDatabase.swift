@@ -127,20 +127,7 @@ public final class PostgresDatabase: SelfServeDatabase {
     private func savepointUnit(_ body: () throws -> Completion) throws {
         depth += 1
         defer { depth -= 1 }
-        let name = "unit_\(depth)"
-        try connection.execute("SAVEPOINT \(name)")
-        do {
-            if try body() == .commit {
-                try connection.execute("RELEASE SAVEPOINT \(name)")
-            } else {
-                try connection.execute("ROLLBACK TO SAVEPOINT \(name)")
-                try connection.execute("RELEASE SAVEPOINT \(name)")
-            }
-        } catch {
-            _ = try? connection.execute("ROLLBACK TO SAVEPOINT \(name)")
-            _ = try? connection.execute("RELEASE SAVEPOINT \(name)")
-            throw error
-        }
+        try connection.savepoint(body)
     }
 
     public func read<T>(_ body: (Store) throws -> T) throws -> T { try body(store) }
@@ -181,11 +168,8 @@ public final class PostgresDatabase: SelfServeDatabase {
 
     public func describe(_ error: Error) -> SelfServeError {
         if let e = error as? SelfServeError { return e }
-        if error is SQLDecodingError {
-            return .invalid(
-                "\(location) holds a value selfserve cannot read (\(error)); it was changed outside selfserve or is damaged"
-            )
-        }
+        // A status, day or id this version cannot read: refuse rather than guess a default.
+        if let e = error as? SQLDecodingError { return e.selfServeError(in: location) }
         return .invalid("\(error)")
     }
 }

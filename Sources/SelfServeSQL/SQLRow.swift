@@ -1,3 +1,5 @@
+import SelfServeCore
+
 /// One row of a result: its columns' names and values.
 public struct SQLRow: Sendable {
     public let columns: [String]
@@ -20,6 +22,13 @@ public struct SQLRow: Sendable {
 public struct SQLDecodingError: Error, CustomStringConvertible {
     public let column: String
     public let value: SQLValue?
+
+    /// The error users see: the database named, the value refused, never a default guessed for it.
+    public func selfServeError(in location: String) -> SelfServeError {
+        .invalid(
+            "\(location) holds a value selfserve cannot read (\(self)); it was changed outside selfserve or is damaged"
+        )
+    }
 
     public var description: String {
         guard let value else { return "no column \(column)" }

@@ -269,12 +269,8 @@ public final class SQLiteDatabase: SelfServeDatabase {
     public static func selfServeError(_ error: Error, path: String) -> SelfServeError {
         if let e = error as? SelfServeError { return e }
         if let e = error as? DatabaseError { return describe(e, path: path) }
-        if error is RowDecodingError || error is SQLDecodingError {
-            // A status, day or id this version cannot read: refuse rather than guess a default.
-            return .invalid(
-                "\(path) holds a value selfserve cannot read (\(error)); the file was changed outside selfserve or is damaged"
-            )
-        }
+        // A status, day or id this version cannot read: refuse rather than guess a default.
+        if let e = error as? SQLDecodingError { return e.selfServeError(in: path) }
         return .invalid("\(error)")
     }
 

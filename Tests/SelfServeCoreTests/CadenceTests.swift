@@ -269,7 +269,8 @@ struct Scenario {
     /// Where a play keeps its organization: a SQLite file, or a fresh database on a PostgreSQL server.
     enum Backend {
         case sqlite
-        case postgres(serverURI: String)
+        /// A fresh database on the test cluster (`TestCluster`).
+        case postgres
     }
 
     func play(_ cadence: Cadence, on backend: Backend = .sqlite) throws -> Outcome {
@@ -278,10 +279,8 @@ struct Scenario {
         defer { try? FileManager.default.removeItem(at: dir) }
         var db = dir.appendingPathComponent("c.sqlite").path
         var backends = Backends.standard
-        if case .postgres(let server) = backend {
-            let name = "cadence_" + UUID().uuidString.prefix(8).lowercased()
-            try PGConnection(server).execute("CREATE DATABASE \(name)")
-            db = server.replacingOccurrences(of: "postgresql:///postgres", with: "postgresql:///\(name)")
+        if case .postgres = backend {
+            db = try TestCluster.freshDatabase("cadence")
             backends.open = { location, create, interrupted in
                 try PostgresDatabase(uri: location, create: create, interrupted: interrupted)
             }

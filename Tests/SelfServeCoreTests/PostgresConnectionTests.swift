@@ -3,26 +3,11 @@ import SelfServeCore
 import SelfServePostgres
 import XCTest
 
-/// The PostgreSQL connection layer against a real server: the throwaway cluster `scripts/test` starts
-/// (`scripts/pg-cluster`) and names in `SELFSERVE_TEST_PG`. Without one the tests are skipped, loudly;
-/// under CI (or `SELFSERVE_REQUIRE_PG=1`) that is a failure, never a silent pass.
+/// The PostgreSQL connection layer against a real server (`TestCluster`).
 final class PostgresConnectionTests: XCTestCase {
     /// A fresh database on the test cluster, and its URI.
     func database(file: StaticString = #filePath, line: UInt = #line) throws -> String {
-        let env = ProcessInfo.processInfo.environment
-        guard let admin = env["SELFSERVE_TEST_PG"], !admin.isEmpty else {
-            if env["CI"] != nil || env["SELFSERVE_REQUIRE_PG"] == "1" {
-                XCTFail(
-                    "no PostgreSQL test cluster (SELFSERVE_TEST_PG is unset): run the tests with scripts/test",
-                    file: file,
-                    line: line
-                )
-            }
-            throw XCTSkip("no PostgreSQL test cluster: scripts/test starts one (SELFSERVE_TEST_PG)")
-        }
-        let name = "t_" + UUID().uuidString.prefix(8).lowercased()
-        try PGConnection(admin).execute("CREATE DATABASE \(name)")
-        return admin.replacingOccurrences(of: "postgresql:///postgres", with: "postgresql:///\(name)")
+        try TestCluster.freshDatabase("t", file: file, line: line)
     }
 
     func testParametersAreValuesNeverSQL() throws {
@@ -117,20 +102,15 @@ final class PostgresConnectionTests: XCTestCase {
 /// statuses. `BACKEND_SCENARIOS` (default 25) says how many.
 final class BackendEquivalenceTests: XCTestCase {
     func testPostgreSQLEqualsSQLite() throws {
+        _ = try TestCluster.server()  // skipped (or failed under CI) before any scenario runs
         let env = ProcessInfo.processInfo.environment
-        guard let server = env["SELFSERVE_TEST_PG"], !server.isEmpty else {
-            if env["CI"] != nil || env["SELFSERVE_REQUIRE_PG"] == "1" {
-                XCTFail("no PostgreSQL test cluster (SELFSERVE_TEST_PG is unset): run the tests with scripts/test")
-            }
-            throw XCTSkip("no PostgreSQL test cluster: scripts/test starts one (SELFSERVE_TEST_PG)")
-        }
         let count = Int(env["BACKEND_SCENARIOS"] ?? "") ?? 25
         var failures = 0
         for n in 0..<count {
             let scenario = Scenario(seed: 40_000 &+ UInt64(n))
             let file = try scenario.play(scenario.sparse)
-            let server = try scenario.play(scenario.sparse, on: .postgres(serverURI: server))
-            if let difference = file.difference(from: server) {
+            let onServer = try scenario.play(scenario.sparse, on: .postgres)
+            if let difference = file.difference(from: onServer) {
                 failures += 1
                 XCTFail("scenario seed \(40_000 + n): SQLite vs PostgreSQL: \(difference)\n\(scenario.script)")
                 if failures >= 3 { break }

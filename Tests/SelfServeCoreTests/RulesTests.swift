@@ -157,10 +157,7 @@ final class RulesTests: XCTestCase {
     /// What Tab offers comes from the arguments' declarations: every leaf offers its real flags, enum
     /// options their values, and an option's value never counts as a positional.
     func testCompletionComesFromTheDeclarations() throws {
-        func leaves(_ c: DeclaredCommand, _ path: [String]) -> [[String]] {
-            c.subcommands.isEmpty ? [path] : c.subcommands.flatMap { leaves($0, path + [$0.name]) }
-        }
-        let all = leaves(DeclaredCommand.tree, [])
+        let all = DeclaredCommand.tree.leaves().map(\.0)
         XCTAssertGreaterThan(all.count, 40)
         for path in all {
             let flags = CompletionEngine.candidates(after: path, word: "--")

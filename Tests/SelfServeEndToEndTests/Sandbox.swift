@@ -225,27 +225,28 @@ final class Sandbox: @unchecked Sendable {
     /// Runs `psql URI -c SQL` (unaligned, no headers: `a|b` per row, as sqlite3 prints) and returns its
     /// output, trimmed; an error comes back as its message, which the caller's comparison shows.
     static func psql(_ uri: String, _ sql: String) -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
-        p.arguments = ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", uri, "-c", sql]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        guard (try? p.run()) != nil else { return "cannot start /usr/bin/psql" }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        output(
+            of: "/usr/bin/psql",
+            ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", uri, "-c", sql],
+            errorsToo: true
+        )
     }
 
     /// Runs `sqlite3 PATH SQL` and returns what it printed, trimmed.
     static func sqlite(_ path: String, _ sql: String) -> String {
+        output(of: "/usr/bin/sqlite3", [path, sql], errorsToo: false)
+    }
+
+    /// What a tool printed (with its errors when `errorsToo`), trimmed. A tool that cannot start says so
+    /// in the returned text, which the caller's comparison then shows.
+    static func output(of tool: String, _ arguments: [String], errorsToo: Bool) -> String {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        p.arguments = [path, sql]
+        p.executableURL = URL(fileURLWithPath: tool)
+        p.arguments = arguments
         let out = Pipe()
         p.standardOutput = out
-        // What sqlite3 could not start returns, compared by the caller, fails there.
-        guard (try? p.run()) != nil else { return "cannot start /usr/bin/sqlite3" }
+        if errorsToo { p.standardError = out }
+        guard (try? p.run()) != nil else { return "cannot start \(tool)" }
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)

@@ -42,7 +42,7 @@ extension DeclaredCommand {
     ]
 
     /// Every leaf command with its path, in the order of the tree.
-    func leaves(_ path: [String]) -> [([String], DeclaredCommand)] {
+    public func leaves(_ path: [String] = []) -> [([String], DeclaredCommand)] {
         subcommands.isEmpty ? [(path, self)] : subcommands.flatMap { $0.leaves(path + [$0.name]) }
     }
 }

@@ -370,24 +370,11 @@ public final class Session: CommandEnvironment {
                     return (result, .rollback)
                 }
                 if type(of: command).alwaysRollsBack { return (result, .rollback) }
-                if let mark = batchLine, access != .read {
-                    try store.deleteBatchMarks(
-                        committedBefore: Timestamp.format(ctx.now.addingTimeInterval(-BatchMark.lifetimeSeconds))
-                    )
-                    try store.saveBatchMark(
-                        BatchMark(
-                            actor: batchActor,
-                            file: mark.file,
-                            line: mark.line,
-                            textHash: mark.textHash,
-                            committedAt: ctx.timestamp
-                        )
-                    )
-                }
+                if let line = batchLine, access != .read { try save(line, at: ctx.now, in: store) }
                 if let key {
                     try store.saveIdempotencyRecord(
                         IdempotencyRecord(
-                            actor: Self.keyOwner(ctx),
+                            actor: Self.owner(ctx.actorEmail),
                             key: key,
                             command: command.canonicalForm,
                             result: result.storedForm,
@@ -416,27 +403,38 @@ public final class Session: CommandEnvironment {
 
     /// Records a batch line as committed (in the open transaction, if any).
     private func mark(_ line: (file: String, line: Int, textHash: String)) throws {
-        let actor = batchActor
         let now = try clock().now
         try openDatabase().unit(write: true) { store in
-            try store.saveBatchMark(
-                BatchMark(
-                    actor: actor,
-                    file: line.file,
-                    line: line.line,
-                    textHash: line.textHash,
-                    committedAt: Timestamp.format(now)
-                )
-            )
+            try save(line, at: now, in: store)
             return ((), .commit)
         }
     }
 
-    /// Who a batch's committed lines belong to: the batch's acting user (normalized), or `system`.
-    public var batchActor: String {
-        guard let raw = actor(for: nil), !raw.isEmpty else { return "system" }
-        return (try? Email.normalize(raw)) ?? raw.lowercased()
+    /// Set once this session has forgotten the expired marks: once per run is enough, not once per line.
+    private var expiredMarksForgotten = false
+
+    /// Writes a batch line's mark in the store's current transaction.
+    private func save(_ line: (file: String, line: Int, textHash: String), at now: Date, in store: Store) throws {
+        if !expiredMarksForgotten {
+            // Housekeeping: should this transaction roll back, a later run forgets them instead.
+            try store.deleteBatchMarks(
+                committedBefore: Timestamp.format(now.addingTimeInterval(-BatchMark.lifetimeSeconds))
+            )
+            expiredMarksForgotten = true
+        }
+        try store.saveBatchMark(
+            BatchMark(
+                actor: batchActor,
+                file: line.file,
+                line: line.line,
+                textHash: line.textHash,
+                committedAt: Timestamp.format(now)
+            )
+        )
     }
+
+    /// Who a batch's committed lines belong to: the batch's acting user.
+    public var batchActor: String { Self.owner(actor(for: nil)) }
 
     /// Whether an earlier run of `file` by the batch's acting user committed this line, unchanged.
     public func committedBefore(file: String, line: Int, textHash: String) throws -> Bool {
@@ -444,9 +442,10 @@ public final class Session: CommandEnvironment {
         return try withStore { try $0.hasBatchMark(actor: actor, file: file, line: line, textHash: textHash) }
     }
 
-    /// Who an idempotency key belongs to: the acting user as given (normalized), or the billing service.
-    private static func keyOwner(_ ctx: CommandContext) -> String {
-        guard let raw = ctx.actorEmail, !raw.isEmpty else { return "system" }
+    /// Who a kept result or a batch mark belongs to: the acting user as given (normalized), or `system`
+    /// (the billing service) when nobody acts.
+    private static func owner(_ actor: String?) -> String {
+        guard let raw = actor, !raw.isEmpty else { return "system" }
         return (try? Email.normalize(raw)) ?? raw.lowercased()
     }
 
@@ -458,7 +457,7 @@ public final class Session: CommandEnvironment {
         try store.deleteIdempotencyRecords(
             createdBefore: Timestamp.format(ctx.now.addingTimeInterval(-IdempotencyRecord.lifetimeSeconds))
         )
-        guard let record = try store.idempotencyRecord(actor: Self.keyOwner(ctx), key: key) else { return nil }
+        guard let record = try store.idempotencyRecord(actor: Self.owner(ctx.actorEmail), key: key) else { return nil }
         guard record.command == command.canonicalForm else {
             throw SelfServeError.conflict(
                 "the idempotency key '\(Sanitize.forDisplay(key))' was used at \(record.createdAt) for another command; use a new key"
