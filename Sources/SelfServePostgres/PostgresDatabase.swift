@@ -8,7 +8,7 @@ import SelfServeSQL
 /// Writers are serialized as SQLite serializes them: every write transaction first takes one
 /// transaction-level advisory lock, so a read-check-write (licenses available, then assign) never
 /// interleaves with another process's, and two billing runs never charge twice. Reads take no lock.
-public final class PostgresDatabase: SelfServeDatabase {
+public final class PostgresDatabase: SQLDatabase {
     /// `pg_advisory_xact_lock` key of selfserve's writers ("SSRV").
     static let writerLock: Int64 = 0x5353_5256
 
@@ -159,6 +159,22 @@ public final class PostgresDatabase: SelfServeDatabase {
                 + "\nDROP FUNCTION IF EXISTS assignments_count();\nCOMMIT;"
         )
         isNew = false
+    }
+
+    // MARK: SQLDatabase
+
+    public func withSession<T>(_ body: (SQLSession) throws -> T) throws -> T { try body(session) }
+
+    public var displayLocation: String { location }
+
+    /// Identity columns hand out ids from a sequence that rows inserted with their own ids do not move:
+    /// without this, the next audit entry would collide with a copied one.
+    public func didInsertRowsWithIDs(_ tables: [String]) throws {
+        for table in tables {
+            try connection.execute(
+                "SELECT setval(pg_get_serial_sequence('\(table)', 'id'), coalesce(max(id), 0) + 1, false) FROM \(table)"
+            )
+        }
     }
 
     /// A server database cannot be replaced under an open session the way a file can.

@@ -1,3 +1,5 @@
+import SelfServeSQL
+
 /// The selfserve schema on PostgreSQL: the same tables, columns and rules as the SQLite file after its
 /// migrations, with the same migration names in `selfserve_migrations` (a later migration is added to
 /// both backends under one name). Booleans are integers 0/1 and days `YYYY-MM-DD` text, as in SQLite,
@@ -9,12 +11,8 @@ enum PostgresSchema {
         "v7-safe-reruns",
     ]
 
-    /// Every table, dropped in this order by a failed or dry-run `init`.
-    static let tables = [
-        "batch_marks", "idempotency_keys", "pending_charges", "invoice_lines", "invoices", "license_changes",
-        "assignments", "trials_taken", "subscriptions", "plugins", "billing_profiles", "billing_accounts",
-        "payment_methods", "audit_log", "products", "users", "settings", "organization", "selfserve_migrations",
-    ]
+    /// Every table, children first: dropped in this order by a failed or dry-run `init`.
+    static let tables = SQLSchema.tables.reversed() + ["selfserve_migrations"]
 
     static let create = """
         CREATE TABLE selfserve_migrations (identifier TEXT PRIMARY KEY);

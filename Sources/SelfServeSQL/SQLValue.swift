@@ -107,6 +107,9 @@ public struct SQLArguments: ExpressibleByArrayLiteral, Sendable {
         values = elements.map(\.sqlValue)
     }
 
+    /// Values as a row gave them (a copy passes them on untouched).
+    public init(values: [SQLValue]) { self.values = values }
+
     public static func + (a: SQLArguments, b: SQLArguments) -> SQLArguments {
         var c = a
         c.values += b.values

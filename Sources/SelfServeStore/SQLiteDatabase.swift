@@ -12,7 +12,7 @@ import Glibc
 /// A file that is not a selfserve database (another application's SQLite file, a text file, a corrupt
 /// file) is refused and never overwritten. A new file is created with mode 0600, because it holds the
 /// organization's purchase history and the card fingerprint key.
-public final class SQLiteDatabase: SelfServeDatabase {
+public final class SQLiteDatabase: SQLDatabase {
     /// `PRAGMA application_id` of selfserve databases ("SSRV").
     static let applicationID: Int32 = 0x5353_5256
 
@@ -209,6 +209,17 @@ public final class SQLiteDatabase: SelfServeDatabase {
     public var isInTransaction: Bool { userTransaction || current?.isInsideTransaction == true }
 
     public var isNew: Bool { origin != .existing }
+
+    // MARK: SQLDatabase
+
+    public func withSession<T>(_ body: (SQLSession) throws -> T) throws -> T {
+        try withConnection { db in try body(GRDBSession(db)) }
+    }
+
+    public var displayLocation: String { path }
+
+    /// SQLite gives a new row the largest id plus one: copied ids need nothing more.
+    public func didInsertRowsWithIDs(_ tables: [String]) throws {}
 
     public func describe(_ error: Error) -> SelfServeError { Self.selfServeError(error, path: path) }
 

@@ -22,6 +22,27 @@ final class Sandbox: @unchecked Sendable {
         if Self.onPostgreSQL { throw XCTSkip("SQLite only: \(why)") }
     }
 
+    /// A new, empty database on the test server, as a URI.
+    static func newServerDatabase() -> String {
+        let name = "e2e_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
+        _ = psql(server, "CREATE DATABASE \(name)")
+        return server.replacingOccurrences(of: "postgresql:///postgres", with: "postgresql:///\(name)")
+    }
+
+    /// An empty database on the test server for a test that needs one whatever the suite's backend
+    /// (`copy --to`). Without a server the test is skipped visibly — or fails under CI or
+    /// `SELFSERVE_REQUIRE_PG=1`, where a missing server is a broken set-up, never a pass.
+    func serverDatabase(file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        guard !Self.server.isEmpty else {
+            let env = ProcessInfo.processInfo.environment
+            if env["CI"] != nil || env["SELFSERVE_REQUIRE_PG"] == "1" {
+                XCTFail("SELFSERVE_TEST_PG names no PostgreSQL server", file: file, line: line)
+            }
+            throw XCTSkip("no PostgreSQL server (SELFSERVE_TEST_PG)")
+        }
+        return Self.newServerDatabase()
+    }
+
     static let binary: String = {
         if let b = ProcessInfo.processInfo.environment["SELFSERVE_BIN"] { return b }
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -36,9 +57,7 @@ final class Sandbox: @unchecked Sendable {
         // A directory that cannot be made shows up as the first command's failure, at its line.
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         if Self.onPostgreSQL {
-            let name = "e2e_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
-            _ = Self.psql(Self.server, "CREATE DATABASE \(name)")
-            db = Self.server.replacingOccurrences(of: "postgresql:///postgres", with: "postgresql:///\(name)")
+            db = Self.newServerDatabase()
         } else {
             db = dir.appendingPathComponent("test.sqlite").path
         }

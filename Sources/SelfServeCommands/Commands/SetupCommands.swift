@@ -121,3 +121,36 @@ struct WhoamiCommand: SelfServeCommand {
     @OptionGroup var globals: GlobalOptions
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .object(try ctx.whoami()) }
 }
+
+/// `copy --to TARGET`: the whole organization into a new file or an empty PostgreSQL database — how a
+/// team moves up to a server (or back down to a file).
+struct CopyCommand: SelfServeCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "copy",
+        abstract: "Copy the whole organization to another database.",
+        discussion: """
+            TARGET is a new SQLite file or an empty PostgreSQL database (postgresql://…). Every row, invoice \
+            and audit entry is copied in one transaction; the counts and invoice totals of both sides are \
+            printed, and the copy is kept only when they match. The source is not changed.
+            """
+    )
+    static let access = DatabaseAccess.read
+
+    @OptionGroup var globals: GlobalOptions
+    @Option(help: ArgumentHelp("The database to copy to: a file path or a postgresql:// URI.", valueName: "target"))
+    var to: String
+
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
+        try ctx.admin("copy the organization")
+        let copy = try env.copyOrganization(to: to, commit: !globals.dryRun)
+        let rows = copy.target.counts.reduce(0) { $0 + $1.rows }
+        let note =
+            globals.dryRun
+            ? "dry run: \(rows) rows would be copied to \(copy.target.database); nothing was kept"
+            : "copied \(rows) rows to \(copy.target.database); counts and invoice totals match"
+        var result = CommandResult(Shapes.organizationCopy(copy, kept: !globals.dryRun), .object, note: note)
+        result.tableRows = Shapes.organizationCopyRows(copy)
+        result.columns = ["item", "source", "target"]
+        return result
+    }
+}

@@ -23,6 +23,9 @@ public protocol CommandEnvironment: AnyObject {
     func clock() throws -> Clock
     /// A short read of the database outside any command: a script's read-only helpers.
     func withStore<T>(_ body: (Store) throws -> T) throws -> T
+    /// Copies this session's organization into the database at `location` (`copy --to`), kept only
+    /// when `commit`; a target this created is removed again when the copy is not kept.
+    func copyOrganization(to location: String, commit: Bool) throws -> OrganizationCopy
     /// Saved sign-ins (`login`/`logout`).
     var logins: LoginStore { get }
     /// Runs one command given as words, as `ss.exec` does, and returns its result value.

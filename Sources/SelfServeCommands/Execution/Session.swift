@@ -125,6 +125,24 @@ public final class Session: CommandEnvironment {
         try openDatabase().read(body)
     }
 
+    public func copyOrganization(to location: String, commit: Bool) throws -> OrganizationCopy {
+        // The copy commits on its own: inside begin/--atomic it would copy what may still be rolled back.
+        guard !userTransactionOpen else {
+            throw SelfServeError.conflict("copy --to cannot run inside a transaction (begin or --atomic); commit first")
+        }
+        let source = try openDatabase()
+        let target = try backends.open(Paths.absolute(location), true, backends.interrupted)
+        defer { try? target.close() }
+        do {
+            let copy = try source.copyOrganization(to: target, commit: commit)
+            if !commit { target.undoCreation() }
+            return copy
+        } catch {
+            target.undoCreation()
+            throw target.describe(error)
+        }
+    }
+
     private func policyEngine() throws -> SessionPolicy {
         if let policy { return policy }
         let p = try backends.policy(self)

@@ -33,10 +33,12 @@ public struct Renderer: Sendable {
             if let items = result.value.arrayValue { return items.map { JSON.write($0) + "\n" }.joined() }
             return result.value.isNull ? "" : JSON.write(result.value) + "\n"
         case .csv:
+            if let rows = result.tableRows { return csv(.array(rows), columns: result.columns) }
             return csv(result.value, columns: result.columns)
         case .html:
             return JSON.write(result.value, pretty: true) + "\n"  // refused earlier by the executor
         case .table:
+            if let rows = result.tableRows { return table(rows, columns: result.columns) }
             switch result.shape {
             case .created(let id): return Sanitize.forDisplay(id) + "\n"
             case .list: return table(result.value.arrayValue ?? [result.value], columns: result.columns)

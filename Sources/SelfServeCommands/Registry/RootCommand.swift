@@ -23,7 +23,7 @@ public struct SelfServeRoot: ParsableCommand {
         UserCommand.self, ProductCommand.self,
         SubscriptionCommand.self, TrialCommand.self, LicenseCommand.self, PaymentMethodCommand.self,
         BillingCommand.self, InvoiceCommand.self,
-        AdminCommand.self, AuditCommand.self, PluginCommand.self, RunCommand.self,
+        AdminCommand.self, AuditCommand.self, PluginCommand.self, RunCommand.self, CopyCommand.self,
     ]
 
     @OptionGroup public var globals: GlobalOptions

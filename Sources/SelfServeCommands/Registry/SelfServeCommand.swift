@@ -113,6 +113,9 @@ public struct CommandResult {
 
     /// The list's columns (`Shapes.Columns`): its CSV header, also when empty, in a stable order.
     public var columns: [String]?
+    /// Rows that a table (and CSV) shows instead of the value, when the JSON object does not read well
+    /// as a vertical table (`copy`: both sides' counts side by side). Their columns are `columns`.
+    public var tableRows: [PlainValue]?
 
     public static func list(_ v: PlainValue, columns: [String]) -> CommandResult {
         var r = CommandResult(v, .list)

@@ -38,6 +38,11 @@ public protocol SelfServeDatabase: AnyObject {
     /// Closes the connection; the object is unusable afterwards.
     func close() throws
 
+    /// Copies every row of this database into `target`, which must hold no organization yet, in one
+    /// transaction of the target's (kept only when `commit` and both sides' counts and invoice totals
+    /// agree). Reads this database as it is: run it inside a unit of work for a consistent snapshot.
+    func copyOrganization(to target: SelfServeDatabase, commit: Bool) throws -> OrganizationCopy
+
     /// Any error raised while using the database — the driver's own included — as the one error
     /// type users see, worded for this backend.
     func describe(_ error: Error) -> SelfServeError

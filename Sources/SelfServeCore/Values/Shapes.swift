@@ -149,4 +149,38 @@ public enum Shapes {
         }
         return .object(pairs)
     }
+
+    /// `copy --to`: both sides' counts and totals, and whether the copy was kept.
+    public static func organizationCopy(_ c: OrganizationCopy, kept: Bool) -> PlainValue {
+        func side(_ s: OrganizationCopy.Side) -> PlainValue {
+            .object([
+                ("database", .string(s.database)),
+                ("counts", .object(s.counts.map { ($0.table, PlainValue.int($0.rows)) })),
+                ("invoice_totals", .object(s.invoiceTotals.map { ($0.currency, PlainValue($0)) })),
+                ("licenses_assigned", .int(s.licensesAssigned)),
+            ])
+        }
+        return .object([
+            ("source", side(c.source)), ("target", side(c.target)),
+            ("matches", .bool(c.source.agrees(with: c.target))), ("kept", .bool(kept)),
+        ])
+    }
+
+    /// `copy --to` as a table: one line per table, invoice total and the assigned licenses, both sides.
+    public static func organizationCopyRows(_ c: OrganizationCopy) -> [PlainValue] {
+        func row(_ item: String, _ a: PlainValue, _ b: PlainValue) -> PlainValue {
+            .object([("item", .string(item)), ("source", a), ("target", b)])
+        }
+        var rows = zip(c.source.counts, c.target.counts).map { row($0.table, .int($0.rows), .int($1.rows)) }
+        let currencies = Set((c.source.invoiceTotals + c.target.invoiceTotals).map(\.currency)).sorted()
+        for currency in currencies {
+            func total(_ s: OrganizationCopy.Side) -> PlainValue {
+                s.invoiceTotals.first { $0.currency == currency }.map { PlainValue($0) } ?? .null
+            }
+            rows.append(row("invoice total \(currency)", total(c.source), total(c.target)))
+        }
+        rows.append(row("licenses assigned", .int(c.source.licensesAssigned), .int(c.target.licensesAssigned)))
+        rows.append(row("database", .string(c.source.database), .string(c.target.database)))
+        return rows
+    }
 }
