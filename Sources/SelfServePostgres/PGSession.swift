@@ -24,9 +24,11 @@ final class PGSession: SQLSession {
         SQLRow(columns: columns, values: values.map { $0.map(SQLValue.text) ?? .null })
     }
 
-    func execute(_ sql: String, _ arguments: SQLArguments) throws {
-        try connection.execute(numbered(sql), arguments.values.map(\.text))
+    @discardableResult func execute(_ sql: String, _ arguments: SQLArguments) throws -> Int {
+        try connection.execute(numbered(sql), arguments.values.map(\.text)).affected
     }
+
+    var hasDatabaseRoles: Bool { true }
 
     func savepoint(_ body: () throws -> Void) throws {
         try connection.savepoint {

@@ -22,6 +22,10 @@ public final class PostgresDatabase: SQLDatabase {
     /// How long a writer waits for another one before it gives up, as on a SQLite file.
     static let lockTimeoutSeconds = 10.0
     private var depth = 0
+    /// Set on a database this process created, until the unit that fills it commits.
+    private var needsLockDown = false
+    /// The person copying an organization here (`copy --to`): the connecting role becomes them.
+    private var copyingAdmin: String?
     private var userTransaction = false
 
     /// Opens the database at `uri`. With `create` (`init`), an empty database gets the schema; otherwise it
@@ -33,8 +37,13 @@ public final class PostgresDatabase: SQLDatabase {
         session = PGSession(connection)
         store = SQLStore(session)
         location = connection.location
+        // Notices (a role granted twice, a table already gone) are the server talking to itself, not to
+        // the person at the terminal: libpq would print them on stderr.
+        try connection.execute("SET client_min_messages TO warning")
+        // pg_tables lists every table, also those this role has no privilege on (information_schema
+        // would hide them, and a locked-down database would look empty).
         let tables = try connection.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
         ).values.compactMap { $0.first ?? nil }
         if tables.isEmpty {
             guard create else {
@@ -50,11 +59,18 @@ public final class PostgresDatabase: SQLDatabase {
                     + "\nCOMMIT;"
             )
             isNew = true
+            needsLockDown = true
             return
         }
         guard tables.contains("selfserve_migrations") else {
             throw SelfServeError.invalid(
                 "\(location) holds tables of another application, not a selfserve database; it was left untouched"
+            )
+        }
+        let granted = try connection.execute("SELECT has_table_privilege('selfserve_migrations', 'SELECT') AS ok")
+        guard granted.value(0, "ok") == "t" else {
+            throw SelfServeError.forbidden(
+                "the role you connect as may not use the selfserve database \(location); its DBA grants selfserve_user (or selfserve_admin, selfserve_billing) to your login role"
             )
         }
         let applied = Set(
@@ -65,6 +81,33 @@ public final class PostgresDatabase: SQLDatabase {
             throw SelfServeError.invalid(
                 "\(location) was written by a newer selfserve (schema \(unknown.sorted().joined(separator: ", "))); upgrade selfserve to open it"
             )
+        }
+        let missing = PostgresSchema.upgrades.filter { !applied.contains($0.name) }
+        if !missing.isEmpty {
+            // Upgraded in one transaction, under the writers' lock: two processes starting at once do not
+            // both run it, and a failure leaves the old schema as it was.
+            try connection.execute("BEGIN")
+            do {
+                try lockWriters()
+                let now = Set(
+                    try connection.execute("SELECT identifier FROM selfserve_migrations").values.compactMap {
+                        $0.first ?? nil
+                    }
+                )
+                for upgrade in missing where !now.contains(upgrade.name) {
+                    try connection.run(script: upgrade.sql)
+                    try connection.execute("INSERT INTO selfserve_migrations VALUES ($1)", [upgrade.name])
+                }
+                try connection.execute("COMMIT")
+            } catch let error as SelfServeError where error.code == .forbidden {
+                _ = try? connection.execute("ROLLBACK")
+                throw SelfServeError.forbidden(
+                    "\(location) needs a schema upgrade (\(missing.map(\.name).joined(separator: ", "))) that only its owner may run; the DBA runs any selfserve command on it once as that role"
+                )
+            } catch {
+                _ = try? connection.execute("ROLLBACK")
+                throw error
+            }
         }
     }
 
@@ -115,6 +158,12 @@ public final class PostgresDatabase: SQLDatabase {
         do {
             if write { try lockWriters() }
             let (value, completion) = try body(store)
+            if completion == .commit && needsLockDown {
+                // A new database is locked down in the transaction that filled it (init, copy --to): no
+                // other session ever sees it open.
+                try connection.run(script: PostgresSecurity.lockDown(mappingConnectingRoleTo: try firstAdmin()))
+                needsLockDown = false
+            }
             try connection.execute(completion == .commit ? "COMMIT" : "ROLLBACK")
             return value
         } catch {
@@ -156,7 +205,8 @@ public final class PostgresDatabase: SQLDatabase {
         try? connection.run(
             script: "BEGIN;\n"
                 + PostgresSchema.tables.map { "DROP TABLE IF EXISTS \($0) CASCADE;" }.joined(separator: "\n")
-                + "\nDROP FUNCTION IF EXISTS assignments_count();\nCOMMIT;"
+                + "\nDROP FUNCTION IF EXISTS assignments_count();\n"
+                + PostgresSecurity.dropFunctions + "\nCOMMIT;"
         )
         isNew = false
     }
@@ -169,12 +219,41 @@ public final class PostgresDatabase: SQLDatabase {
 
     /// Identity columns hand out ids from a sequence that rows inserted with their own ids do not move:
     /// without this, the next audit entry would collide with a copied one.
-    public func didInsertRowsWithIDs(_ tables: [String]) throws {
+    public func didCopyRows(generatedIDs tables: [String], by admin: String) throws {
+        copyingAdmin = admin
         for table in tables {
             try connection.execute(
                 "SELECT setval(pg_get_serial_sequence('\(table)', 'id'), coalesce(max(id), 0) + 1, false) FROM \(table)"
             )
         }
+    }
+
+    /// The admin the connecting role is mapped to when a new database is locked down: the one who
+    /// copies, or init's only admin.
+    private func firstAdmin() throws -> String? {
+        if let copyingAdmin { return copyingAdmin }
+        return try connection.execute(
+            "SELECT email FROM users WHERE role = 'admin' ORDER BY created_at, email LIMIT 1"
+        ).values.first?.first ?? nil
+    }
+
+    public func serverNow() throws -> Date? {
+        let r = try connection.execute("SELECT extract(epoch FROM now()) AS t")
+        return r.value(0, "t").flatMap(Double.init).map { Date(timeIntervalSince1970: $0) }
+    }
+
+    public func identity() throws -> DatabaseIdentity {
+        let r = try connection.execute(
+            """
+            SELECT session_user AS role, (SELECT email FROM users WHERE db_role = session_user::text) AS email,
+                   pg_has_role(session_user, 'selfserve_billing', 'MEMBER') AS billing
+            """
+        )
+        return .proven(
+            role: r.value(0, "role") ?? "",
+            email: r.value(0, "email"),
+            billing: r.value(0, "billing") == "t"
+        )
     }
 
     /// A server database cannot be replaced under an open session the way a file can.

@@ -8,7 +8,32 @@ enum PostgresSchema {
     /// The migrations this schema includes, in order.
     static let migrations = [
         "v1-foundation", "v2-subscriptions", "v3-billing", "v4-plugins", "v5-billing-run", "v6-calendar-billing",
-        "v7-safe-reruns",
+        "v7-safe-reruns", "v8-assigned-within-total",
+        "v9-database-roles",
+    ]
+
+    /// What each migration after the first schema changes in a database made by an older selfserve, in
+    /// order. `create` already holds all of them.
+    static let upgrades: [(name: String, sql: String)] = [
+        (
+            "v8-assigned-within-total",
+            """
+            UPDATE subscriptions s SET licenses_assigned = (SELECT count(*) FROM assignments a WHERE a.subscription = s.id);
+            ALTER TABLE subscriptions ADD CONSTRAINT assigned_within_total CHECK (licenses_assigned BETWEEN 0 AND licenses_total);
+            """
+        ),
+        (
+            // A database made before identity was proven: locked down as a new one is, the role upgrading
+            // it (its owner) mapped to its first admin — until then nobody was mapped, and nobody could act.
+            "v9-database-roles",
+            """
+            ALTER TABLE users ADD COLUMN db_role TEXT UNIQUE;
+            ALTER TABLE audit_log ADD COLUMN db_role TEXT DEFAULT session_user;
+            UPDATE users SET db_role = session_user
+                WHERE email = (SELECT email FROM users WHERE role = 'admin' ORDER BY created_at, email LIMIT 1);
+
+            """ + PostgresSecurity.lockDown(mappingConnectingRoleTo: nil) + "GRANT selfserve_admin TO SESSION_USER;\n"
+        ),
     ]
 
     /// Every table, children first: dropped in this order by a failed or dry-run `init`.
@@ -29,7 +54,9 @@ enum PostgresSchema {
             kind TEXT NOT NULL CHECK (kind IN ('member', 'guest')),
             role TEXT NOT NULL CHECK (role IN ('admin', 'user')),
             status TEXT NOT NULL CHECK (status IN ('active', 'blocked')),
-            created_at TEXT NOT NULL
+            created_at TEXT NOT NULL,
+            -- The login role that is this user (SPEC §6): the database proves who acts.
+            db_role TEXT UNIQUE
         );
         CREATE INDEX users_kind ON users(kind, email);
         CREATE TABLE products (
@@ -50,7 +77,9 @@ enum PostgresSchema {
             action TEXT NOT NULL,
             target TEXT NOT NULL,
             outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'denied', 'failed')),
-            details TEXT NOT NULL
+            details TEXT NOT NULL,
+            -- The login role that wrote the row, checked by the append policy (PostgresSecurity).
+            db_role TEXT DEFAULT session_user
         );
         CREATE INDEX audit_at ON audit_log(at);
         CREATE INDEX audit_actor ON audit_log(actor, at);
@@ -108,7 +137,9 @@ enum PostgresSchema {
             status_since TEXT NOT NULL,
             created_at TEXT NOT NULL,
             licenses_assigned INTEGER NOT NULL DEFAULT 0,
-            next_step TEXT
+            next_step TEXT,
+            -- The last line of defence behind the store's checks, and behind a buyer's own SQL.
+            CONSTRAINT assigned_within_total CHECK (licenses_assigned BETWEEN 0 AND licenses_total)
         );
         CREATE INDEX subscriptions_buyer ON subscriptions(buyer, product);
         CREATE INDEX subscriptions_product ON subscriptions(product, status);

@@ -7,13 +7,18 @@ public protocol SQLDatabase: SelfServeDatabase {
     func withSession<T>(_ body: (SQLSession) throws -> T) throws -> T
     /// Where the database is, for people (a PostgreSQL password is never in it).
     var displayLocation: String { get }
-    /// Called on a copy's target after rows were inserted with their ids, before the commit: a server
-    /// moves its id sequences past them; a file needs nothing.
-    func didInsertRowsWithIDs(_ tables: [String]) throws
+    /// Called on a copy's target after every row was inserted (with its ids), before the commit: a
+    /// server moves its id sequences past the copied ids and maps the connecting role to `admin`; a file
+    /// needs nothing.
+    func didCopyRows(generatedIDs tables: [String], by admin: String) throws
 }
 
 extension SQLDatabase {
-    public func copyOrganization(to target: SelfServeDatabase, commit: Bool) throws -> OrganizationCopy {
+    public func copyOrganization(
+        to target: SelfServeDatabase,
+        by admin: String,
+        commit: Bool
+    ) throws -> OrganizationCopy {
         guard let target = target as? SQLDatabase else {
             throw SelfServeError.invalid("cannot copy to \(target): not a database selfserve can write")
         }
@@ -29,7 +34,7 @@ extension SQLDatabase {
                         )
                     }
                     try OrganizationCopier.copyRows(from: from, to: to)
-                    try target.didInsertRowsWithIDs(SQLSchema.generatedIDs)
+                    try target.didCopyRows(generatedIDs: SQLSchema.generatedIDs, by: admin)
                     let after = try OrganizationCopier.summary(of: to, at: target.displayLocation)
                     guard after.agrees(with: source) else {
                         throw SelfServeError.invalid(

@@ -63,7 +63,8 @@ extension SQLStore {
     }
 
     public func updateBillingProfile(_ p: BillingProfile) throws {
-        try exec(
+        try execOne(
+            "billing profile \(p.id)",
             "UPDATE billing_profiles SET name = ?, payment_method = ?, invoice_email = ?, is_default = ? WHERE id = ?",
             [p.name, p.paymentMethod, p.invoiceEmail, p.isDefault, p.id]
         )
@@ -130,7 +131,8 @@ extension SQLStore {
     }
 
     public func updatePaymentMethod(_ m: PaymentMethod) throws {
-        try exec(
+        try execOne(
+            "payment method \(m.id)",
             """
             UPDATE payment_methods SET exp_month = ?, exp_year = ?, holder = ?, address_line1 = ?, address_line2 = ?, city = ?,
                 postal_code = ?, country = ? WHERE id = ?
@@ -143,7 +145,7 @@ extension SQLStore {
     }
 
     public func deletePaymentMethod(id: String) throws {
-        try exec("DELETE FROM payment_methods WHERE id = ?", [id])
+        try execOne("payment method \(id)", "DELETE FROM payment_methods WHERE id = ?", [id])
     }
 
     public func paymentMethodUsers(id: String, statuses: [Subscription.Status]) throws -> [String] {
@@ -229,7 +231,7 @@ extension SQLStore {
     }
 
     public func setInvoiceStatus(id: String, _ status: Invoice.Status) throws {
-        try exec("UPDATE invoices SET status = ? WHERE id = ?", [status.rawValue, id])
+        try execOne("invoice \(id)", "UPDATE invoices SET status = ? WHERE id = ?", [status.rawValue, id])
     }
 
     // MARK: Billing run
@@ -330,14 +332,15 @@ extension SQLStore {
     }
 
     public func updatePlugin(_ p: PluginRecord) throws {
-        try exec(
+        try execOne(
+            "plugin \(p.name)",
             "UPDATE plugins SET version = ?, description = ?, source = ?, sha256 = ?, enabled = ?, hooks = ? WHERE name = ?",
             [p.version, p.description, p.source, p.sha256, p.enabled, p.hooks.joined(separator: ","), p.name]
         )
     }
 
     public func deletePlugin(name: String) throws {
-        try exec("DELETE FROM plugins WHERE name = ?", [name])
+        try execOne("plugin \(name)", "DELETE FROM plugins WHERE name = ?", [name])
     }
 }
 

@@ -72,7 +72,8 @@ extension SQLStore {
     }
 
     public func updateSubscription(_ s: Subscription) throws {
-        try exec(
+        try execOne(
+            "subscription \(s.id)",
             """
             UPDATE subscriptions SET id = ?, product = ?, buyer = ?, status = ?, term = ?, licenses_total = ?, unit_price = ?, currency = ?,
                 started = ?, period_start = ?, expires = ?, billing_profile = ?, payment_method = ?, trial = ?, converts = ?,

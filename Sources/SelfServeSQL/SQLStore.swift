@@ -20,6 +20,17 @@ public final class SQLStore: Store {
         try session.execute(sql, arguments)
     }
 
+    /// Runs a change of exactly one row, `what`. Zero rows is an error: under row-level security an
+    /// UPDATE or DELETE of a row one may see but not change affects nothing and says nothing — the
+    /// command must not report a change that did not happen.
+    func execOne(_ what: String, _ sql: String, _ arguments: SQLArguments) throws {
+        guard try session.execute(sql, arguments) == 1 else {
+            throw SelfServeError.notFound(
+                "\(what) was not changed: it does not exist, or the database does not let you change it"
+            )
+        }
+    }
+
     /// The first column of every row, as text.
     func strings(_ sql: String, _ arguments: SQLArguments = []) throws -> [String] {
         try session.rows(sql, arguments).map { try $0.decode(String.self, forColumn: $0.columns.first ?? "") }
@@ -107,13 +118,27 @@ public final class SQLStore: Store {
     }
 
     public func updateUser(_ u: User) throws {
-        try exec(
+        try execOne(
+            "user \(u.email)",
             "UPDATE users SET name = ?, kind = ?, role = ?, status = ? WHERE email = ?",
             [u.name, u.kind.rawValue, u.role.rawValue, u.status.rawValue, u.email]
         )
     }
 
     public func userCount() throws -> Int { try int("SELECT count(*) FROM users") }
+
+    public func setDatabaseRole(email: String, role: String?) throws {
+        try execOne("user \(email)", "UPDATE users SET db_role = ? WHERE email = ?", [role, email])
+    }
+
+    public func user(databaseRole: String) throws -> String? {
+        try string("SELECT email FROM users WHERE db_role = ?", [databaseRole])
+    }
+
+    public func databaseRoleExists(_ role: String) throws -> Bool? {
+        guard session.hasDatabaseRoles else { return nil }
+        return try int("SELECT count(*) FROM pg_roles WHERE rolname = ?", [role]) > 0
+    }
 
     public func emails(prefix: String, limit: Int) throws -> [String] {
         // A range on the primary key, not LIKE: an index seek however many users there are.

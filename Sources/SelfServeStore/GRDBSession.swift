@@ -25,9 +25,12 @@ final class GRDBSession: SQLSession {
         }
     }
 
-    func execute(_ sql: String, _ arguments: SQLArguments) throws {
+    @discardableResult func execute(_ sql: String, _ arguments: SQLArguments) throws -> Int {
         try db.cachedStatement(sql: sql).execute(arguments: Self.arguments(arguments))
+        return db.changesCount
     }
+
+    var hasDatabaseRoles: Bool { false }
 
     func savepoint(_ body: () throws -> Void) throws {
         try db.inSavepoint {

@@ -329,6 +329,75 @@ enum Migrations {
                     """
             )
         }
+        m.registerMigration("v8-assigned-within-total") { db in
+            // The last line of defence behind Core's checks (and a buyer's psql on a server): a
+            // subscription never has more licenses assigned than it has. Rebuilt as in v6; the counter
+            // is recounted from the assignments on the way, so a file that drifted is repaired — and one
+            // that really holds more assignments than licenses stops the upgrade instead of hiding it.
+            try db.execute(
+                sql: """
+                    CREATE TABLE subscriptions_v8 (
+                        id TEXT PRIMARY KEY,
+                        product TEXT NOT NULL REFERENCES products(id),
+                        buyer TEXT NOT NULL REFERENCES users(email),
+                        status TEXT NOT NULL CHECK (status IN ('trial', 'active', 'past_due', 'canceled', 'expired', 'disabled', 'deleted')),
+                        term TEXT NOT NULL CHECK (term IN ('monthly', 'annual')),
+                        licenses_total INTEGER NOT NULL CHECK (licenses_total >= 0),
+                        unit_price INTEGER NOT NULL,
+                        currency TEXT NOT NULL,
+                        started TEXT NOT NULL,
+                        period_start TEXT NOT NULL,
+                        expires TEXT NOT NULL,
+                        billing_profile TEXT REFERENCES billing_profiles(id),
+                        payment_method TEXT REFERENCES payment_methods(id),
+                        trial INTEGER NOT NULL,
+                        converts INTEGER NOT NULL,
+                        cancel_reason TEXT,
+                        cancel_comment TEXT,
+                        canceled_at TEXT,
+                        status_since TEXT NOT NULL,
+                        created_at TEXT NOT NULL,
+                        licenses_assigned INTEGER NOT NULL DEFAULT 0,
+                        next_step TEXT,
+                        CONSTRAINT assigned_within_total CHECK (licenses_assigned BETWEEN 0 AND licenses_total)
+                    ) WITHOUT ROWID;
+                    INSERT INTO subscriptions_v8
+                        SELECT id, product, buyer, status, term, licenses_total, unit_price, currency, started, period_start, expires,
+                               billing_profile, payment_method, trial, converts, cancel_reason, cancel_comment, canceled_at, status_since,
+                               created_at, (SELECT count(*) FROM assignments a WHERE a.subscription = s.id), next_step
+                        FROM subscriptions s;
+                    DROP TRIGGER assignments_count_insert;
+                    DROP TRIGGER assignments_count_delete;
+                    DROP TABLE subscriptions;
+                    ALTER TABLE subscriptions_v8 RENAME TO subscriptions;
+                    CREATE INDEX subscriptions_buyer ON subscriptions(buyer, product);
+                    CREATE INDEX subscriptions_product ON subscriptions(product, status);
+                    CREATE INDEX subscriptions_status_expires ON subscriptions(status, expires);
+                    CREATE INDEX subscriptions_profile ON subscriptions(billing_profile);
+                    CREATE INDEX subscriptions_payment_method ON subscriptions(payment_method);
+                    CREATE INDEX subscriptions_status_since ON subscriptions(status, status_since);
+                    CREATE INDEX subscriptions_next_step ON subscriptions(next_step) WHERE next_step IS NOT NULL;
+                    CREATE TRIGGER assignments_count_insert AFTER INSERT ON assignments BEGIN
+                        UPDATE subscriptions SET licenses_assigned = licenses_assigned + 1 WHERE id = NEW.subscription;
+                    END;
+                    CREATE TRIGGER assignments_count_delete AFTER DELETE ON assignments BEGIN
+                        UPDATE subscriptions SET licenses_assigned = licenses_assigned - 1 WHERE id = OLD.subscription;
+                    END;
+                    """
+            )
+        }
+        m.registerMigration("v9-database-roles") { db in
+            // Identity on PostgreSQL is the login role: users name theirs (user map), and each audit row
+            // the role that wrote it. A file keeps both too — unused for identity, but mapped users move
+            // to a server with copy --to as they are, and both backends keep one schema.
+            try db.execute(
+                sql: """
+                    ALTER TABLE users ADD COLUMN db_role TEXT;
+                    CREATE UNIQUE INDEX users_db_role ON users(db_role);
+                    ALTER TABLE audit_log ADD COLUMN db_role TEXT;
+                    """
+            )
+        }
         return m
     }
 }

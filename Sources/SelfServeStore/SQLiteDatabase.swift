@@ -22,7 +22,7 @@ public final class SQLiteDatabase: SQLDatabase {
     public enum Origin { case existing, created, empty }
     public let origin: Origin
     /// The file opened (device and inode), to notice it being deleted or replaced under a long session.
-    private let identity: (dev_t, ino_t)
+    private let fileIdentity: (dev_t, ino_t)
 
     /// Opens `path`. With `create`, a missing (or empty) file is made a database (for `init`); otherwise
     /// it must be a selfserve database. Directories, FIFOs, devices and sockets are refused before
@@ -70,7 +70,7 @@ public final class SQLiteDatabase: SQLDatabase {
         guard stat(path, &st) == 0 else {
             throw SelfServeError.invalid("cannot read \(path): \(String(cString: strerror(errno)))")
         }
-        identity = (st.st_dev, st.st_ino)
+        fileIdentity = (st.st_dev, st.st_ino)
         var config = Configuration()
         // WAL is a property of the file: it is set once, when a file is not yet in WAL mode (a new file).
         // GRDB's `journalMode = .wal` would also write a dummy table whenever the WAL file is empty — and
@@ -120,7 +120,7 @@ public final class SQLiteDatabase: SQLDatabase {
     /// would go to a file nobody can open again.
     public func checkStillThere() throws {
         var st = stat()
-        guard stat(path, &st) == 0, st.st_dev == identity.0, st.st_ino == identity.1 else {
+        guard stat(path, &st) == 0, st.st_dev == fileIdentity.0, st.st_ino == fileIdentity.1 else {
             throw SelfServeError.invalid(
                 "the database file \(path) was deleted or replaced while this session had it open; nothing more is written to it — start selfserve again"
             )
@@ -218,8 +218,12 @@ public final class SQLiteDatabase: SQLDatabase {
 
     public var displayLocation: String { path }
 
-    /// SQLite gives a new row the largest id plus one: copied ids need nothing more.
-    public func didInsertRowsWithIDs(_ tables: [String]) throws {}
+    /// SQLite gives a new row the largest id plus one, and a file has no login roles: nothing to do.
+    public func didCopyRows(generatedIDs tables: [String], by admin: String) throws {}
+
+    public func identity() throws -> DatabaseIdentity { .asserted }
+
+    public func serverNow() throws -> Date? { nil }
 
     public func describe(_ error: Error) -> SelfServeError { Self.selfServeError(error, path: path) }
 

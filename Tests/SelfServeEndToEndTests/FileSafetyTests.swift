@@ -140,7 +140,7 @@ final class FileSafetyTests: XCTestCase {
         s.initialize()
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Sandbox.binary)
-        p.arguments = ["--db", s.db, "--as", Sandbox.admin, "-f", "-"]
+        p.arguments = s.arguments(as: Sandbox.admin) + ["-f", "-"]
         p.environment = s.env
         let input = Pipe()
         let err = Pipe()

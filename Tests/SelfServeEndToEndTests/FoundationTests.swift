@@ -89,8 +89,9 @@ final class FoundationTests: XCTestCase {
         XCTAssertEqual(missing.errorObject["code"] as? String, "usage")
     }
 
-    func testActingUserPrecedence() {
+    func testActingUserPrecedence() throws {
         let s = Sandbox()
+        try s.requireSQLiteFile("asserted identity: on a server the login role decides who acts (RowSecurityTests)")
         s.initialize()
         let none = s.run(["whoami", "--json"])
         XCTAssertExit(none, 1)

@@ -22,7 +22,7 @@ final class ReliabilityTests: XCTestCase {
         XCTAssertEqual(s.query("SELECT count(*) FROM sqlite_master WHERE name = 'invoices'"), "0")
         // The current binary upgrades it and everything is still there.
         XCTAssertEqual(s.run(["org", "show", "--json"], as: Sandbox.admin).object["name"] as? String, "Old Co")
-        XCTAssertEqual(s.query("SELECT count(*) FROM grdb_migrations"), "7")
+        XCTAssertEqual(s.query("SELECT count(*) FROM grdb_migrations"), "9")
         XCTAssertEqual(
             s.run(["user", "show", "bea@contoso.com", "--json"], as: Sandbox.admin).object["name"] as? String,
             "Bea"
@@ -62,7 +62,7 @@ final class ReliabilityTests: XCTestCase {
         )
         let run = s.run(["billing", "run", "--json"])
         XCTAssertExit(run, 0)
-        XCTAssertEqual(s.query("SELECT count(*) FROM grdb_migrations"), "7")
+        XCTAssertEqual(s.query("SELECT count(*) FROM grdb_migrations"), "9")
         XCTAssertEqual(s.query("SELECT sum(amount) FROM invoice_lines"), "3700")
         XCTAssertEqual(s.query("SELECT next_step FROM subscriptions"), "2026-04-02")
         XCTAssertExit(s.run(["billing", "run", "--json"]), 0)
@@ -162,7 +162,7 @@ final class ReliabilityTests: XCTestCase {
             let path = s.write("round.txt", text)
             let p = Process()
             p.executableURL = URL(fileURLWithPath: Sandbox.binary)
-            p.arguments = ["--db", s.db, "--as", Sandbox.admin, "-f", path] + (atomic ? ["--atomic"] : [])
+            p.arguments = s.arguments(as: Sandbox.admin) + ["-f", path] + (atomic ? ["--atomic"] : [])
             p.environment = s.env
             p.standardOutput = FileHandle.nullDevice
             p.standardError = FileHandle.nullDevice
@@ -275,5 +275,71 @@ final class LockWaitTests: XCTestCase {
         XCTAssertGreaterThan(waited, 8, "it waited for the other writer first")
         XCTAssertLessThan(waited, 13.5, "and not for ever")
         XCTAssertEqual(s.query("SELECT count(*) FROM users WHERE email = 'late@contoso.com'"), "0")
+    }
+}
+
+/// Issue 17: the database itself refuses a subscription with more licenses assigned than it has — the
+/// last line of defence behind the store's checks, on both backends, also against raw SQL.
+final class AssignedWithinTotalTests: XCTestCase {
+    func testTheDatabaseRefusesMoreAssignedThanTotal() {
+        let s = Sandbox()
+        s.initialize()
+        _ = s.addCard("buyer@contoso.com")
+        let sub = s.buy("buyer@contoso.com", "power-bi-pro", licenses: 3)
+        XCTAssertExit(
+            s.run(["license", "assign", sub, "user1@contoso.com", "user2@contoso.com"], as: "buyer@contoso.com"),
+            0
+        )
+        for sql in [
+            "UPDATE subscriptions SET licenses_total = 1 WHERE id = '\(sub)'",
+            "UPDATE subscriptions SET licenses_assigned = 4 WHERE id = '\(sub)'",
+            "UPDATE subscriptions SET licenses_assigned = -1 WHERE id = '\(sub)'",
+            "INSERT INTO assignments VALUES ('\(sub)', 'user3@contoso.com', '2026-03-02', 'x'), ('\(sub)', 'user4@contoso.com', '2026-03-02', 'x')",
+        ] {
+            let out = s.query(sql)
+            XCTAssertTrue(out.contains("assigned_within_total"), "\(sql): \(out)")
+        }
+        XCTAssertEqual(
+            s.query("SELECT licenses_total, licenses_assigned FROM subscriptions WHERE id = '\(sub)'"),
+            "3|2"
+        )
+        // Exactly full is allowed.
+        XCTAssertExit(s.run(["license", "assign", sub, "user3@contoso.com"], as: "buyer@contoso.com"), 0)
+        XCTAssertEqual(s.query("SELECT licenses_assigned FROM subscriptions WHERE id = '\(sub)'"), "3")
+    }
+
+    /// A database made before the rule gets it on open, its counters recounted from the assignments.
+    func testAnOlderDatabaseGetsTheRuleAndItsCountersRecounted() {
+        let s = Sandbox()
+        // SQLite: a file of schema v7 made by the migrations up to it.
+        if !Sandbox.onPostgreSQL { s.env["SELFSERVE_SCHEMA_UPTO"] = "v7-safe-reruns" }
+        s.initialize()
+        _ = s.addCard("buyer@contoso.com")
+        let sub = s.buy("buyer@contoso.com", "power-bi-pro", licenses: 3)
+        XCTAssertExit(s.run(["license", "assign", sub, "user1@contoso.com"], as: "buyer@contoso.com"), 0)
+        // PostgreSQL: what a selfserve of schema v7 left, without the constraint. On both, a counter that drifted.
+        let v7 =
+            Sandbox.onPostgreSQL
+            ? """
+            ALTER TABLE subscriptions DROP CONSTRAINT assigned_within_total;
+            DELETE FROM selfserve_migrations WHERE identifier = 'v8-assigned-within-total';
+            """ : ""
+        XCTAssertEqual(
+            s.query(v7 + "UPDATE subscriptions SET licenses_assigned = 3 WHERE id = '\(sub)'; SELECT 'ok'"),
+            "ok"
+        )
+        s.env["SELFSERVE_SCHEMA_UPTO"] = nil
+        if Sandbox.onPostgreSQL {
+            // An upgrade changes tables: a buyer's role may not, and is told so; the DBA's role does it.
+            let buyerTry = s.run(["subscription", "show", sub], as: "buyer@contoso.com")
+            XCTAssertExit(buyerTry, 77)
+            XCTAssertTrue(buyerTry.err.contains("only its owner"), buyerTry.err)
+            XCTAssertExit(s.run(["billing", "run"]), 0)
+        }
+        XCTAssertExit(s.run(["subscription", "show", sub], as: "buyer@contoso.com"), 0)
+        XCTAssertEqual(s.query("SELECT licenses_assigned FROM subscriptions WHERE id = '\(sub)'"), "1")
+        XCTAssertTrue(
+            s.query("UPDATE subscriptions SET licenses_total = 0 WHERE id = '\(sub)'").contains("assigned_within_total")
+        )
     }
 }

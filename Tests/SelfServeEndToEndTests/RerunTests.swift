@@ -121,10 +121,9 @@ final class RerunTests: XCTestCase {
         )
         func state(_ s: Sandbox) -> [String] {
             [
-                s.query("SELECT group_concat(email || ':' || name, ',') FROM (SELECT * FROM users ORDER BY email)"),
-                s.query(
-                    "SELECT group_concat(id || ':' || self_service, ',') FROM (SELECT * FROM products ORDER BY id)"
-                ),
+                // One row per line: the same SQL (and output) on SQLite and PostgreSQL.
+                s.query("SELECT email || ':' || name FROM users ORDER BY email"),
+                s.query("SELECT id || ':' || self_service FROM products ORDER BY id"),
                 s.query(
                     "SELECT action || ' ' || count(*) FROM audit_log WHERE action IN ('user.add', 'product.policy') GROUP BY action ORDER BY action"
                 ),
@@ -138,7 +137,7 @@ final class RerunTests: XCTestCase {
             let plan = s.write("plan.txt", lines.joined(separator: "\n"))
             let p = Process()
             p.executableURL = URL(fileURLWithPath: Sandbox.binary)
-            p.arguments = ["--db", s.db, "--as", Sandbox.admin, "-f", plan]
+            p.arguments = s.arguments(as: Sandbox.admin) + ["-f", plan]
             p.environment = s.env
             p.standardOutput = FileHandle.nullDevice
             p.standardError = FileHandle.nullDevice

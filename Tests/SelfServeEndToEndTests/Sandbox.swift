@@ -22,6 +22,57 @@ final class Sandbox: @unchecked Sendable {
         if Self.onPostgreSQL { throw XCTSkip("SQLite only: \(why)") }
     }
 
+    /// The leading arguments that run selfserve on `database` (the test's own by default) as `user`.
+    func arguments(as user: String?, database: String? = nil, useDB: Bool = true) -> [String] {
+        let target = database ?? db
+        if Paths.isServer(target), let user {
+            // On a server the login role is who acts (--as is refused for anyone else): the command
+            // connects as the role mapped to `user`, created and mapped on first use as a DBA would.
+            return ["--db", role(for: user, in: target)]
+        }
+        return (useDB || database != nil ? ["--db", target] : []) + (user.map { ["--as", $0] } ?? [])
+    }
+
+    /// Login roles made for users, per database: `user` → the URI that connects as them.
+    private var roles: [String: String] = [:]
+    private let rolesLock = NSLock()
+
+    /// The URI of `database` as the login role of `email`: the role is created (LOGIN, granted
+    /// selfserve_user, and selfserve_admin for an admin) and mapped to the user the first time, by the
+    /// server's superuser — the DBA's part. A user not in the organization yet gets a role mapped to
+    /// nobody, which selfserve treats as no one, and is mapped on a later call.
+    func role(for email: String, in database: String) -> String {
+        let key = email.lowercased() + " " + database
+        rolesLock.lock()
+        defer { rolesLock.unlock() }
+        if let uri = roles[key] { return uri }
+        let dbName = database.split(separator: "?")[0].split(separator: "/").last.map(String.init) ?? "db"
+        let safe = email.lowercased().map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
+        let name = String("\(dbName)_\(safe)".prefix(63))
+        let literal = email.lowercased().replacingOccurrences(of: "'", with: "''")
+        let mapped = Self.psql(
+            database,
+            """
+            DO $$ BEGIN CREATE ROLE "\(name)" LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+            GRANT selfserve_user TO "\(name)";
+            DO $$ BEGIN
+                IF EXISTS (SELECT FROM users WHERE email = '\(literal)' AND role = 'admin') THEN GRANT selfserve_admin TO "\(name)"; END IF;
+            END $$;
+            UPDATE users SET db_role = '\(name)' WHERE email = '\(literal)' RETURNING 'mapped';
+            """
+        )
+        let uri = Self.connecting(database, as: name)
+        if mapped.contains("mapped") { roles[key] = uri }
+        return uri
+    }
+
+    /// `database` connecting as `role` (libpq's `user` parameter replaced).
+    static func connecting(_ database: String, as role: String) -> String {
+        guard let q = database.firstIndex(of: "?") else { return database + "?user=\(role)" }
+        let parameters = database[database.index(after: q)...].split(separator: "&").filter { !$0.hasPrefix("user=") }
+        return database[..<q] + "?" + (parameters + ["user=\(role)"]).joined(separator: "&")
+    }
+
     /// A new, empty database on the test server, as a URI.
     static func newServerDatabase() -> String {
         let name = "e2e_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
@@ -111,14 +162,13 @@ final class Sandbox: @unchecked Sendable {
         stdin: String? = nil,
         extraEnv: [String: String] = [:],
         useDB: Bool = true,
+        database: String? = nil,
         file: StaticString = #filePath,
         line: UInt = #line
     ) -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.binary)
-        var a: [String] = useDB ? ["--db", db] : []
-        if let user { a += ["--as", user] }
-        p.arguments = a + args
+        p.arguments = arguments(as: user, database: database, useDB: useDB) + args
         p.environment = env.merging(extraEnv) { $1 }
         p.currentDirectoryURL = dir
         let out = Pipe()
@@ -239,7 +289,10 @@ final class Sandbox: @unchecked Sendable {
         return "\(sign)\(a / 100).\(a % 100 < 10 ? "0" : "")\(a % 100)"
     }
 
-    func query(_ sql: String) -> String { Self.onPostgreSQL ? Self.psql(db, sql) : Self.sqlite(db, sql) }
+    /// Runs SQL on the test's database and returns its output, errors included (as psql's are).
+    func query(_ sql: String) -> String {
+        Self.onPostgreSQL ? Self.psql(db, sql) : Self.output(of: "/usr/bin/sqlite3", [db, sql], errorsToo: true)
+    }
 
     /// Runs `psql URI -c SQL` (unaligned, no headers: `a|b` per row, as sqlite3 prints) and returns its
     /// output, trimmed; an error comes back as its message, which the caller's comparison shows.
@@ -293,4 +346,9 @@ final class Box<T>: @unchecked Sendable {
             lock.unlock()
         }
     }
+}
+
+/// Where a test's database lives.
+enum Paths {
+    static func isServer(_ location: String) -> Bool { location.hasPrefix("postgresql:") }
 }

@@ -48,8 +48,9 @@ final class ScriptRightsTests: XCTestCase {
         XCTAssertTrue((denied.errorObject["message"] as? String ?? "").contains("seen 1 yes"), denied.err)
     }
 
-    func testAScriptCannotChangeWhoItActsAs() {
+    func testAScriptCannotChangeWhoItActsAs() throws {
         let s = Sandbox()
+        try s.requireSQLiteFile("asserted identity: on a server the login role decides who acts (RowSecurityTests)")
         s.initialize()
         let script = s.write(
             "become.lua",
@@ -97,7 +98,7 @@ final class ScriptRightsTests: XCTestCase {
             )
             let p = Process()
             p.executableURL = URL(fileURLWithPath: Sandbox.binary)
-            p.arguments = ["--db", s.db, "--as", Sandbox.admin, "--atomic", "run", script]
+            p.arguments = s.arguments(as: Sandbox.admin) + ["--atomic", "run", script]
             p.environment = s.env.merging(["SELFSERVE_LUA_TIMEOUT_MS": "60000"]) { $1 }
             let out = Pipe()
             let err = Pipe()

@@ -79,7 +79,7 @@ final class ShellTerminalTests: XCTestCase {
         _ = tmux(["kill-session", "-t", name])
         _ = tmux([
             "new-session", "-d", "-s", name, "-x", "\(columns)", "-y", "50",
-            "env -i \(env) TERM=xterm \(Sandbox.binary) --db '\(s.db)' --as \(user); sleep 30",
+            "env -i \(env) TERM=xterm \(Sandbox.binary) \(s.arguments(as: user).map { "'\($0)'" }.joined(separator: " ")); sleep 30",
         ])
     }
 

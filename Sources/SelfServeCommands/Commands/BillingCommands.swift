@@ -83,7 +83,14 @@ struct BillingRun: SelfServeCommand {
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
     var auditSubject: (action: String, target: String)? { ("billing.run", "organization") }
+    static let needsActor = false
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
+        // On a server, charging the whole organization is the billing role's, whoever else one is.
+        if case .proven(let role, _, let billing) = env.databaseIdentity, !billing {
+            throw SelfServeError.forbidden(
+                "billing run needs a login role granted selfserve_billing; \(role) is not"
+            )
+        }
         _ = try ctx.organizationOrFail()
         let system = ctx.acting(as: nil)
         let report = try system.billingRun()

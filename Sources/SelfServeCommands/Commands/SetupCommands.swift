@@ -84,6 +84,12 @@ struct LoginCommand: SelfServeCommand {
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
         let user = try ctx.existingUser(email)
         guard user.status == .active else { throw SelfServeError.forbidden("\(user.email) is blocked") }
+        // On a server the login role decides who acts: saving anyone else would be a lie.
+        if case .proven(let role, let proven, _) = env.databaseIdentity, proven != user.email {
+            throw SelfServeError.forbidden(
+                "the login role \(role) is \(proven ?? "no user of this organization") on this database; login as \(user.email) is refused: the database decides who you are"
+            )
+        }
         try env.logins.save(user.email, for: env.databasePath)
         // --as and SELFSERVE_USER take precedence over the saved login: say who acts, not only who was saved.
         let acting = ctx.actorEmail.map { $0.lowercased() }
@@ -141,8 +147,8 @@ struct CopyCommand: SelfServeCommand {
     var to: String
 
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
-        try ctx.admin("copy the organization")
-        let copy = try env.copyOrganization(to: to, commit: !globals.dryRun)
+        let admin = try ctx.admin("copy the organization")
+        let copy = try env.copyOrganization(to: to, by: admin.email, commit: !globals.dryRun)
         let rows = copy.target.counts.reduce(0) { $0 + $1.rows }
         let note =
             globals.dryRun

@@ -5,7 +5,9 @@ struct UserCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user",
         abstract: "The organization's people.",
-        subcommands: [UserAdd.self, UserImport.self, UserList.self, UserShow.self, UserBlock.self, UserUnblock.self]
+        subcommands: [
+            UserAdd.self, UserImport.self, UserList.self, UserShow.self, UserBlock.self, UserUnblock.self, UserMap.self,
+        ]
     )
 }
 
@@ -17,11 +19,41 @@ struct UserAdd: SelfServeCommand {
     @Option(help: "Display name.") var name: String
     @Flag(help: "A guest: cannot buy, cannot receive licenses.") var guest = false
     @Flag(help: "An admin.") var admin = false
+    @Option(
+        name: .customLong("db-role"),
+        help: ArgumentHelp("On PostgreSQL: the login role that is this user (the DBA creates it).", valueName: "role")
+    )
+    var dbRole: String?
 
     var auditSubject: (action: String, target: String)? { ("user.add", email) }
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
-        let user = try ctx.addUser(email: email, name: name, guest: guest, admin: admin)
+        let user = try ctx.addUser(email: email, name: name, guest: guest, admin: admin, databaseRole: dbRole)
         return .created(Shapes.user(user), id: user.email)
+    }
+}
+
+/// `user map EMAIL --db-role ROLE`: who a login role is, for users added before (or copied with
+/// `copy --to`).
+struct UserMap: SelfServeCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "map",
+        abstract: "Map a user to their PostgreSQL login role (admins).",
+        discussion:
+            "On a PostgreSQL database the login role decides who acts. The DBA creates the role and grants it selfserve_user (selfserve_admin for admins); this says which user it is. A role maps to one user; mapping a user again replaces their role."
+    )
+    static let access = DatabaseAccess.write
+    @OptionGroup var globals: GlobalOptions
+    @Argument(help: "The user's e-mail.", completion: .emails) var email: String
+    @Option(name: .customLong("db-role"), help: ArgumentHelp("The login role.", valueName: "role")) var dbRole: String
+
+    var auditSubject: (action: String, target: String)? { ("user.map", email) }
+    func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
+        let (user, _) = try ctx.mapUser(email: email, databaseRole: dbRole)
+        return .init(
+            .object([("email", .string(user.email)), ("db_role", .string(dbRole.trimmed))]),
+            .object,
+            note: "\(user.email) is the login role \(dbRole.trimmed)"
+        )
     }
 }
 

@@ -23,9 +23,11 @@ public protocol CommandEnvironment: AnyObject {
     func clock() throws -> Clock
     /// A short read of the database outside any command: a script's read-only helpers.
     func withStore<T>(_ body: (Store) throws -> T) throws -> T
-    /// Copies this session's organization into the database at `location` (`copy --to`), kept only
-    /// when `commit`; a target this created is removed again when the copy is not kept.
-    func copyOrganization(to location: String, commit: Bool) throws -> OrganizationCopy
+    /// Copies this session's organization into the database at `location` (`copy --to`) for `admin`,
+    /// kept only when `commit`; a target this created is removed again when the copy is not kept.
+    func copyOrganization(to location: String, by admin: String, commit: Bool) throws -> OrganizationCopy
+    /// Who the database says is connected (a server's login role), asked when it was opened.
+    var databaseIdentity: DatabaseIdentity { get }
     /// Saved sign-ins (`login`/`logout`).
     var logins: LoginStore { get }
     /// Runs one command given as words, as `ss.exec` does, and returns its result value.

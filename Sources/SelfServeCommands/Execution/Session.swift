@@ -87,6 +87,13 @@ public final class Session: CommandEnvironment {
 
     /// The acting user of a command: `--as` > `SELFSERVE_USER` > the saved login.
     public func actor(for command: GlobalOptions? = nil) -> String? {
+        // On a server the login role is who acts; what else names someone was checked against it.
+        if case .proven(_, let email, _) = databaseIdentity { return email }
+        return assertedActor(for: command)
+    }
+
+    /// Who `--as`, `SELFSERVE_USER` or the saved login name, whatever the database proves.
+    private func assertedActor(for command: GlobalOptions?) -> String? {
         if let a = command?.actingUser ?? sessionActor { return a }
         if let a = environment["SELFSERVE_USER"], !a.isEmpty { return a }
         return logins.user(for: databasePath)
@@ -102,8 +109,32 @@ public final class Session: CommandEnvironment {
     public func openDatabase(create: Bool = false) throws -> SelfServeDatabase {
         if let database { return database }
         let db = try backends.open(databasePath, create, backends.interrupted)
+        // A new database has nobody in it to prove yet (init names its first admin).
+        databaseIdentity = db.isNew ? .asserted : try db.identity()
         database = db
         return db
+    }
+
+    /// Who the database says is connected, asked once when it is opened (a login role does not change
+    /// during a connection).
+    public private(set) var databaseIdentity: DatabaseIdentity = .asserted
+
+    /// On a server, `--as`, `SELFSERVE_USER` and the saved login may only name the user the login role
+    /// is mapped to: they cannot make anyone else act.
+    private func checkAssertedIdentity(_ g: GlobalOptions) throws {
+        guard case .proven(let role, let email, _) = databaseIdentity else { return }
+        let asserted = assertedActor(for: g).map { (try? Email.normalize($0)) ?? $0.lowercased() }
+        guard let email else {
+            throw SelfServeError(
+                .notSignedIn,
+                "the login role \(role) is mapped to no user of this organization\(asserted.map { " (--as \($0) is refused: the database decides who you are)" } ?? ""); an admin maps it with 'user map EMAIL --db-role \(role)'"
+            )
+        }
+        if let asserted, asserted != email {
+            throw SelfServeError.forbidden(
+                "you are \(email) on this database (login role \(role)); acting as \(asserted) is refused: the database decides who you are"
+            )
+        }
     }
 
     /// A failed or dry-run `init` leaves the database as it found it: absent, or empty.
@@ -125,7 +156,7 @@ public final class Session: CommandEnvironment {
         try openDatabase().read(body)
     }
 
-    public func copyOrganization(to location: String, commit: Bool) throws -> OrganizationCopy {
+    public func copyOrganization(to location: String, by admin: String, commit: Bool) throws -> OrganizationCopy {
         // The copy commits on its own: inside begin/--atomic it would copy what may still be rolled back.
         guard !userTransactionOpen else {
             throw SelfServeError.conflict("copy --to cannot run inside a transaction (begin or --atomic); commit first")
@@ -134,7 +165,7 @@ public final class Session: CommandEnvironment {
         let target = try backends.open(Paths.absolute(location), true, backends.interrupted)
         defer { try? target.close() }
         do {
-            let copy = try source.copyOrganization(to: target, commit: commit)
+            let copy = try source.copyOrganization(to: target, by: admin, commit: commit)
             if !commit { target.undoCreation() }
             return copy
         } catch {
@@ -281,6 +312,7 @@ public final class Session: CommandEnvironment {
         case .read, .write:
             if let database { try database.checkStillThere() }
             let db = try openDatabase()
+            if type(of: command).needsActor { try checkAssertedIdentity(g) }
             do {
                 return try executeInTransaction(command, db, access: access, writer: writer)
             } catch let e as SelfServeError where e.code == .conflict && backends.interrupted() {
@@ -456,8 +488,8 @@ public final class Session: CommandEnvironment {
 
     /// Whether an earlier run of `file` by the batch's acting user committed this line, unchanged.
     public func committedBefore(file: String, line: Int, textHash: String) throws -> Bool {
-        let actor = batchActor
-        return try withStore { try $0.hasBatchMark(actor: actor, file: file, line: line, textHash: textHash) }
+        // The actor inside: on a server, who acts is known once the database is open.
+        try withStore { try $0.hasBatchMark(actor: batchActor, file: file, line: line, textHash: textHash) }
     }
 
     /// Who a kept result or a batch mark belongs to: the acting user as given (normalized), or `system`
@@ -497,15 +529,17 @@ public final class Session: CommandEnvironment {
         store: Store
     ) throws -> (Clock, SelfServeError?) {
         let clock = try self.clock()
-        guard clock is FixedClock else { return (clock, nil) }
+        // The real calendar: a server's clock when there is one (machines sharing it may disagree).
+        let real: Clock = try database?.serverNow().map(FixedClock.init) ?? SystemClock()
+        guard clock is FixedClock else { return (real, nil) }
         switch access {
         case .create where !command.createsTestClock:
             // A live organization starts on the real calendar.
-            return (SystemClock(), nil)
+            return (real, nil)
         case .write where !command.globals.dryRun && !type(of: command).alwaysRollsBack:
             if try store.organization() != nil, try store.setting(CommandContext.testClockSetting) != "1" {
                 return (
-                    SystemClock(),
+                    real,
                     .forbidden(
                         "SELFSERVE_NOW applies to writes only in a test-clock organization (init --test-clock); here it is for reads and --dry-run forecasts"
                     )

@@ -31,6 +31,9 @@ public protocol SelfServeCommand: ParsableCommand {
     var createsTestClock: Bool { get }
     /// `login`, `logout`: they change who acts, which a script may never do.
     static var changesActingUser: Bool { get }
+    /// Whether the command acts as someone: on a server, the login role must then be mapped to a user
+    /// (and `--as` may name only them). The billing run acts for the calendar, not for a person.
+    static var needsActor: Bool { get }
     /// `invoice export`: the one command whose `--format` may be `html` (a file format).
     static var acceptsHTML: Bool { get }
     /// `run --atomic`: the executor runs the whole script in one transaction.
@@ -44,6 +47,7 @@ extension SelfServeCommand {
     public var auditSubject: (action: String, target: String)? { nil }
     public var createsTestClock: Bool { false }
     public static var changesActingUser: Bool { false }
+    public static var needsActor: Bool { true }
     public static var acceptsHTML: Bool { false }
     public var atomic: Bool { false }
     public static var alwaysRollsBack: Bool { false }

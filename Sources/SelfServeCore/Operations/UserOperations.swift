@@ -8,19 +8,60 @@ extension CommandContext {
         ])
     }
 
-    public func addUser(email raw: String, name: String, guest: Bool, admin isAdmin: Bool) throws -> User {
+    public func addUser(
+        email raw: String,
+        name: String,
+        guest: Bool,
+        admin isAdmin: Bool,
+        databaseRole: String? = nil
+    ) throws -> User {
         try admin("add users")
         let user = try newUser(email: raw, name: name, kind: guest ? .guest : .member, role: isAdmin ? .admin : .user)
+        let role = try databaseRole.map { try checkedDatabaseRole($0) }
         try store.insertUser(user)
+        if let role { try store.setDatabaseRole(email: user.email, role: role) }
         audit(
             "user.add",
             target: user.email,
             [
                 ("name", .string(user.name)), ("kind", .string(user.kind.rawValue)),
                 ("role", .string(user.role.rawValue)),
-            ]
+            ] + (role.map { [("db_role", PlainValue.string($0))] } ?? [])
         )
         return user
+    }
+
+    /// `user map EMAIL --db-role ROLE`: the login role that is this user on a server (the DBA created it).
+    public func mapUser(email raw: String, databaseRole: String) throws -> (user: User, previous: String?) {
+        try admin("map users to login roles")
+        let user = try existingUser(raw)
+        let role = try checkedDatabaseRole(databaseRole, for: user.email)
+        let previous = try store.user(databaseRole: role)
+        try store.setDatabaseRole(email: user.email, role: role)
+        audit("user.map", target: user.email, [("db_role", .string(role))])
+        return (user, previous)
+    }
+
+    /// A login role's name as PostgreSQL takes it (at most 63 bytes, printable), that exists on the server
+    /// when there is one, and is nobody else's.
+    private func checkedDatabaseRole(_ raw: String, for email: String? = nil) throws -> String {
+        let role = raw.trimmed
+        guard !role.isEmpty, role.utf8.count <= 63,
+            !role.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else {
+            throw SelfServeError.invalid(
+                "--db-role must be a login role's name (1 to 63 bytes, printable), not '\(Sanitize.forDisplay(raw))'"
+            )
+        }
+        if try store.databaseRoleExists(role) == false {
+            throw SelfServeError.notFound(
+                "the server has no role \(role); its DBA creates it first (CREATE ROLE \(role) LOGIN …; GRANT selfserve_user TO \(role))"
+            )
+        }
+        if let other = try store.user(databaseRole: role), other != email {
+            throw SelfServeError.conflict("the login role \(role) is already \(other); one role is one person")
+        }
+        return role
     }
 
     func newUser(email raw: String, name: String, kind: User.Kind, role: User.Role) throws -> User {

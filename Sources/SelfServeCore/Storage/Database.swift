@@ -1,3 +1,5 @@
+import Foundation
+
 /// How a unit of work ends when its body returns normally. A body that throws is always rolled back.
 public enum Completion: Sendable {
     case commit
@@ -41,7 +43,16 @@ public protocol SelfServeDatabase: AnyObject {
     /// Copies every row of this database into `target`, which must hold no organization yet, in one
     /// transaction of the target's (kept only when `commit` and both sides' counts and invoice totals
     /// agree). Reads this database as it is: run it inside a unit of work for a consistent snapshot.
-    func copyOrganization(to target: SelfServeDatabase, commit: Bool) throws -> OrganizationCopy
+    /// `admin` is the person copying: on a server target, the connecting role is mapped to them.
+    func copyOrganization(to target: SelfServeDatabase, by admin: String, commit: Bool) throws -> OrganizationCopy
+
+    /// Who the database says is connected: nobody in particular for a file (the acting user is asserted
+    /// with `--as`), the login role's user on PostgreSQL.
+    func identity() throws -> DatabaseIdentity
+
+    /// The server's clock (`now()`), so that machines with skewed clocks agree on what is due; nil for a
+    /// file, where the machine's clock is the only one.
+    func serverNow() throws -> Date?
 
     /// Any error raised while using the database — the driver's own included — as the one error
     /// type users see, worded for this backend.
@@ -54,3 +65,12 @@ public protocol SelfServeDatabase: AnyObject {
 public typealias DatabaseOpener = (_ location: String, _ create: Bool, _ interrupted: @escaping @Sendable () -> Bool)
     throws
     -> SelfServeDatabase
+
+/// Who acts, as the database knows it.
+public enum DatabaseIdentity: Sendable, Equatable {
+    /// A file proves nothing: `--as`, `SELFSERVE_USER` or the saved login name the acting user.
+    case asserted
+    /// A server authenticated the login `role`; `email` is the user mapped to it (nil: nobody), and
+    /// `billing` whether the role may run the organization-wide billing run.
+    case proven(role: String, email: String?, billing: Bool)
+}

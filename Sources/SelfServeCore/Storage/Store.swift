@@ -16,6 +16,12 @@ public protocol Store: AnyObject {
     func insertUser(_ user: User) throws
     func updateUser(_ user: User) throws
     func userCount() throws -> Int
+    /// Maps (or with nil unmaps) the login role that is `email` on a server.
+    func setDatabaseRole(email: String, role: String?) throws
+    /// The user a login role is mapped to.
+    func user(databaseRole: String) throws -> String?
+    /// Whether the server has a login role of that name; nil where roles do not exist (a file).
+    func databaseRoleExists(_ role: String) throws -> Bool?
     /// E-mails starting with `prefix`, for completion.
     func emails(prefix: String, limit: Int) throws -> [String]
 
