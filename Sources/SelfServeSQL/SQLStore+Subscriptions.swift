@@ -173,28 +173,35 @@ extension SQLStore {
         }
     }
 
+    // One statement per command, not one per user: on a server each statement is a round trip.
+
     public func assignedEmails(subscription: String, among emails: [String]) throws -> Set<String> {
-        var found = Set<String>()
-        for e in emails
-        where try row("SELECT 1 AS found FROM assignments WHERE subscription = ? AND email = ?", [subscription, e])
-            != nil
-        {
-            found.insert(e)
-        }
-        return found
+        guard !emails.isEmpty else { return [] }
+        return Set(
+            try strings(
+                "SELECT email FROM assignments WHERE subscription = ? AND email IN (\(Self.placeholders(emails.count)))",
+                [subscription] + SQLArguments(emails)
+            )
+        )
     }
 
     public func insertAssignments(_ list: [Assignment]) throws {
-        for a in list {
-            try exec(
-                "INSERT INTO assignments (subscription, email, assigned_at, assigned_by) VALUES (?, ?, ?, ?)",
-                [a.subscription, a.email, a.assignedAt, a.assignedBy]
-            )
-        }
+        guard !list.isEmpty else { return }
+        var arguments = SQLArguments(values: [])
+        for a in list { arguments += [a.subscription, a.email, a.assignedAt, a.assignedBy] }
+        try exec(
+            "INSERT INTO assignments (subscription, email, assigned_at, assigned_by) VALUES "
+                + Array(repeating: "(?, ?, ?, ?)", count: list.count).joined(separator: ", "),
+            arguments
+        )
     }
 
     public func deleteAssignments(subscription: String, emails: [String]) throws {
-        for e in emails { try exec("DELETE FROM assignments WHERE subscription = ? AND email = ?", [subscription, e]) }
+        guard !emails.isEmpty else { return }
+        try exec(
+            "DELETE FROM assignments WHERE subscription = ? AND email IN (\(Self.placeholders(emails.count)))",
+            [subscription] + SQLArguments(emails)
+        )
     }
 
     public func deleteAllAssignments(subscription: String) throws {

@@ -103,6 +103,15 @@ public final class SQLStore: Store {
         try row("SELECT * FROM users WHERE email = ?", [email]).map(Self.user)
     }
 
+    public func users(emails: [String]) throws -> [String: User] {
+        guard !emails.isEmpty else { return [:] }
+        let found = try rows(
+            "SELECT * FROM users WHERE email IN (\(Self.placeholders(emails.count)))",
+            SQLArguments(emails)
+        ).map(Self.user)
+        return Dictionary(found.map { ($0.email, $0) }) { first, _ in first }
+    }
+
     public func users(kind: User.Kind?) throws -> [User] {
         if let kind {
             return try rows("SELECT * FROM users WHERE kind = ? ORDER BY email", [kind.rawValue]).map(Self.user)

@@ -16,8 +16,9 @@ extension CommandContext {
         }
         var problems: [String] = []
         var users: [User] = []
+        let known = try store.users(emails: emails)
         for email in emails {
-            guard let user = try store.user(email: email) else {
+            guard let user = known[email] else {
                 problems.append("\(email): no such user in the organization")
                 continue
             }

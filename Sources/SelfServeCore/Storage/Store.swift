@@ -12,6 +12,8 @@ public protocol Store: AnyObject {
 
     // MARK: Users
     func user(email: String) throws -> User?
+    /// The users of these e-mails that exist, by e-mail (one query however many).
+    func users(emails: [String]) throws -> [String: User]
     func users(kind: User.Kind?) throws -> [User]
     func insertUser(_ user: User) throws
     func updateUser(_ user: User) throws
