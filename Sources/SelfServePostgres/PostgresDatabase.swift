@@ -22,6 +22,7 @@ public final class PostgresDatabase: SQLDatabase {
     /// How long a writer waits for another one before it gives up, as on a SQLite file.
     static let lockTimeoutSeconds = 10.0
     private var depth = 0
+    private let assertingIdentity: Bool
     /// Set on a database this process created, until the unit that fills it commits.
     private var needsLockDown = false
     /// The person copying an organization here (`copy --to`): the connecting role becomes them.
@@ -31,8 +32,17 @@ public final class PostgresDatabase: SQLDatabase {
     /// Opens the database at `uri`. With `create` (`init`), an empty database gets the schema; otherwise it
     /// must already be a selfserve database. A database of another application, or of a newer selfserve,
     /// is refused and left untouched.
-    public init(uri: String, create: Bool, interrupted: @escaping @Sendable () -> Bool = { false }) throws {
+    /// With `assertingIdentity`, the acting user is asserted (`--as`) as on a file, whoever connects:
+    /// for tests that play many people through one connection (the billing scenarios both backends must
+    /// agree on). Never set by the command line, where the login role is who acts.
+    public init(
+        uri: String,
+        create: Bool,
+        interrupted: @escaping @Sendable () -> Bool = { false },
+        assertingIdentity: Bool = false
+    ) throws {
         self.interrupted = interrupted
+        self.assertingIdentity = assertingIdentity
         connection = try PGConnection(uri)
         session = PGSession(connection)
         store = SQLStore(session)
@@ -243,6 +253,7 @@ public final class PostgresDatabase: SQLDatabase {
     }
 
     public func identity() throws -> DatabaseIdentity {
+        if assertingIdentity { return .asserted }
         let r = try connection.execute(
             """
             SELECT session_user AS role, (SELECT email FROM users WHERE db_role = session_user::text) AS email,

@@ -236,10 +236,11 @@ extension SQLStore {
 
     // MARK: Billing run
 
-    public func subscriptionsForBilling(on day: Day) throws -> [Subscription] {
-        try rows("SELECT * FROM subscriptions WHERE next_step <= ? ORDER BY next_step, id", [day.description]).map(
-            Self.subscription
-        )
+    public func subscriptionsForBilling(on day: Day, after: String?, limit: Int) throws -> [Subscription] {
+        try rows(
+            "SELECT * FROM subscriptions WHERE next_step <= ? AND id > ? ORDER BY id LIMIT ?",
+            [day.description, after ?? "", limit]
+        ).map(Self.subscription)
     }
 
     public func subscriptionIds(paymentMethod: String, statuses: [Subscription.Status]) throws -> [String] {
@@ -253,23 +254,42 @@ extension SQLStore {
         )
     }
 
+    public func pendingChargeProfiles(after: String?, limit: Int) throws -> [String] {
+        try strings(
+            "SELECT DISTINCT billing_profile FROM pending_charges WHERE billing_profile > ? ORDER BY billing_profile LIMIT ?",
+            [after ?? "", limit]
+        )
+    }
+
+    public func pendingCharges(billingProfile: String) throws -> [PendingCharge] {
+        try rows("SELECT * FROM pending_charges WHERE billing_profile = ? ORDER BY id", [billingProfile]).map(
+            Self.pendingCharge
+        )
+    }
+
+    public func deletePendingCharges(billingProfile: String) throws {
+        try exec("DELETE FROM pending_charges WHERE billing_profile = ?", [billingProfile])
+    }
+
     public func pendingCharges() throws -> [PendingCharge] {
-        try rows("SELECT * FROM pending_charges ORDER BY id").map {
-            let currency: String = try $0.decode(forColumn: "currency")
-            return PendingCharge(
-                billingProfile: try $0.decode(forColumn: "billing_profile"),
-                day: try $0.decode(forColumn: "day"),
-                periodEnd: try $0.decode(forColumn: "period_end"),
-                line: InvoiceLine(
-                    description: try $0.decode(forColumn: "description"),
-                    subscription: try $0.decode(forColumn: "subscription"),
-                    quantity: try $0.decode(forColumn: "quantity"),
-                    unitPrice: Money(minorUnits: try $0.decode(forColumn: "unit_price"), currency: currency),
-                    amount: Money(minorUnits: try $0.decode(forColumn: "amount"), currency: currency)
-                ),
-                failed: try $0.decode(forColumn: "failed")
-            )
-        }
+        try rows("SELECT * FROM pending_charges ORDER BY id").map(Self.pendingCharge)
+    }
+
+    static func pendingCharge(_ row: SQLRow) throws -> PendingCharge {
+        let currency: String = try row.decode(forColumn: "currency")
+        return PendingCharge(
+            billingProfile: try row.decode(forColumn: "billing_profile"),
+            day: try row.decode(forColumn: "day"),
+            periodEnd: try row.decode(forColumn: "period_end"),
+            line: InvoiceLine(
+                description: try row.decode(forColumn: "description"),
+                subscription: try row.decode(forColumn: "subscription"),
+                quantity: try row.decode(forColumn: "quantity"),
+                unitPrice: Money(minorUnits: try row.decode(forColumn: "unit_price"), currency: currency),
+                amount: Money(minorUnits: try row.decode(forColumn: "amount"), currency: currency)
+            ),
+            failed: try row.decode(forColumn: "failed")
+        )
     }
 
     public func addPendingCharge(_ c: PendingCharge) throws {
@@ -284,10 +304,6 @@ extension SQLStore {
                 c.line.subscription, c.line.quantity, c.line.unitPrice.minorUnits, c.line.amount.minorUnits, c.failed,
             ]
         )
-    }
-
-    public func deletePendingCharges() throws {
-        try exec("DELETE FROM pending_charges")
     }
 
     public func invoiceCount(billingProfile: String, date: Day) throws -> Int {

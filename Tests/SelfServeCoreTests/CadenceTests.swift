@@ -282,7 +282,9 @@ struct Scenario {
         if case .postgres = backend {
             db = try TestCluster.freshDatabase("cadence")
             backends.open = { location, create, interrupted in
-                try PostgresDatabase(uri: location, create: create, interrupted: interrupted)
+                // One session plays every person: --as names them, as on a file (identity on a server is
+                // RowSecurityTests' subject; this is about the money).
+                try PostgresDatabase(uri: location, create: create, interrupted: interrupted, assertingIdentity: true)
             }
         }
         let admin = "admin@contoso.com"

@@ -316,6 +316,25 @@ final class RowSecurityTests: XCTestCase {
         XCTAssertEqual(audit.last?["actor"] as? String, "admin2@contoso.com")
     }
 
+    /// The session that created the organization is no exception: once init has committed, its login
+    /// role (mapped to the first admin) is who acts for the rest of the batch.
+    func testTheSessionThatRanInitActsAsItsLoginRoleToo() throws {
+        let s = Sandbox()
+        if Sandbox.onPostgreSQL { throw XCTSkip("runs once, in the SQLite pass: it makes its own server databases") }
+        let server = try s.serverDatabase()
+        let batch = """
+            init --org Contoso --admin admin@contoso.com --test-clock
+            user add bea@contoso.com --name Bea
+            whoami --as admin@contoso.com
+            whoami --as bea@contoso.com
+
+            """
+        let r = s.run(["-f", "-", "--json"], stdin: batch, database: server)
+        XCTAssertExit(r, 1)
+        XCTAssertEqual(r.errorObject["line"] as? Int, 4, r.err)
+        XCTAssertTrue(r.err.contains("the database decides who you are"), r.err)
+    }
+
     /// A buyer racing selfserve with raw INSERTs over psql for the last licenses never oversells: the
     /// counter follows every row, and the database's CHECK refuses the one too many.
     func testRacingSelfserveAndRawSQLNeverOversells() throws {

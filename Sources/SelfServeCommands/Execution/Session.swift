@@ -303,7 +303,12 @@ public final class Session: CommandEnvironment {
             let db = try openDatabase(create: true)
             do {
                 let result = try executeInTransaction(command, db, access: access, writer: writer)
-                if g.dryRun { forgetCreatedDatabase(db) }
+                if g.dryRun {
+                    forgetCreatedDatabase(db)
+                } else {
+                    // Now there is someone to prove: the rest of this session acts as its login role too.
+                    databaseIdentity = try db.identity()
+                }
                 return result
             } catch {
                 forgetCreatedDatabase(db)

@@ -49,19 +49,27 @@ extension CommandContext {
     public func billingRun() throws -> BillingRunReport {
         var counts: [String: Int] = [:]
         var failed: [(subscription: String, message: String)] = []
-        for sub in try store.subscriptionsForBilling(on: today) {
-            // Isolated: a subscription that cannot be processed is reported, and every other one is
-            // still processed; its own changes are rolled back to before its first step.
-            do {
-                try store.isolated {
-                    var s = sub
-                    try settleSteps(&s) { counts[$0, default: 0] += 1 }
+        // A page at a time, by id: memory stays that of one page however large the organization. A
+        // settled subscription's next step moves past today; one that failed stays behind the cursor.
+        var after: String?
+        while true {
+            let page = try store.subscriptionsForBilling(on: today, after: after, limit: Self.billingPage)
+            for sub in page {
+                // Isolated: a subscription that cannot be processed is reported, and every other one is
+                // still processed; its own changes are rolled back to before its first step.
+                do {
+                    try store.isolated {
+                        var s = sub
+                        try settleSteps(&s) { counts[$0, default: 0] += 1 }
+                    }
+                } catch {
+                    let message = (error as? SelfServeError)?.message ?? "\(error)"
+                    failed.append((sub.id, message))
+                    auditFailure("billing.settle", target: sub.id, [("message", .string(message))])
                 }
-            } catch {
-                let message = (error as? SelfServeError)?.message ?? "\(error)"
-                failed.append((sub.id, message))
-                auditFailure("billing.settle", target: sub.id, [("message", .string(message))])
             }
+            guard page.count == Self.billingPage, let last = page.last else { break }
+            after = last.id
         }
         let invoices = try issueInvoices()
         let summary: [(String, PlainValue)] = counts.sorted { $0.key < $1.key }.map { ($0.key, PlainValue($0.value)) }
@@ -85,46 +93,75 @@ extension CommandContext {
     /// supplementary invoice of that day.
     func issueInvoices() throws -> [Invoice] {
         struct Key: Hashable, Comparable {
-            var profile: String, day: Day, currency: String
-            static func < (a: Key, b: Key) -> Bool { (a.profile, a.day, a.currency) < (b.profile, b.day, b.currency) }
-        }
-        var groups: [Key: [PendingCharge]] = [:]
-        for charge in try store.pendingCharges() {
-            groups[
-                Key(profile: charge.billingProfile, day: charge.day, currency: charge.line.amount.currency),
-                default: []
-            ].append(charge)
+            var day: Day, currency: String
+            static func < (a: Key, b: Key) -> Bool { (a.day, a.currency) < (b.day, b.currency) }
         }
         var invoices: [Invoice] = []
-        for (key, charges) in groups.sorted(by: { $0.key < $1.key }) {
-            var total = Money(minorUnits: 0, currency: key.currency)
-            for c in charges { total = try total.adding(c.line.amount) }
-            let status: Invoice.Status =
-                charges.contains(where: \.failed) ? .pastDue : total.minorUnits < 0 ? .credit : .paid
-            let n = try store.invoiceCount(billingProfile: key.profile, date: key.day)
-            let invoice = Invoice(
-                id: ids.make(.invoice),
-                billingProfile: key.profile,
-                date: key.day,
-                periodStart: key.day,
-                periodEnd: charges.map(\.periodEnd).max() ?? key.day,
-                total: total,
-                status: status,
-                kind: n == 0 ? "charge" : "charge-\(n + 1)",
-                lines: charges.map(\.line)
-            )
-            try store.insertInvoice(invoice)
-            if status == .pastDue {
-                emit(
-                    "invoice.past_due",
-                    target: invoice.id,
-                    [("billing_profile", .string(key.profile)), ("total", PlainValue(total))]
-                )
+        // Profile by profile: only one profile's charges are in memory at a time.
+        var after: String?
+        while true {
+            let profiles = try store.pendingChargeProfiles(after: after, limit: Self.billingPage)
+            for profile in profiles {
+                var groups: [Key: [PendingCharge]] = [:]
+                for charge in try store.pendingCharges(billingProfile: profile) {
+                    groups[Key(day: charge.day, currency: charge.line.amount.currency), default: []].append(charge)
+                }
+                for (key, charges) in groups.sorted(by: { $0.key < $1.key }) {
+                    let invoice = try issueInvoice(profile: profile, day: key.day, currency: key.currency, charges)
+                    // The report keeps the invoice, not its lines: they are in the database.
+                    invoices.append(
+                        Invoice(
+                            id: invoice.id,
+                            billingProfile: invoice.billingProfile,
+                            date: invoice.date,
+                            periodStart: invoice.periodStart,
+                            periodEnd: invoice.periodEnd,
+                            total: invoice.total,
+                            status: invoice.status,
+                            kind: invoice.kind,
+                            lines: []
+                        )
+                    )
+                }
+                try store.deletePendingCharges(billingProfile: profile)
             }
-            invoices.append(invoice)
+            guard profiles.count == Self.billingPage, let last = profiles.last else { break }
+            after = last
         }
-        try store.deletePendingCharges()
         return invoices
+    }
+
+    /// How many subscriptions (or billing profiles) the run holds at a time.
+    static let billingPage = 500
+
+    /// One invoice of a profile's charges of one day and currency.
+    private func issueInvoice(profile: String, day: Day, currency: String, _ charges: [PendingCharge]) throws -> Invoice
+    {
+        var total = Money(minorUnits: 0, currency: currency)
+        for c in charges { total = try total.adding(c.line.amount) }
+        let status: Invoice.Status =
+            charges.contains(where: \.failed) ? .pastDue : total.minorUnits < 0 ? .credit : .paid
+        let n = try store.invoiceCount(billingProfile: profile, date: day)
+        let invoice = Invoice(
+            id: ids.make(.invoice),
+            billingProfile: profile,
+            date: day,
+            periodStart: day,
+            periodEnd: charges.map(\.periodEnd).max() ?? day,
+            total: total,
+            status: status,
+            kind: n == 0 ? "charge" : "charge-\(n + 1)",
+            lines: charges.map(\.line)
+        )
+        try store.insertInvoice(invoice)
+        if status == .pastDue {
+            emit(
+                "invoice.past_due",
+                target: invoice.id,
+                [("billing_profile", .string(profile)), ("total", PlainValue(total))]
+            )
+        }
+        return invoice
     }
 
     // MARK: Settlement

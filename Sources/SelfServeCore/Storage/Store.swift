@@ -89,15 +89,21 @@ public protocol Store: AnyObject {
     func setInvoiceStatus(id: String, _ status: Invoice.Status) throws
 
     // MARK: Billing run
-    /// Subscriptions whose next lifecycle step (`Subscription.nextStepDay`) is on or before `day`.
-    func subscriptionsForBilling(on day: Day) throws -> [Subscription]
+    /// Subscriptions whose next lifecycle step (`Subscription.nextStepDay`) is on or before `day`, at most
+    /// `limit` of them with an id after `after`, by id: the run pages through them, so that its memory
+    /// does not grow with the organization.
+    func subscriptionsForBilling(on day: Day, after: String?, limit: Int) throws -> [Subscription]
     /// Subscriptions in one of `statuses` paid by this method, directly or through their billing profile.
     func subscriptionIds(paymentMethod: String, statuses: [Subscription.Status]) throws -> [String]
     /// Charges made but not yet invoiced, oldest first.
     func pendingCharges() throws -> [PendingCharge]
     func addPendingCharge(_ charge: PendingCharge) throws
-    /// Removes every pending charge (the billing run has just invoiced them all).
-    func deletePendingCharges() throws
+    /// The billing profiles with pending charges, at most `limit` after `after`, in order.
+    func pendingChargeProfiles(after: String?, limit: Int) throws -> [String]
+    /// One profile's pending charges, oldest first.
+    func pendingCharges(billingProfile: String) throws -> [PendingCharge]
+    /// Removes one profile's pending charges (the run has just invoiced them).
+    func deletePendingCharges(billingProfile: String) throws
     /// How many invoices a profile has dated `date` (a later run on the same day adds another).
     func invoiceCount(billingProfile: String, date: Day) throws -> Int
     /// Runs `body` so that, when it throws, only its own changes are undone (a savepoint inside the
