@@ -171,7 +171,13 @@ public final class PostgresDatabase: SQLDatabase {
             if completion == .commit && needsLockDown {
                 // A new database is locked down in the transaction that filled it (init, copy --to): no
                 // other session ever sees it open.
-                try connection.run(script: PostgresSecurity.lockDown(mappingConnectingRoleTo: try firstAdmin()))
+                do {
+                    try connection.run(script: PostgresSecurity.lockDown(mappingConnectingRoleTo: try firstAdmin()))
+                } catch let error as SelfServeError where error.code == .forbidden {
+                    throw SelfServeError.forbidden(
+                        "\(location) was left empty: a new selfserve database is locked down by a role that owns it and may create roles (CREATEROLE) — \(error.message)"
+                    )
+                }
                 needsLockDown = false
             }
             try connection.execute(completion == .commit ? "COMMIT" : "ROLLBACK")

@@ -392,6 +392,26 @@ final class RowSecurityTests: XCTestCase {
         XCTAssertTrue(r.err.contains("the database decides who you are"), r.err)
     }
 
+    /// A role that owns the database but may not create roles cannot lock it down: init says why and
+    /// leaves the database as empty as it found it.
+    func testInitByARoleThatMayNotCreateRolesLeavesTheDatabaseEmpty() throws {
+        let s = Sandbox()
+        if Sandbox.onPostgreSQL { throw XCTSkip("runs once, in the SQLite pass: it makes its own server databases") }
+        let server = try s.serverDatabase()
+        let db = String(server.split(separator: "?")[0].split(separator: "/").last ?? "")
+        XCTAssertEqual(
+            Sandbox.psql(server, "CREATE ROLE \(db)_weak LOGIN; ALTER DATABASE \(db) OWNER TO \(db)_weak; SELECT 'ok'"),
+            "ok"
+        )
+        let r = s.run(
+            ["init", "--org", "Contoso", "--admin", "admin@contoso.com", "--json"],
+            database: Sandbox.connecting(server, as: "\(db)_weak")
+        )
+        XCTAssertExit(r, 77)
+        XCTAssertTrue((r.errorObject["message"] as? String ?? "").contains("CREATEROLE"), r.err)
+        XCTAssertEqual(Sandbox.psql(server, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"), "0")
+    }
+
     /// A buyer racing selfserve with raw INSERTs over psql for the last licenses never oversells: the
     /// counter follows every row, and the database's CHECK refuses the one too many.
     func testRacingSelfserveAndRawSQLNeverOversells() throws {
