@@ -25,7 +25,8 @@ public final class PostgresDatabase: SQLDatabase {
     private let assertingIdentity: Bool
     /// Set on a database this process created, until the unit that fills it commits.
     private var needsLockDown = false
-    /// The person copying an organization here (`copy --to`): the connecting role becomes them.
+    /// The person copying an organization here (`copy --to`): the connecting role becomes them (init's:
+    /// the first admin).
     private var copyingAdmin: String?
     private var userTransaction = false
 
@@ -83,9 +84,7 @@ public final class PostgresDatabase: SQLDatabase {
                 "the role you connect as may not use the selfserve database \(location); its DBA grants selfserve_user (or selfserve_admin, selfserve_billing) to your login role"
             )
         }
-        let applied = Set(
-            try connection.execute("SELECT identifier FROM selfserve_migrations").values.compactMap { $0.first ?? nil }
-        )
+        let applied = try appliedMigrations()
         let unknown = applied.subtracting(PostgresSchema.migrations)
         guard unknown.isEmpty else {
             throw SelfServeError.invalid(
@@ -93,32 +92,28 @@ public final class PostgresDatabase: SQLDatabase {
             )
         }
         let missing = PostgresSchema.upgrades.filter { !applied.contains($0.name) }
-        if !missing.isEmpty {
-            // Upgraded in one transaction, under the writers' lock: two processes starting at once do not
-            // both run it, and a failure leaves the old schema as it was.
-            try connection.execute("BEGIN")
-            do {
-                try lockWriters()
-                let now = Set(
-                    try connection.execute("SELECT identifier FROM selfserve_migrations").values.compactMap {
-                        $0.first ?? nil
-                    }
-                )
+        guard !missing.isEmpty else { return }
+        // Upgraded in one unit of work, under the writers' lock: two processes starting at once do not both
+        // run it (the second finds it done), and a failure leaves the old schema as it was.
+        do {
+            try unit(write: true) { _ in
+                let now = try appliedMigrations()
                 for upgrade in missing where !now.contains(upgrade.name) {
                     try connection.run(script: upgrade.sql)
                     try connection.execute("INSERT INTO selfserve_migrations VALUES ($1)", [upgrade.name])
                 }
-                try connection.execute("COMMIT")
-            } catch let error as SelfServeError where error.code == .forbidden {
-                _ = try? connection.execute("ROLLBACK")
-                throw SelfServeError.forbidden(
-                    "\(location) needs a schema upgrade (\(missing.map(\.name).joined(separator: ", "))) that only its owner may run; the DBA runs any selfserve command on it once as that role"
-                )
-            } catch {
-                _ = try? connection.execute("ROLLBACK")
-                throw error
+                return ((), .commit)
             }
+        } catch let error as SelfServeError where error.code == .forbidden {
+            throw SelfServeError.forbidden(
+                "\(location) needs a schema upgrade (\(missing.map(\.name).joined(separator: ", "))) that only its owner may run; the DBA runs any selfserve command on it once as that role"
+            )
         }
+    }
+
+    /// The migrations this database has had.
+    private func appliedMigrations() throws -> Set<String> {
+        Set(try connection.execute("SELECT identifier FROM selfserve_migrations").values.compactMap { $0.first ?? nil })
     }
 
     /// The opener of the composition root for `postgresql://` locations.
@@ -172,7 +167,7 @@ public final class PostgresDatabase: SQLDatabase {
                 // A new database is locked down in the transaction that filled it (init, copy --to): no
                 // other session ever sees it open.
                 do {
-                    try connection.run(script: PostgresSecurity.lockDown(mappingConnectingRoleTo: try firstAdmin()))
+                    try connection.run(script: PostgresSecurity.lockDown(mappingConnectingRoleTo: copyingAdmin))
                 } catch let error as SelfServeError where error.code == .forbidden {
                     throw SelfServeError.forbidden(
                         "\(location) was left empty: a new selfserve database is locked down by a role that owns it and may create roles (CREATEROLE) — \(error.message)"
@@ -242,15 +237,6 @@ public final class PostgresDatabase: SQLDatabase {
                 "SELECT setval(pg_get_serial_sequence('\(table)', 'id'), coalesce(max(id), 0) + 1, false) FROM \(table)"
             )
         }
-    }
-
-    /// The admin the connecting role is mapped to when a new database is locked down: the one who
-    /// copies, or init's only admin.
-    private func firstAdmin() throws -> String? {
-        if let copyingAdmin { return copyingAdmin }
-        return try connection.execute(
-            "SELECT email FROM users WHERE role = 'admin' ORDER BY created_at, email LIMIT 1"
-        ).values.first?.first ?? nil
     }
 
     public func serverNow() throws -> Date? {

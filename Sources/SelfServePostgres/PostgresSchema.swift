@@ -29,10 +29,8 @@ enum PostgresSchema {
             """
             ALTER TABLE users ADD COLUMN db_role TEXT UNIQUE;
             ALTER TABLE audit_log ADD COLUMN db_role TEXT DEFAULT session_user;
-            UPDATE users SET db_role = session_user
-                WHERE email = (SELECT email FROM users WHERE role = 'admin' ORDER BY created_at, email LIMIT 1);
 
-            """ + PostgresSecurity.lockDown(mappingConnectingRoleTo: nil) + "GRANT selfserve_admin TO SESSION_USER;\n"
+            """ + PostgresSecurity.lockDown()
         ),
     ]
 

@@ -25,10 +25,11 @@ enum PostgresSecurity {
     ]
 
     /// Creates the group roles (once per server: roles are not per database), hands every table to the
-    /// owner role, turns row-level security on and maps the connecting role to `admin`. Runs inside the
-    /// transaction that created the schema (init, copy --to) or upgrades it, as a role that owns the
-    /// database and may create roles; superuser rights are not needed.
-    static func lockDown(mappingConnectingRoleTo admin: String?) -> String {
+    /// owner role, turns row-level security on and maps the connecting role to `admin` — by default the
+    /// organization's first admin (init's only one; the oldest when an older database is upgraded). Runs
+    /// inside the transaction that created the schema (init, copy --to) or upgrades it, as a role that
+    /// owns the database and may create roles; superuser rights are not needed.
+    static func lockDown(mappingConnectingRoleTo admin: String? = nil) -> String {
         var sql = """
             DO $roles$
             DECLARE r text;
@@ -54,14 +55,14 @@ enum PostgresSecurity {
 
             """
         // Mapped before the policies exist: afterwards only an admin may change users, and nobody is one yet.
-        if let admin {
-            let quoted = admin.replacingOccurrences(of: "'", with: "''")
-            sql += """
-                UPDATE users SET db_role = session_user WHERE email = '\(quoted)';
-                GRANT selfserve_admin TO SESSION_USER;
+        let email =
+            admin.map { "'" + $0.replacingOccurrences(of: "'", with: "''") + "'" }
+            ?? "(SELECT email FROM users WHERE role = 'admin' ORDER BY created_at, email LIMIT 1)"
+        sql += """
+            UPDATE users SET db_role = session_user WHERE email = \(email);
+            GRANT selfserve_admin TO SESSION_USER;
 
-                """
-        }
+            """
         for table in SQLSchema.tables + ["selfserve_migrations"] {
             sql += """
                 ALTER TABLE \(table) OWNER TO selfserve_owner;
@@ -89,7 +90,8 @@ enum PostgresSecurity {
 
     /// Who the session is, as the policies ask it. Plain SQL, run as the caller: `users` is readable by
     /// everyone in the organization, so no definer rights are needed (and none can be abused).
-    static let functions = """
+    static var functions: String {
+        """
         CREATE OR REPLACE FUNCTION selfserve_me() RETURNS text LANGUAGE sql STABLE AS
             $$ SELECT email FROM users WHERE db_role = session_user::text AND status = 'active' $$;
         CREATE OR REPLACE FUNCTION selfserve_is_admin() RETURNS boolean LANGUAGE sql STABLE AS
@@ -99,10 +101,7 @@ enum PostgresSecurity {
         -- The buyer of a billing profile, for the tables that hang from one.
         CREATE OR REPLACE FUNCTION selfserve_profile_owner(profile text) RETURNS text LANGUAGE sql STABLE AS
             $$ SELECT a.owner FROM billing_profiles p JOIN billing_accounts a ON a.id = p.account WHERE p.id = profile $$;
-        ALTER FUNCTION selfserve_me() OWNER TO selfserve_owner;
-        ALTER FUNCTION selfserve_is_admin() OWNER TO selfserve_owner;
-        ALTER FUNCTION selfserve_is_billing() OWNER TO selfserve_owner;
-        ALTER FUNCTION selfserve_profile_owner(text) OWNER TO selfserve_owner;
+        \(helpers.map { "ALTER FUNCTION \($0) OWNER TO selfserve_owner;" }.joined(separator: "\n"))
         -- The assigned counter follows the assignments whoever inserts them: the trigger runs as the owner
         -- (its policies below let the owner's trigger through), so nobody needs UPDATE rights on others'
         -- subscriptions to keep it right.
@@ -111,6 +110,12 @@ enum PostgresSecurity {
         ALTER FUNCTION assignments_count() SET search_path FROM CURRENT;
 
         """
+    }
+
+    /// The functions the policies ask, by signature: owned, granted and dropped as one list.
+    static let helpers = [
+        "selfserve_me()", "selfserve_is_admin()", "selfserve_is_billing()", "selfserve_profile_owner(text)",
+    ]
 
     /// `mine` is the row's person; admins read every row; the billing run reads and writes what it
     /// must organization-wide. `current_user = 'selfserve_owner'` is true only inside the counter
@@ -138,12 +143,9 @@ enum PostgresSecurity {
     ]
 
     /// What a failed or dry-run init removes besides the tables (policies go with their tables).
-    static let dropFunctions = """
-        DROP FUNCTION IF EXISTS selfserve_me();
-        DROP FUNCTION IF EXISTS selfserve_is_admin();
-        DROP FUNCTION IF EXISTS selfserve_is_billing();
-        DROP FUNCTION IF EXISTS selfserve_profile_owner(text);
-        """
+    static var dropFunctions: String {
+        helpers.map { "DROP FUNCTION IF EXISTS \($0);" }.joined(separator: "\n")
+    }
 
     static var policies: String {
         var sql = ""
@@ -208,8 +210,7 @@ enum PostgresSecurity {
     static var grants: String {
         var sql = """
             GRANT SELECT ON selfserve_migrations TO selfserve_user, selfserve_billing;
-            GRANT EXECUTE ON FUNCTION selfserve_me(), selfserve_is_admin(), selfserve_is_billing(),
-                selfserve_profile_owner(text) TO selfserve_user, selfserve_billing;
+            GRANT EXECUTE ON FUNCTION \(helpers.joined(separator: ", ")) TO selfserve_user, selfserve_billing;
             GRANT SELECT, INSERT ON audit_log TO selfserve_user, selfserve_billing;
 
             """

@@ -28,9 +28,8 @@ extension SQLDatabase {
                 try target.withSession { to in
                     let before = try OrganizationCopier.summary(of: to, at: target.displayLocation)
                     guard before.isEmpty else {
-                        let rows = before.counts.reduce(0) { $0 + $1.rows }
                         throw SelfServeError.conflict(
-                            "\(target.displayLocation) is not empty (\(rows) rows); copy --to needs a new file or an empty database"
+                            "\(target.displayLocation) is not empty (\(before.rows) rows); copy --to needs a new file or an empty database"
                         )
                     }
                     try OrganizationCopier.copyRows(from: from, to: to)
@@ -77,10 +76,9 @@ enum OrganizationCopier {
     }
 
     private static func insert(_ rows: [SQLRow], columns: [String], into table: String, on target: SQLSession) throws {
-        let placeholders = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
         let sql =
             "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
-            + Array(repeating: placeholders, count: rows.count).joined(separator: ", ")
+            + SQLStore.rowPlaceholders(rows.count, columns: columns.count)
         // The target's own trigger counts assignments as they arrive; the source's counter would count
         // them twice.
         let counter = table == "subscriptions" ? columns.firstIndex(of: "licenses_assigned") : nil

@@ -191,7 +191,7 @@ extension SQLStore {
         for a in list { arguments += [a.subscription, a.email, a.assignedAt, a.assignedBy] }
         try exec(
             "INSERT INTO assignments (subscription, email, assigned_at, assigned_by) VALUES "
-                + Array(repeating: "(?, ?, ?, ?)", count: list.count).joined(separator: ", "),
+                + Self.rowPlaceholders(list.count, columns: 4),
             arguments
         )
     }

@@ -45,6 +45,12 @@ public final class SQLStore: Store {
         count == 0 ? "NULL" : Array(repeating: "?", count: count).joined(separator: ", ")
     }
 
+    /// `(?, ?), (?, ?)`: the VALUES of a multi-row INSERT of `rows` rows of `columns` values — one
+    /// statement, one round trip, however many rows.
+    static func rowPlaceholders(_ rows: Int, columns: Int) -> String {
+        Array(repeating: "(" + placeholders(columns) + ")", count: rows).joined(separator: ", ")
+    }
+
     /// The first column of the first row as a number (0 when there is no row).
     func int(_ sql: String, _ arguments: SQLArguments = []) throws -> Int {
         guard let r = try row(sql, arguments) else { return 0 }

@@ -149,11 +149,8 @@ struct CopyCommand: SelfServeCommand {
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
         let admin = try ctx.admin("copy the organization")
         let copy = try env.copyOrganization(to: to, by: admin.email, commit: !globals.dryRun)
-        let rows = copy.target.counts.reduce(0) { $0 + $1.rows }
-        let note =
-            globals.dryRun
-            ? "dry run: \(rows) rows would be copied to \(copy.target.database); nothing was kept"
-            : "copied \(rows) rows to \(copy.target.database); counts and invoice totals match"
+        // Under --dry-run the executor writes the note (what would have been done).
+        let note = "copied \(copy.target.rows) rows to \(copy.target.database); counts and invoice totals match"
         var result = CommandResult(Shapes.organizationCopy(copy, kept: !globals.dryRun), .object, note: note)
         result.tableRows = Shapes.organizationCopyRows(copy)
         result.columns = ["item", "source", "target"]

@@ -107,21 +107,10 @@ extension CommandContext {
                     groups[Key(day: charge.day, currency: charge.line.amount.currency), default: []].append(charge)
                 }
                 for (key, charges) in groups.sorted(by: { $0.key < $1.key }) {
-                    let invoice = try issueInvoice(profile: profile, day: key.day, currency: key.currency, charges)
+                    var invoice = try issueInvoice(profile: profile, day: key.day, currency: key.currency, charges)
                     // The report keeps the invoice, not its lines: they are in the database.
-                    invoices.append(
-                        Invoice(
-                            id: invoice.id,
-                            billingProfile: invoice.billingProfile,
-                            date: invoice.date,
-                            periodStart: invoice.periodStart,
-                            periodEnd: invoice.periodEnd,
-                            total: invoice.total,
-                            status: invoice.status,
-                            kind: invoice.kind,
-                            lines: []
-                        )
-                    )
+                    invoice.lines = []
+                    invoices.append(invoice)
                 }
                 try store.deletePendingCharges(billingProfile: profile)
             }

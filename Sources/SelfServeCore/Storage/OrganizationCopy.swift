@@ -23,8 +23,11 @@ public struct OrganizationCopy: Sendable, Equatable {
             counts == other.counts && invoiceTotals == other.invoiceTotals && licensesAssigned == other.licensesAssigned
         }
 
+        /// Rows in every table together.
+        public var rows: Int64 { counts.reduce(0) { $0 + $1.rows } }
+
         /// Whether nothing is stored yet (a new file, an empty database with only the schema).
-        public var isEmpty: Bool { counts.allSatisfy { $0.rows == 0 } }
+        public var isEmpty: Bool { rows == 0 }
     }
 
     public struct TableCount: Sendable, Equatable {
