@@ -15,6 +15,7 @@ public final class LuaPolicyEngine: PolicyEngine {
     private var loaded: [String: Plugin] = [:]
     private var active: [Plugin] = []
     private var reconciled = false
+    private var listening: Bool?
 
     public init(limits: LuaLimits = LuaLimits()) {
         self.limits = limits
@@ -25,6 +26,7 @@ public final class LuaPolicyEngine: PolicyEngine {
     public func attach(_ store: Store?) {
         self.store = store
         reconciled = false
+        listening = nil
         if store != nil { decisions = [] }
     }
 
@@ -142,8 +144,13 @@ public final class LuaPolicyEngine: PolicyEngine {
     }
 
     public func notify(_ event: PlainValue) -> [String] {
+        // Loaded here too: a command that asked no other hook (a billing run's renewals) has not.
+        let listeners: [Plugin]
+        do { listeners = try plugins() } catch {
+            return ["\((error as? SelfServeError)?.message ?? "\(error)") (the change was kept)"]
+        }
         var problems: [String] = []
-        for p in active where p.hooks.contains("on_event") {
+        for p in listeners where p.hooks.contains("on_event") {
             do { _ = try p.call("on_event", [event]) } catch let e as SelfServeError {
                 problems.append("\(e.message) (the change was kept)")
             } catch {
@@ -151,6 +158,15 @@ public final class LuaPolicyEngine: PolicyEngine {
             }
         }
         return problems
+    }
+
+    /// From the stored plugins' hooks, without loading Lua; asked once per command. When the store
+    /// cannot say, yes: an event kept for nobody costs memory, one dropped is lost.
+    public var listensToEvents: Bool {
+        if let listening { return listening }
+        let answer = (try? store?.plugins().contains { $0.enabled && $0.hooks.contains("on_event") }) ?? true
+        listening = answer
+        return answer
     }
 
     public func takeLogMessages() -> [String] { api.takeLogs() }

@@ -175,6 +175,76 @@ final class BillingTests: XCTestCase {
         XCTAssertTrue(((try? String(contentsOfFile: html, encoding: .utf8)) ?? "").contains("<table>"))
     }
 
+    /// The run's invoices stream as they are issued; every way of asking gives the same invoices: JSON
+    /// and NDJSON the object with its `invoices` last, CSV one row per invoice, a table the count, and a
+    /// dry run, an idempotency key and a script's `ss.exec` the whole object.
+    func testBillingRunGivesItsInvoicesInEveryFormat() {
+        let s = Sandbox()
+        s.initialize()
+        s.env["SELFSERVE_NOW"] = "2026-01-10"
+        _ = s.addCard(buyer)
+        _ = s.buy(buyer, "power-bi-pro", licenses: 2)
+        _ = s.buy(buyer, "project-plan-1", licenses: 3)
+        let until = ["SELFSERVE_NOW": "2026-04-10"]
+        let expected = s.run(["billing", "run", "--dry-run", "--json"], extraEnv: until)
+        XCTAssertExit(expected, 0)
+        let ids = { (v: Any?) in ((v as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String } }
+        let planned = (expected.object["invoices"] as? [[String: Any]]) ?? []
+        // Two purchases' first periods on January 10, then three renewals, one invoice a day.
+        XCTAssertEqual(planned.count, 4, expected.out)
+        XCTAssertEqual(s.query("SELECT count(*) FROM invoices"), "0")
+
+        let table = s.run(["billing", "run", "--idempotency-key", "k1"], extraEnv: until)
+        XCTAssertExit(table, 0)
+        XCTAssertTrue(table.out.contains("invoices") && table.out.contains("4"), table.out)
+        XCTAssertTrue(table.err.contains("4 invoices"), table.err)
+        XCTAssertEqual(s.query("SELECT count(*) FROM invoices"), "4")
+        let stored = s.query("SELECT group_concat(id) FROM (SELECT id FROM invoices ORDER BY id)")
+        let replay = s.run(["billing", "run", "--idempotency-key", "k1", "--json"], extraEnv: until)
+        XCTAssertEqual(ids(replay.object["invoices"]).sorted().joined(separator: ","), stored, replay.out)
+        XCTAssertEqual(replay.object["renewals"] as? Int, 6, replay.out)
+
+        // The same run again, on a copy of the database before it, in each format.
+        for format in ["json", "ndjson", "csv"] {
+            let copy = Sandbox()
+            copy.initialize()
+            copy.env["SELFSERVE_NOW"] = "2026-01-10"
+            _ = copy.addCard(buyer)
+            _ = copy.buy(buyer, "power-bi-pro", licenses: 2)
+            _ = copy.buy(buyer, "project-plan-1", licenses: 3)
+            let r = copy.run(["billing", "run", "--format", format], extraEnv: until)
+            XCTAssertExit(r, 0)
+            let rows = copy.query("SELECT count(*) FROM invoices")
+            XCTAssertEqual(rows, "4", format)
+            switch format {
+            case "csv":
+                let records = r.out.split(separator: "\r\n", omittingEmptySubsequences: true)
+                XCTAssertEqual(records.first, "id,billing_profile,date,period_start,period_end,total,currency,status")
+                XCTAssertEqual(records.count, 5, r.out)
+            default:
+                XCTAssertEqual(r.out.split(separator: "\n").count, 1, r.out)
+                let object = (try? JSONSerialization.jsonObject(with: Data(r.out.utf8))) as? [String: Any] ?? [:]
+                XCTAssertEqual(object["date"] as? String, "2026-04-10", r.out)
+                XCTAssertEqual(object["renewals"] as? Int, 6, r.out)
+                XCTAssertEqual(
+                    ids(object["invoices"]).sorted().joined(separator: ","),
+                    copy.query("SELECT group_concat(id) FROM (SELECT id FROM invoices ORDER BY id)"),
+                    r.out
+                )
+            }
+        }
+
+        // Nothing is due: an empty list, and a script sees the same object.
+        let script = s.write("run.lua", "local r = ss.exec('billing', 'run'); print(#r.invoices, r.date)")
+        let lua = s.run(["run", script], extraEnv: until)
+        XCTAssertExit(lua, 0)
+        XCTAssertEqual(lua.out, "0\t2026-04-10\n")
+        XCTAssertEqual(
+            s.run(["billing", "run", "--json"], extraEnv: until).out,
+            "{\"date\":\"2026-04-10\",\"invoices\":[]}\n"
+        )
+    }
+
     func testTrialEndsAndLifecycle() {
         let s = Sandbox()
         s.initialize()

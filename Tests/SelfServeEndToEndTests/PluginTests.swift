@@ -114,6 +114,35 @@ final class PluginTests: XCTestCase {
         )
     }
 
+    /// Events go to the plugins enabled when the command runs, every one of them (a billing run's
+    /// renewals included), and to no one once the listener is disabled.
+    func testEventsReachTheEnabledListenersOnly() {
+        let s = Sandbox()
+        s.initialize()
+        s.env["SELFSERVE_NOW"] = "2026-01-10"
+        _ = s.addCard(buyer)
+        _ = s.buy(buyer, "power-bi-pro", licenses: 2)
+        let listener = "return { name = 'listener', on_event = function(e) ss.log(e.type) end }"
+        XCTAssertExit(install(s, "listener.lua", listener), 0)
+        let delivered = {
+            s.query(
+                "SELECT count(*) FROM audit_log WHERE action = 'plugin.on_event' AND details LIKE '%subscription.renewed%'"
+            )
+        }
+        XCTAssertExit(s.run(["billing", "run"], extraEnv: ["SELFSERVE_NOW": "2026-04-10"]), 0)
+        XCTAssertEqual(delivered(), "3")
+        XCTAssertExit(s.run(["plugin", "disable", "listener"], as: Sandbox.admin), 0)
+        XCTAssertExit(s.run(["billing", "run"], extraEnv: ["SELFSERVE_NOW": "2026-06-10"]), 0)
+        XCTAssertEqual(delivered(), "3")
+        // Enabled again inside the same batch transaction as the run: the run's events reach it.
+        let batch = "begin\nplugin enable listener\nbilling run\ncommit\n"
+        XCTAssertExit(
+            s.run(["-f", "-"], as: Sandbox.admin, stdin: batch, extraEnv: ["SELFSERVE_NOW": "2026-07-10"]),
+            0
+        )
+        XCTAssertEqual(delivered(), "4")
+    }
+
     func testMalformedPluginsAreRefusedAndNothingIsStored() {
         let s = Sandbox()
         s.initialize()

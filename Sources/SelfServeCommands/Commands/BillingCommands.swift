@@ -93,14 +93,20 @@ struct BillingRun: SelfServeCommand {
         }
         _ = try ctx.organizationOrFail()
         let system = ctx.acting(as: nil)
-        let report = try system.billingRun()
-        ctx.absorb(system)
-        let n = report.invoices.count
-        var result = CommandResult(
+        var report = try system.settleDue()
+        let date = report.date
+        // The invoices stream as they are issued, inside the run's transaction: a year of catch-up
+        // makes more of them than memory should hold.
+        let note = { (n: Int) in "billing run for \(date): \(n) invoice\(n == 1 ? "" : "s")" }
+        var result = CommandResult.streaming(
             report.shape,
-            .object,
-            note: "billing run for \(report.date): \(n) invoice\(n == 1 ? "" : "s")"
-        )
+            field: "invoices",
+            columns: Shapes.Columns.invoice,
+            note: note
+        ) { row in
+            try system.issueInvoices(&report) { try row(Shapes.invoice($0, lines: false)) }
+            ctx.absorb(system)
+        }
         let failed = report.failures
         if !failed.isEmpty {
             let each = failed.map { "\($0.subscription): \($0.message)" }

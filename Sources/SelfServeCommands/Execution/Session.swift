@@ -404,18 +404,31 @@ public final class Session: CommandEnvironment {
                 if let key, let replay = try replay(command, key: key, ctx: ctx) { return (replay, .commit) }
                 var result = try command.execute(ctx, self)
                 if let stream = result.stream {
-                    // Inside the transaction: the rows are read while they are written out.
+                    // Inside the transaction: the rows are read (or made) while they are written out.
+                    // An idempotency key keeps the whole result, so it needs them collected.
                     result.stream = nil
-                    if let writer, !g.dryRun {
+                    var count = 0
+                    if let writer, !g.dryRun, key == nil {
                         var r = result
-                        r.stream = stream
+                        r.stream = { row in
+                            try stream {
+                                count += 1
+                                try row($0)
+                            }
+                        }
                         try writer(r, g)
                         result.streamed = true
                     } else {
                         var rows: [PlainValue] = []
                         try stream { rows.append($0) }
-                        result.value = .array(rows)
+                        count = rows.count
+                        if let field = result.streamedField, case .object(let fields) = result.value {
+                            result.value = .object(fields + [(field, .array(rows))])
+                        } else {
+                            result.value = .array(rows)
+                        }
                     }
+                    if let note = result.noteAfterStream { result.note = note(count) }
                 }
                 for entry in ctx.auditTrail { try store.appendAudit(entry) }
                 decisions = policy.takeDecisions()

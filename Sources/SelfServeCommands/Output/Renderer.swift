@@ -53,6 +53,9 @@ public struct Renderer: Sendable {
             write(render(result))
             return
         }
+        if let field = result.streamedField {
+            return try renderStreamedField(field, of: result, stream, write: write)
+        }
         switch format {
         case .json, .html:
             var first = true
@@ -78,6 +81,38 @@ public struct Renderer: Sendable {
             var rows: [PlainValue] = []
             try stream { rows.append($0) }
             write(table(rows, columns: result.columns))
+        }
+    }
+
+    /// An object whose field `field` streams: in JSON and NDJSON the object with that list last, in
+    /// CSV the list's rows, in a table the object with how many rows there were (the list itself is
+    /// for programs; a table would have to hold it to size its columns).
+    private func renderStreamedField(
+        _ field: String,
+        of result: CommandResult,
+        _ stream: @escaping ((PlainValue) throws -> Void) throws -> Void,
+        write: (String) -> Void
+    ) throws {
+        let fields = result.value.objectValue ?? []
+        switch format {
+        case .json, .ndjson, .html:
+            var head = "{"
+            for (key, value) in fields { head += JSON.write(.string(key)) + ":" + JSON.write(value) + "," }
+            write(head + JSON.write(.string(field)) + ":[")
+            var first = true
+            try stream { row in
+                write((first ? "" : ",") + JSON.write(row))
+                first = false
+            }
+            write("]}\n")
+        case .csv:
+            let columns = result.columns ?? []
+            write(CSV.record(columns) + "\r\n")
+            try stream { row in write(CSV.record(columns.map { csvCell(row[$0] ?? .null) }) + "\r\n") }
+        case .table:
+            var count = 0
+            try stream { _ in count += 1 }
+            write(vertical(.object(fields + [(field, PlainValue(count))])))
         }
     }
 

@@ -84,6 +84,11 @@ public struct CommandResult {
     /// Rows produced one at a time inside the command's transaction, for lists too large to hold.
     /// The executor hands them to the session's stream renderer and clears this.
     public var stream: (((PlainValue) throws -> Void) throws -> Void)?
+    /// For an object whose one list field streams (`billing run`'s invoices): that field's name. The
+    /// rows come after the object's other fields; collected, they become that field of the value.
+    public var streamedField: String?
+    /// The note, once the rows have streamed: given how many there were (the value cannot say).
+    public var noteAfterStream: ((Int) -> String)?
     /// Set when the rows were already written to the output while streaming.
     public var streamed = false
     /// A file the command produced (`invoice export --out`): the executor writes it after the
@@ -105,6 +110,23 @@ public struct CommandResult {
     ) -> CommandResult {
         var r = CommandResult(.array([]), .list)
         r.columns = columns
+        r.stream = rows
+        return r
+    }
+
+    /// An object whose field `field` is a list of rows too long to hold (`billing run`'s invoices):
+    /// the rows stream after the object's other fields; `columns` are the rows' (CSV shows the rows).
+    public static func streaming(
+        _ object: PlainValue,
+        field: String,
+        columns: [String],
+        note: @escaping (Int) -> String,
+        _ rows: @escaping ((PlainValue) throws -> Void) throws -> Void
+    ) -> CommandResult {
+        var r = CommandResult(object, .object)
+        r.columns = columns
+        r.streamedField = field
+        r.noteAfterStream = note
         r.stream = rows
         return r
     }

@@ -14,20 +14,20 @@
 /// prorated by days: unit price × months × change × days left (the change day included) ÷ days of
 /// the period, rounded to the cent half away from zero, one line per change (negative for a
 /// decrease). A cancellation within 7 days of the period's start credits the unused days likewise.
-/// What one `billing run` did.
+/// What one `billing run` did. The invoices it made are not kept: a year of catch-up makes one per
+/// profile and day, far more than memory should hold; they stream to whoever asked as they are issued.
 public struct BillingRunReport: Sendable {
     public var date: Day
-    public var invoices: [Invoice]
     /// How many steps of each kind were processed (`renewed`, `trial_converted`, …), by name.
     public var steps: [(String, Int)]
     /// Subscriptions that could not be processed, with why; every other one was.
     public var failures: [(subscription: String, message: String)]
+    /// How many invoices the run issued (once it has issued them).
+    public var invoices = 0
 
-    /// The JSON of `billing run`.
+    /// The JSON of `billing run` without its `invoices`, which stream after it.
     public var shape: PlainValue {
-        var result: [(String, PlainValue)] = [
-            ("date", PlainValue(date)), ("invoices", .array(invoices.map { Shapes.invoice($0, lines: false) })),
-        ]
+        var result: [(String, PlainValue)] = [("date", PlainValue(date))]
         result += steps.map { ($0.0, PlainValue($0.1)) }
         if !failures.isEmpty {
             result.append(
@@ -46,7 +46,18 @@ public struct BillingRunReport: Sendable {
 }
 
 extension CommandContext {
-    public func billingRun() throws -> BillingRunReport {
+    /// The whole run: `settleDue`, then `issueInvoices`, each invoice handed to `each` as it is made.
+    @discardableResult
+    public func billingRun(_ each: (Invoice) throws -> Void = { _ in }) throws -> BillingRunReport {
+        var report = try settleDue()
+        try issueInvoices(&report, each)
+        return report
+    }
+
+    /// The run's first half: every subscription's steps due up to today. A subscription that cannot
+    /// be processed is rolled back to before its first step and reported; every other one is still
+    /// processed.
+    public func settleDue() throws -> BillingRunReport {
         var counts: [String: Int] = [:]
         var failed: [(subscription: String, message: String)] = []
         // A page at a time, by id: memory stays that of one page however large the organization. A
@@ -55,8 +66,6 @@ extension CommandContext {
         while true {
             let page = try store.subscriptionsForBilling(on: today, after: after, limit: Self.billingPage)
             for sub in page {
-                // Isolated: a subscription that cannot be processed is reported, and every other one is
-                // still processed; its own changes are rolled back to before its first step.
                 do {
                     try store.isolated {
                         var s = sub
@@ -71,32 +80,18 @@ extension CommandContext {
             guard page.count == Self.billingPage, let last = page.last else { break }
             after = last.id
         }
-        let invoices = try issueInvoices()
-        let summary: [(String, PlainValue)] = counts.sorted { $0.key < $1.key }.map { ($0.key, PlainValue($0.value)) }
-        if !invoices.isEmpty || !counts.isEmpty || !failed.isEmpty {
-            audit(
-                "billing.run",
-                target: today.description,
-                summary + [("invoices", PlainValue(invoices.count)), ("failed", PlainValue(failed.count))]
-            )
-        }
-        return BillingRunReport(
-            date: today,
-            invoices: invoices,
-            steps: counts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-            failures: failed
-        )
+        return BillingRunReport(date: today, steps: counts.sorted { $0.key < $1.key }, failures: failed)
     }
 
-    /// Every pending charge on an invoice: one per billing profile, day and currency. An issued
-    /// invoice is never changed; a charge that arrives later for a day already invoiced goes on a
-    /// supplementary invoice of that day.
-    func issueInvoices() throws -> [Invoice] {
+    /// The run's second half: every pending charge on an invoice, one per billing profile, day and
+    /// currency, each handed to `each` once stored (without its lines, which are in the database). An
+    /// issued invoice is never changed; a charge that arrives later for a day already invoiced goes on
+    /// a supplementary invoice of that day. Audits the run when it did anything.
+    public func issueInvoices(_ report: inout BillingRunReport, _ each: (Invoice) throws -> Void) throws {
         struct Key: Hashable, Comparable {
             var day: Day, currency: String
             static func < (a: Key, b: Key) -> Bool { (a.day, a.currency) < (b.day, b.currency) }
         }
-        var invoices: [Invoice] = []
         // Profile by profile: only one profile's charges are in memory at a time.
         var after: String?
         while true {
@@ -108,16 +103,24 @@ extension CommandContext {
                 }
                 for (key, charges) in groups.sorted(by: { $0.key < $1.key }) {
                     var invoice = try issueInvoice(profile: profile, day: key.day, currency: key.currency, charges)
-                    // The report keeps the invoice, not its lines: they are in the database.
                     invoice.lines = []
-                    invoices.append(invoice)
+                    report.invoices += 1
+                    try each(invoice)
                 }
                 try store.deletePendingCharges(billingProfile: profile)
             }
             guard profiles.count == Self.billingPage, let last = profiles.last else { break }
             after = last
         }
-        return invoices
+        if report.invoices > 0 || !report.steps.isEmpty || !report.failures.isEmpty {
+            audit(
+                "billing.run",
+                target: today.description,
+                report.steps.map { ($0.0, PlainValue($0.1)) } + [
+                    ("invoices", PlainValue(report.invoices)), ("failed", PlainValue(report.failures.count)),
+                ]
+            )
+        }
     }
 
     /// How many subscriptions (or billing profiles) the run holds at a time.

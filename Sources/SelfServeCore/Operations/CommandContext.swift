@@ -121,6 +121,7 @@ public final class CommandContext {
 
     /// Queues an event for plugins' `on_event`, delivered only after the change is committed.
     public func emit(_ type: String, target: String, _ details: [(String, PlainValue)] = []) {
+        guard policy.listensToEvents else { return }
         events.append(
             .object([
                 ("type", .string(type)), ("actor", .string(auditActor)), ("target", .string(target)),

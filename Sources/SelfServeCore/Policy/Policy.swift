@@ -43,6 +43,9 @@ public protocol PolicyEngine: AnyObject {
     func cancellationReasons() throws -> [CancellationReason]
     /// After commit; errors are logged, never undo anything.
     func notify(_ event: PlainValue) -> [String]
+    /// Whether any enabled plugin takes events (`on_event`). When none does, commands keep no events:
+    /// a billing run's year of catch-up would otherwise hold one per period until it commits.
+    var listensToEvents: Bool { get }
     /// Messages plugins passed to `ss.log` during the current command, for the audit details.
     func takeLogMessages() -> [String]
     /// Who decided what during the current command, for `--dry-run` and `--explain`.
@@ -91,6 +94,7 @@ public final class NoPolicy: PolicyEngine {
     public func licenseLimit(_ context: PlainValue) throws -> (limit: Int, plugin: String)? { nil }
     public func cancellationReasons() throws -> [CancellationReason] { [] }
     public func notify(_ event: PlainValue) -> [String] { [] }
+    public var listensToEvents: Bool { false }
     public func takeLogMessages() -> [String] { [] }
     public func takeDecisions() -> [PolicyDecision] { [] }
 }
