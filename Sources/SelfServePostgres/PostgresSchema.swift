@@ -9,7 +9,7 @@ enum PostgresSchema {
     static let migrations = [
         "v1-foundation", "v2-subscriptions", "v3-billing", "v4-plugins", "v5-billing-run", "v6-calendar-billing",
         "v7-safe-reruns", "v8-assigned-within-total",
-        "v9-database-roles",
+        "v9-database-roles", "v10-pending-charges-by-profile",
     ]
 
     /// What each migration after the first schema changes in a database made by an older selfserve, in
@@ -31,6 +31,10 @@ enum PostgresSchema {
             ALTER TABLE audit_log ADD COLUMN db_role TEXT DEFAULT session_user;
 
             """ + PostgresSecurity.lockDown()
+        ),
+        (
+            "v10-pending-charges-by-profile",
+            "CREATE INDEX pending_charges_profile ON pending_charges(billing_profile, id);"
         ),
     ]
 
@@ -229,6 +233,7 @@ enum PostgresSchema {
             amount BIGINT NOT NULL,
             failed INTEGER NOT NULL DEFAULT 0
         );
+        CREATE INDEX pending_charges_profile ON pending_charges(billing_profile, id);
         CREATE TABLE idempotency_keys (
             actor TEXT NOT NULL,
             key TEXT NOT NULL,

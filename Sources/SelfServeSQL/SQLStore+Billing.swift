@@ -271,8 +271,13 @@ extension SQLStore {
         try exec("DELETE FROM pending_charges WHERE billing_profile = ?", [billingProfile])
     }
 
-    public func pendingCharges() throws -> [PendingCharge] {
-        try rows("SELECT * FROM pending_charges ORDER BY id").map(Self.pendingCharge)
+    public func lastPendingChargeNumber() throws -> Int64 {
+        guard let r = try row("SELECT coalesce(max(id), 0) AS n FROM pending_charges") else { return 0 }
+        return try r.decode(Int64.self, forColumn: "n")
+    }
+
+    public func pendingCharges(after number: Int64) throws -> [PendingCharge] {
+        try rows("SELECT * FROM pending_charges WHERE id > ? ORDER BY id", [number]).map(Self.pendingCharge)
     }
 
     static func pendingCharge(_ row: SQLRow) throws -> PendingCharge {
@@ -306,11 +311,15 @@ extension SQLStore {
         )
     }
 
-    public func invoiceCount(billingProfile: String, date: Day) throws -> Int {
-        try int(
-            "SELECT count(*) FROM invoices WHERE billing_profile = ? AND date = ?",
-            [billingProfile, date.description]
-        )
+    public func invoiceCounts(billingProfile: String, since: Day) throws -> [Day: Int] {
+        var counts: [Day: Int] = [:]
+        for r in try rows(
+            "SELECT date, count(*) AS n FROM invoices WHERE billing_profile = ? AND date >= ? GROUP BY date",
+            [billingProfile, since.description]
+        ) {
+            counts[try r.decode(Day.self, forColumn: "date")] = try r.decode(Int.self, forColumn: "n")
+        }
+        return counts
     }
 
     // MARK: Plugins

@@ -30,6 +30,13 @@ public final class SQLiteDatabase: SQLDatabase {
     /// How long a command waits for another process's write lock before it gives up.
     public static let busyTimeoutMilliseconds = 10_000
 
+    /// `SELFSERVE_SQL_TRACE=FILE`: every statement a command runs, one per line, appended to FILE —
+    /// what `psql -E` or `sqlite3 .trace` show, to see (and test) what a command asks of the database.
+    nonisolated(unsafe) static let traceFile: UnsafeMutablePointer<FILE>? = {
+        guard let path = ProcessInfo.processInfo.environment["SELFSERVE_SQL_TRACE"], !path.isEmpty else { return nil }
+        return fopen(path, "a")
+    }()
+
     /// `interrupted` is asked while a command waits on a locked database: Ctrl-C in the shell stops
     /// the wait instead of sitting out the whole timeout.
     public init(path: String, create: Bool, interrupted: @escaping @Sendable () -> Bool = { false }) throws {
@@ -86,6 +93,12 @@ public final class SQLiteDatabase: SQLDatabase {
             // In WAL mode NORMAL keeps the file consistent after a crash; only the last commits before a
             // power loss may be lost.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            if let trace = Self.traceFile {
+                // The SQL as prepared, with its placeholders: never a value (no card data can leak here).
+                db.trace(options: .statement) { event in
+                    if case .statement(let statement) = event { fputs(statement.sql + "\n", trace) }
+                }
+            }
         }
         // SQLite's own busy timeout sleeps without looking up; this waits in 10 ms steps and stops at
         // Ctrl-C (or the timeout).

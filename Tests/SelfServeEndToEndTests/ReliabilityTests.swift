@@ -22,7 +22,7 @@ final class ReliabilityTests: XCTestCase {
         XCTAssertEqual(s.query("SELECT count(*) FROM sqlite_master WHERE name = 'invoices'"), "0")
         // The current binary upgrades it and everything is still there.
         XCTAssertEqual(s.run(["org", "show", "--json"], as: Sandbox.admin).object["name"] as? String, "Old Co")
-        XCTAssertEqual(s.query("SELECT count(*) FROM grdb_migrations"), "9")
+        XCTAssertEqual(s.query("SELECT count(*) FROM grdb_migrations"), "10")
         XCTAssertEqual(
             s.run(["user", "show", "bea@contoso.com", "--json"], as: Sandbox.admin).object["name"] as? String,
             "Bea"
@@ -30,6 +30,62 @@ final class ReliabilityTests: XCTestCase {
         _ = s.addCard("bea@contoso.com")
         XCTAssertExit(s.run(["subscription", "buy", "power-bi-pro", "--licenses", "2"], as: "bea@contoso.com"), 0)
         XCTAssertEqual(s.integrityCheck(), "ok")
+    }
+
+    /// Issue 20: what grows with the organization (subscriptions, assignments, charges, invoices, the
+    /// audit log) is only ever searched through an index, by the billing run and by the commands about
+    /// one thing — every statement they run, as `SELFSERVE_SQL_TRACE` records it, planned by SQLite. A
+    /// scan of one of those tables makes a command grow with the database instead of with its work.
+    func testWhatGrowsIsOnlyEverSearchedThroughAnIndex() throws {
+        let buyer = "buyer@contoso.com"
+        let s = Sandbox()
+        try s.requireSQLiteFile("SQLite's query plans")
+        s.initialize()
+        s.env["SELFSERVE_NOW"] = "2026-01-10"
+        let trace = s.dir.appendingPathComponent("trace.sql").path
+        s.env["SELFSERVE_SQL_TRACE"] = trace
+        let card = s.addCard(buyer)
+        let expiring = s.addCard(buyer, number: "5555555555554444", expiry: "03/26")
+        let sub = s.buy(buyer, "power-bi-pro", licenses: 5)
+        _ = s.buy(buyer, "visio-plan-1", licenses: 2, "--payment-method", expiring)
+        let canceled = s.buy(buyer, "project-plan-1", licenses: 1)
+        XCTAssertExit(s.run(["trial", "start", "teams-premium", "--payment-method", card], as: buyer), 0)
+        XCTAssertExit(s.run(["license", "assign", sub, "user1@contoso.com", "user2@contoso.com"], as: buyer), 0)
+        XCTAssertExit(s.run(["subscription", "set-licenses", sub, "7"], as: buyer), 0)
+        XCTAssertExit(
+            s.run(["subscription", "cancel", canceled, "--reason", "no_longer_needed"], as: buyer),
+            0
+        )
+        // A year and a half of runs: renewals, proration, a conversion, a failed payment, the lifecycle.
+        for month in ["2026-02-15", "2026-06-01", "2027-07-01"] {
+            XCTAssertExit(s.run(["billing", "run"], extraEnv: ["SELFSERVE_NOW": month]), 0)
+        }
+        let invoice = s.query("SELECT id FROM invoices LIMIT 1")
+        for (args, user) in [
+            (["subscription", "show", sub], buyer), (["license", "list", sub], buyer),
+            (["license", "unassign", sub, "user2@contoso.com", "--yes"], buyer),
+            (["invoice", "list", "--last", "6m"], buyer),
+            (["invoice", "show", invoice], buyer), (["billing", "forecast"], buyer),
+            (["admin", "purchases", "--buyer", buyer], Sandbox.admin), (["whoami"], buyer),
+        ] {
+            let r = s.run(args + ["--json"], as: user, extraEnv: ["SELFSERVE_NOW": "2027-07-01"])
+            XCTAssertEqual(r.code, 0, "\(args.joined(separator: " ")): \(r.err)")
+        }
+        let statements = Set(
+            ((try? String(contentsOfFile: trace, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        )
+        XCTAssertTrue(statements.contains { $0.contains("pending_charges") }, "the trace holds the run's statements")
+        let growing = [
+            "users", "subscriptions", "assignments", "license_changes", "pending_charges", "invoices", "invoice_lines",
+            "audit_log", "payment_methods", "billing_accounts", "billing_profiles", "idempotency_keys", "batch_marks",
+        ]
+        for sql in statements
+        where ["SELECT", "INSERT", "UPDATE", "DELETE", "WITH"].contains(where: { sql.hasPrefix($0) }) {
+            let plan = s.query("EXPLAIN QUERY PLAN " + sql)
+            for table in growing where plan.contains("SCAN \(table)") {
+                XCTFail("\(sql)\nscans \(table):\n\(plan)")
+            }
+        }
     }
 
     /// A purchase and an early cancellation made by the old billing run's schema are charged and credited
@@ -62,7 +118,7 @@ final class ReliabilityTests: XCTestCase {
         )
         let run = s.run(["billing", "run", "--json"])
         XCTAssertExit(run, 0)
-        XCTAssertEqual(s.query("SELECT count(*) FROM grdb_migrations"), "9")
+        XCTAssertEqual(s.query("SELECT count(*) FROM grdb_migrations"), "10")
         XCTAssertEqual(s.query("SELECT sum(amount) FROM invoice_lines"), "3700")
         XCTAssertEqual(s.query("SELECT next_step FROM subscriptions"), "2026-04-02")
         XCTAssertExit(s.run(["billing", "run", "--json"]), 0)

@@ -56,7 +56,8 @@ extension CommandContext {
             try subscriptions.map { ($0.id, try details($0.id).productName) },
             uniquingKeysWith: { first, _ in first }
         )
-        let known = try store.pendingCharges().count
+        // Only the charges the steps below make: those already pending are not this forecast's.
+        let known = try store.lastPendingChargeNumber()
         // As of the forecast's last day, the billing service does every step due until then.
         let ahead = CommandContext(
             store: store,
@@ -69,7 +70,7 @@ extension CommandContext {
             try ahead.settleSteps(&subscriptions[index]) { _ in }
         }
         ids = ahead.ids
-        return try store.pendingCharges().dropFirst(known).compactMap { charge -> ForecastLine? in
+        return try store.pendingCharges(after: known).compactMap { charge -> ForecastLine? in
             guard let id = charge.line.subscription, let name = names[id] else { return nil }
             return ForecastLine(
                 date: charge.day,

@@ -101,8 +101,21 @@ extension CommandContext {
                 for charge in try store.pendingCharges(billingProfile: profile) {
                     groups[Key(day: charge.day, currency: charge.line.amount.currency), default: []].append(charge)
                 }
+                // The invoices the profile already has on those days, read once: each new one counts on.
+                var issued = try store.invoiceCounts(
+                    billingProfile: profile,
+                    since: groups.keys.map(\.day).min() ?? today
+                )
                 for (key, charges) in groups.sorted(by: { $0.key < $1.key }) {
-                    var invoice = try issueInvoice(profile: profile, day: key.day, currency: key.currency, charges)
+                    let n = issued[key.day, default: 0]
+                    issued[key.day] = n + 1
+                    var invoice = try issueInvoice(
+                        profile: profile,
+                        day: key.day,
+                        currency: key.currency,
+                        kind: n == 0 ? "charge" : "charge-\(n + 1)",
+                        charges
+                    )
                     invoice.lines = []
                     report.invoices += 1
                     try each(invoice)
@@ -127,13 +140,17 @@ extension CommandContext {
     static let billingPage = 500
 
     /// One invoice of a profile's charges of one day and currency.
-    private func issueInvoice(profile: String, day: Day, currency: String, _ charges: [PendingCharge]) throws -> Invoice
-    {
+    private func issueInvoice(
+        profile: String,
+        day: Day,
+        currency: String,
+        kind: String,
+        _ charges: [PendingCharge]
+    ) throws -> Invoice {
         var total = Money(minorUnits: 0, currency: currency)
         for c in charges { total = try total.adding(c.line.amount) }
         let status: Invoice.Status =
             charges.contains(where: \.failed) ? .pastDue : total.minorUnits < 0 ? .credit : .paid
-        let n = try store.invoiceCount(billingProfile: profile, date: day)
         let invoice = Invoice(
             id: ids.make(.invoice),
             billingProfile: profile,
@@ -142,7 +159,7 @@ extension CommandContext {
             periodEnd: charges.map(\.periodEnd).max() ?? day,
             total: total,
             status: status,
-            kind: n == 0 ? "charge" : "charge-\(n + 1)",
+            kind: kind,
             lines: charges.map(\.line)
         )
         try store.insertInvoice(invoice)
@@ -182,28 +199,67 @@ extension CommandContext {
     }
 
     /// Every step due on or before today, in order, each dated (and decided) as of its own day.
+    ///
+    /// Renewals in a row (a year of catch-up is twelve) read what they need once and write the
+    /// subscription once, after the last of them: nothing a renewal changes is read back before then.
     func settleSteps(_ sub: inout Subscription, _ count: (String) -> Void) throws {
+        var facts: RenewalFacts?
+        var unsaved = false
         while let day = sub.nextStepDay, day <= today {
-            try step(&sub, on: day, count)
+            if sub.status == .active {
+                let f = try facts ?? renewalFacts(of: sub)
+                facts = f
+                try renew(&sub, on: day, f, count)
+                unsaved = true
+            } else {
+                if unsaved { try store.updateSubscription(sub) }
+                unsaved = false
+                facts = nil
+                try step(&sub, on: day, count)
+            }
         }
+        if unsaved { try store.updateSubscription(sub) }
+    }
+
+    /// What the renewals of one subscription read and none of them changes: the day of the month its
+    /// periods start on, its product's name, and the card in effect (whose expiry is judged per day).
+    struct RenewalFacts {
+        var anchorDay: Int
+        var productName: String
+        var paymentMethod: PaymentMethod?
+    }
+
+    private func renewalFacts(of sub: Subscription) throws -> RenewalFacts {
+        RenewalFacts(
+            anchorDay: try anchorDay(of: sub),
+            productName: try productName(of: sub),
+            paymentMethod: try paymentMethodInEffect(for: sub)
+        )
+    }
+
+    /// A renewal on `day`, not yet written: the period that starts then, charged to the card in effect.
+    private func renew(_ sub: inout Subscription, on day: Day, _ facts: RenewalFacts, _ count: (String) -> Void) throws
+    {
+        sub.periodStart = day
+        sub.expires = day.adding(months: sub.term.months, anchorDay: facts.anchorDay)
+        // Without a billing profile nothing is charged, so nothing can fail (as in `chargePeriod`).
+        let paid = sub.billingProfile == nil || facts.paymentMethod.map { !$0.hasExpired(on: day) } ?? false
+        try addPeriodCharge(of: sub, on: day, productName: facts.productName, paid: paid)
+        if !paid {
+            sub.status = .pastDue
+            sub.statusSince = day
+            count("past_due")
+        }
+        count("renewals")
+        emitAsSystem("subscription.renewed", sub)
+        if !paid { emitAsSystem("subscription.past_due", sub) }
     }
 
     private func step(_ sub: inout Subscription, on day: Day, _ count: (String) -> Void) throws {
         switch sub.status {
         case .active:
-            let anchor = try anchorDay(of: sub)
-            sub.periodStart = day
-            sub.expires = day.adding(months: sub.term.months, anchorDay: anchor)
-            let paid = try chargePeriod(of: sub, on: day)
-            if !paid {
-                sub.status = .pastDue
-                sub.statusSince = day
-                count("past_due")
-            }
+            try renew(&sub, on: day, try renewalFacts(of: sub), count)
             try store.updateSubscription(sub)
-            count("renewals")
-            emitAsSystem("subscription.renewed", sub)
-            if !paid { emitAsSystem("subscription.past_due", sub) }
         case .trial:
             if try canConvertAtEnd(sub) {
                 guard let profileId = sub.billingProfile, let profile = try store.billingProfile(id: profileId),
@@ -252,10 +308,16 @@ extension CommandContext {
     /// payment failed: no usable payment method on that day (expired, or removed).
     @discardableResult
     func chargePeriod(of sub: Subscription, on day: Day) throws -> Bool {
-        guard let profile = sub.billingProfile else { return true }
-        let perLicense = try sub.periodPrice()
-        let product = try store.product(idOrName: sub.product)
+        guard sub.billingProfile != nil else { return true }
         let paid = try paymentSucceeds(sub, on: day)
+        try addPeriodCharge(of: sub, on: day, productName: try productName(of: sub), paid: paid)
+        return paid
+    }
+
+    /// The pending charge of the period that starts on `day` (none without a billing profile).
+    private func addPeriodCharge(of sub: Subscription, on day: Day, productName: String, paid: Bool) throws {
+        guard let profile = sub.billingProfile else { return }
+        let perLicense = try sub.periodPrice()
         try store.addPendingCharge(
             PendingCharge(
                 billingProfile: profile,
@@ -263,7 +325,7 @@ extension CommandContext {
                 periodEnd: sub.expires,
                 line: InvoiceLine(
                     description:
-                        "\(product?.name ?? sub.product), \(sub.term.rawValue), \(day) to \(sub.expires.adding(days: -1))",
+                        "\(productName), \(sub.term.rawValue), \(day) to \(sub.expires.adding(days: -1))",
                     subscription: sub.id,
                     quantity: sub.licensesTotal,
                     unitPrice: perLicense,
@@ -272,7 +334,10 @@ extension CommandContext {
                 failed: !paid
             )
         )
-        return paid
+    }
+
+    private func productName(of sub: Subscription) throws -> String {
+        try store.product(idOrName: sub.product)?.name ?? sub.product
     }
 
     /// Prorates a change of the license total made today, over the current (settled) period.
@@ -323,10 +388,16 @@ extension CommandContext {
 
     /// Whether the payment method in effect for `sub` could pay on `day`: it exists and has not expired.
     func paymentSucceeds(_ sub: Subscription, on day: Day) throws -> Bool {
+        guard let pm = try paymentMethodInEffect(for: sub) else { return false }
+        return !pm.hasExpired(on: day)
+    }
+
+    /// The subscription's own card, else its billing profile's; nil when it has none (or it was removed).
+    private func paymentMethodInEffect(for sub: Subscription) throws -> PaymentMethod? {
         var id = sub.paymentMethod
         if id == nil, let profileId = sub.billingProfile { id = try store.billingProfile(id: profileId)?.paymentMethod }
-        guard let id, let pm = try store.paymentMethod(id: id) else { return false }
-        return !pm.hasExpired(on: day)
+        guard let id else { return nil }
+        return try store.paymentMethod(id: id)
     }
 
     /// A trial converts at its end when its product is still `enabled` and its card is still valid.

@@ -95,8 +95,10 @@ public protocol Store: AnyObject {
     func subscriptionsForBilling(on day: Day, after: String?, limit: Int) throws -> [Subscription]
     /// Subscriptions in one of `statuses` paid by this method, directly or through their billing profile.
     func subscriptionIds(paymentMethod: String, statuses: [Subscription.Status]) throws -> [String]
-    /// Charges made but not yet invoiced, oldest first.
-    func pendingCharges() throws -> [PendingCharge]
+    /// The newest pending charge's number (0 when there is none): charges made after it number higher.
+    func lastPendingChargeNumber() throws -> Int64
+    /// The charges made but not yet invoiced that number higher than `number`, oldest first.
+    func pendingCharges(after number: Int64) throws -> [PendingCharge]
     func addPendingCharge(_ charge: PendingCharge) throws
     /// The billing profiles with pending charges, at most `limit` after `after`, in order.
     func pendingChargeProfiles(after: String?, limit: Int) throws -> [String]
@@ -104,8 +106,9 @@ public protocol Store: AnyObject {
     func pendingCharges(billingProfile: String) throws -> [PendingCharge]
     /// Removes one profile's pending charges (the run has just invoiced them).
     func deletePendingCharges(billingProfile: String) throws
-    /// How many invoices a profile has dated `date` (a later run on the same day adds another).
-    func invoiceCount(billingProfile: String, date: Day) throws -> Int
+    /// How many invoices a profile has on each day from `since` on (a later run on the same day adds
+    /// another); days without one are left out.
+    func invoiceCounts(billingProfile: String, since: Day) throws -> [Day: Int]
     /// Runs `body` so that, when it throws, only its own changes are undone (a savepoint inside the
     /// command's transaction); the error is rethrown.
     func isolated(_ body: () throws -> Void) throws
