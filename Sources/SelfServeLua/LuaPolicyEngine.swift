@@ -15,7 +15,7 @@ public final class LuaPolicyEngine: PolicyEngine {
     private var loaded: [String: Plugin] = [:]
     private var active: [Plugin] = []
     private var reconciled = false
-    private var listening: Bool?
+    private var records: [PluginRecord]?
 
     public init(limits: LuaLimits = LuaLimits()) {
         self.limits = limits
@@ -26,7 +26,7 @@ public final class LuaPolicyEngine: PolicyEngine {
     public func attach(_ store: Store?) {
         self.store = store
         reconciled = false
-        listening = nil
+        records = nil
         if store != nil { decisions = [] }
     }
 
@@ -38,8 +38,7 @@ public final class LuaPolicyEngine: PolicyEngine {
     /// The enabled plugins, reloaded only when one was installed, changed, enabled or removed.
     func plugins() throws -> [Plugin] {
         if reconciled { return active }
-        guard let store else { return active }
-        let records = try store.plugins().filter(\.enabled)
+        guard let records = try enabledRecords() else { return active }
         var next: [Plugin] = []
         for record in records {
             if let p = loaded[record.name], p.sha256 == record.sha256 {
@@ -87,8 +86,11 @@ public final class LuaPolicyEngine: PolicyEngine {
         }
     }
 
-    public func check(_ hook: PolicyHook, _ arguments: [PlainValue]) throws {
-        for p in try plugins() where p.hooks.contains(hook.rawValue) {
+    public func check(_ hook: PolicyHook, _ arguments: @autoclosure () throws -> [PlainValue]) throws {
+        let asked = try plugins().filter { $0.hooks.contains(hook.rawValue) }
+        guard !asked.isEmpty else { return }
+        let arguments = try arguments()
+        for p in asked {
             _ = try ask(p, hook.rawValue, arguments) { results -> ((), String) in
                 let first = results.first ?? .null
                 switch first {
@@ -160,13 +162,20 @@ public final class LuaPolicyEngine: PolicyEngine {
         return problems
     }
 
-    /// From the stored plugins' hooks, without loading Lua; asked once per command. When the store
-    /// cannot say, yes: an event kept for nobody costs memory, one dropped is lost.
+    /// From the stored plugins' hooks, without loading Lua. When the store cannot say, yes: an event
+    /// kept for nobody costs memory, one dropped is lost.
     public var listensToEvents: Bool {
-        if let listening { return listening }
-        let answer = (try? store?.plugins().contains { $0.enabled && $0.hooks.contains("on_event") }) ?? true
-        listening = answer
-        return answer
+        guard let records = try? enabledRecords() else { return true }
+        return records.contains { $0.hooks.contains("on_event") }
+    }
+
+    /// The enabled plugins as stored, read once per command (nil without a store).
+    private func enabledRecords() throws -> [PluginRecord]? {
+        if let records { return records }
+        guard let store else { return nil }
+        let enabled = try store.plugins().filter(\.enabled)
+        records = enabled
+        return enabled
     }
 
     public func takeLogMessages() -> [String] { api.takeLogs() }

@@ -42,12 +42,16 @@ final class LibPQ: @unchecked Sendable {
     let cmdTuples: @convention(c) (Result?) -> UnsafeMutablePointer<CChar>?
     let clear: @convention(c) (Result?) -> Void
     let libVersion: @convention(c) () -> Int32
+    typealias NoticeReceiver = @convention(c) (UnsafeMutableRawPointer?, Result?) -> Void
+    let setNoticeReceiver: @convention(c) (Connection?, NoticeReceiver?, UnsafeMutableRawPointer?) -> NoticeReceiver?
+    let resultErrorMessage: @convention(c) (Result?) -> UnsafeMutablePointer<CChar>?
 
     // libpq's enum values used here (libpq-fe.h).
     static let connectionOK: Int32 = 0
     static let commandOK: Int32 = 1
     static let tuplesOK: Int32 = 2
     static let singleTuple: Int32 = 9
+    static let diagSeverityNonLocalized = Int32(UInt8(ascii: "V"))
     static let diagSQLState = Int32(UInt8(ascii: "C"))
     static let diagMessagePrimary = Int32(UInt8(ascii: "M"))
     static let diagMessageDetail = Int32(UInt8(ascii: "D"))
@@ -79,6 +83,8 @@ final class LibPQ: @unchecked Sendable {
         cmdTuples = try symbol("PQcmdTuples", type(of: cmdTuples))
         clear = try symbol("PQclear", type(of: clear))
         libVersion = try symbol("PQlibVersion", type(of: libVersion))
+        setNoticeReceiver = try symbol("PQsetNoticeReceiver", type(of: setNoticeReceiver))
+        resultErrorMessage = try symbol("PQresultErrorMessage", type(of: resultErrorMessage))
     }
 
     /// The library, loaded once per process.

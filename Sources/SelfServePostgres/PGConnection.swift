@@ -29,9 +29,21 @@ public final class PGConnection {
             throw Self.connectionError(message, location: location)
         }
         handle = conn
+        _ = pq.setNoticeReceiver(conn, Self.warningsOnly, nil)
     }
 
     deinit { pq.finish(handle) }
+
+    /// Notices (a role granted twice, a table already gone) are the server talking to itself, not to
+    /// the person at the terminal; libpq would print them all on stderr. Warnings still are. Filtered
+    /// here rather than by `SET client_min_messages`, which cost a round trip at every start.
+    private static let warningsOnly: LibPQ.NoticeReceiver = { _, result in
+        guard let pq = try? LibPQ.shared(),
+            let severity = pq.resultErrorField(result, LibPQ.diagSeverityNonLocalized).map({ String(cString: $0) }),
+            severity == "WARNING", let message = pq.resultErrorMessage(result)
+        else { return }
+        _ = write(STDERR_FILENO, message, strlen(message))
+    }
 
     /// The rows of one statement, every value as PostgreSQL's text form (nil for NULL).
     public struct Rows: Sendable {
@@ -54,6 +66,18 @@ public final class PGConnection {
             sql.withCString { pq.execParams(handle, $0, Int32(parameters.count), nil, pointers, nil, nil, 0) }
         }
         defer { pq.clear(result) }
+        return try rows(of: result)
+    }
+
+    /// Runs several statements without parameters in one round trip; the rows of the last one.
+    @discardableResult
+    public func execute(script: String) throws -> Rows {
+        let result = script.withCString { pq.exec(handle, $0) }
+        defer { pq.clear(result) }
+        return try rows(of: result)
+    }
+
+    private func rows(of result: LibPQ.Result?) throws -> Rows {
         guard let result else { throw lostConnection() }
         if let failure = failure(of: result) { throw failure }
         let columns = columnNames(result)
@@ -133,10 +157,7 @@ public final class PGConnection {
     /// Runs a script of several statements without parameters (the schema): one transaction unless
     /// it says otherwise.
     public func run(script: String) throws {
-        let result = script.withCString { pq.exec(handle, $0) }
-        defer { pq.clear(result) }
-        guard let result else { throw lostConnection() }
-        if let failure = failure(of: result) { throw failure }
+        try execute(script: script)
     }
 
     /// Nil when the statement succeeded; else why: the connection lost, or the statement's own error.

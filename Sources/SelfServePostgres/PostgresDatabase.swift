@@ -29,6 +29,10 @@ public final class PostgresDatabase: SQLDatabase {
     /// the first admin).
     private var copyingAdmin: String?
     private var userTransaction = false
+    /// Who connects, as read while opening; stale once anything has run (`init` maps its role).
+    private var openedIdentity: DatabaseIdentity?
+    /// `now()` of the open transaction, read when it began.
+    private var transactionNow: Date?
 
     /// Opens the database at `uri`. With `create` (`init`), an empty database gets the schema; otherwise it
     /// must already be a selfserve database. A database of another application, or of a newer selfserve,
@@ -48,9 +52,15 @@ public final class PostgresDatabase: SQLDatabase {
         session = PGSession(connection)
         store = SQLStore(session)
         location = connection.location
-        // Notices (a role granted twice, a table already gone) are the server talking to itself, not to
-        // the person at the terminal: libpq would print them on stderr.
-        try connection.execute("SET client_min_messages TO warning")
+        // The usual case in one round trip: a selfserve database this role may use, its migrations, and
+        // who connects. Anything else (no such table, no privilege) is looked at closely below.
+        if !create, let opened = try? connection.execute(Self.openingQuery),
+            let migrations = opened.value(0, "migrations")
+        {
+            openedIdentity = Self.identity(opened)
+            try upgrade(applied: Set(migrations.split(separator: ",").map(String.init)))
+            return
+        }
         // pg_tables lists every table, also those this role has no privilege on (information_schema
         // would hide them, and a locked-down database would look empty).
         let tables = try connection.execute(
@@ -84,7 +94,11 @@ public final class PostgresDatabase: SQLDatabase {
                 "the role you connect as may not use the selfserve database \(location); its DBA grants selfserve_user (or selfserve_admin, selfserve_billing) to your login role"
             )
         }
-        let applied = try appliedMigrations()
+        try upgrade(applied: try appliedMigrations())
+    }
+
+    /// Refuses a database of a newer selfserve; brings one of an older selfserve up to this schema.
+    private func upgrade(applied: Set<String>) throws {
         let unknown = applied.subtracting(PostgresSchema.migrations)
         guard unknown.isEmpty else {
             throw SelfServeError.invalid(
@@ -93,6 +107,7 @@ public final class PostgresDatabase: SQLDatabase {
         }
         let missing = PostgresSchema.upgrades.filter { !applied.contains($0.name) }
         guard !missing.isEmpty else { return }
+        openedIdentity = nil
         // Upgraded in one unit of work, under the writers' lock: two processes starting at once do not both
         // run it (the second finds it done), and a failure leaves the old schema as it was.
         do {
@@ -130,11 +145,18 @@ public final class PostgresDatabase: SQLDatabase {
     /// Takes the writers' lock for the open transaction. It waits at most `lockTimeoutSeconds` for
     /// another writer — a stuck process never holds everyone else for ever — and stops at Ctrl-C; both
     /// end as `conflict` (the executor words the Ctrl-C case), and nothing is changed.
-    private func lockWriters() throws {
+    private func lockWriters(alreadyTried: Bool = false) throws {
         let deadline = Date().addingTimeInterval(Self.lockTimeoutSeconds)
+        var tried = alreadyTried
         while true {
-            let got = try connection.execute("SELECT pg_try_advisory_xact_lock($1) AS got", [String(Self.writerLock)])
-            if got.value(0, "got") == "t" { return }
+            if !tried {
+                let got = try connection.execute(
+                    "SELECT pg_try_advisory_xact_lock($1) AS got",
+                    [String(Self.writerLock)]
+                )
+                if got.value(0, "got") == "t" { return }
+            }
+            tried = false
             if interrupted() || Date() >= deadline {
                 throw SelfServeError.conflict(
                     "the database is busy (another selfserve holds the write lock for too long); try again"
@@ -157,11 +179,11 @@ public final class PostgresDatabase: SQLDatabase {
             }
             return result
         }
-        try connection.execute("BEGIN")
+        openedIdentity = nil
+        try begin(locking: write)
         depth += 1
         defer { depth -= 1 }
         do {
-            if write { try lockWriters() }
             let (value, completion) = try body(store)
             if completion == .commit && needsLockDown {
                 // A new database is locked down in the transaction that filled it (init, copy --to): no
@@ -175,9 +197,27 @@ public final class PostgresDatabase: SQLDatabase {
                 }
                 needsLockDown = false
             }
+            transactionNow = nil
             try connection.execute(completion == .commit ? "COMMIT" : "ROLLBACK")
             return value
         } catch {
+            transactionNow = nil
+            _ = try? connection.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Opens a transaction, reads its clock (`now()` holds still until it ends) and, for a writer,
+    /// tries the writers' lock, all in one round trip; waits for the lock only when it was taken.
+    private func begin(locking: Bool) throws {
+        let lock = locking ? ", pg_try_advisory_xact_lock(\(Self.writerLock)) AS got" : ""
+        do {
+            let begun = try connection.execute(script: "BEGIN; SELECT extract(epoch FROM now()) AS t" + lock)
+            transactionNow = begun.value(0, "t").flatMap(Double.init).map { Date(timeIntervalSince1970: $0) }
+            guard locking, begun.value(0, "got") != "t" else { return }
+            try lockWriters(alreadyTried: true)
+        } catch {
+            transactionNow = nil
             _ = try? connection.execute("ROLLBACK")
             throw error
         }
@@ -193,18 +233,14 @@ public final class PostgresDatabase: SQLDatabase {
     public func read<T>(_ body: (Store) throws -> T) throws -> T { try body(store) }
 
     public func beginTransaction() throws {
-        try connection.execute("BEGIN")
-        do {
-            try lockWriters()
-        } catch {
-            _ = try? connection.execute("ROLLBACK")
-            throw error
-        }
+        openedIdentity = nil
+        try begin(locking: true)
         userTransaction = true
     }
 
     public func endTransaction(_ completion: Completion) throws {
         userTransaction = false
+        transactionNow = nil
         try connection.execute(completion == .commit ? "COMMIT" : "ROLLBACK")
     }
 
@@ -240,23 +276,29 @@ public final class PostgresDatabase: SQLDatabase {
     }
 
     public func serverNow() throws -> Date? {
+        if let transactionNow { return transactionNow }
         let r = try connection.execute("SELECT extract(epoch FROM now()) AS t")
         return r.value(0, "t").flatMap(Double.init).map { Date(timeIntervalSince1970: $0) }
     }
 
     public func identity() throws -> DatabaseIdentity {
         if assertingIdentity { return .asserted }
-        let r = try connection.execute(
-            """
-            SELECT session_user AS role, (SELECT email FROM users WHERE db_role = session_user::text) AS email,
-                   pg_has_role(session_user, 'selfserve_billing', 'MEMBER') AS billing
-            """
-        )
-        return .proven(
-            role: r.value(0, "role") ?? "",
-            email: r.value(0, "email"),
-            billing: r.value(0, "billing") == "t"
-        )
+        if let openedIdentity { return openedIdentity }
+        return Self.identity(try connection.execute("SELECT " + Self.identityColumns))
+    }
+
+    /// Who connects: the login role, the user mapped to it, and whether it may run the billing.
+    private static let identityColumns = """
+        session_user AS role, (SELECT email FROM users WHERE db_role = session_user::text) AS email,
+               pg_has_role(session_user, 'selfserve_billing', 'MEMBER') AS billing
+        """
+
+    /// What opening an existing database asks, at once: its migrations, and who connects.
+    private static let openingQuery =
+        "SELECT (SELECT string_agg(identifier, ',') FROM selfserve_migrations) AS migrations, " + identityColumns
+
+    private static func identity(_ r: PGConnection.Rows) -> DatabaseIdentity {
+        .proven(role: r.value(0, "role") ?? "", email: r.value(0, "email"), billing: r.value(0, "billing") == "t")
     }
 
     /// A server database cannot be replaced under an open session the way a file can.

@@ -30,10 +30,12 @@ public final class SQLiteDatabase: SQLDatabase {
     /// How long a command waits for another process's write lock before it gives up.
     public static let busyTimeoutMilliseconds = 10_000
 
-    /// `SELFSERVE_SQL_TRACE=FILE`: every statement a command runs, one per line, appended to FILE —
-    /// what `psql -E` or `sqlite3 .trace` show, to see (and test) what a command asks of the database.
+    /// `SELFSERVE_SQL_TRACE=FILE`: every statement a command runs, one per line (its own line breaks
+    /// made spaces), appended to FILE — what `psql -E` or `sqlite3 .trace` show, to see (and test)
+    /// what a command asks of the database.
     nonisolated(unsafe) static let traceFile: UnsafeMutablePointer<FILE>? = {
-        guard let path = ProcessInfo.processInfo.environment["SELFSERVE_SQL_TRACE"], !path.isEmpty else { return nil }
+        // getenv, not ProcessInfo: Foundation's environment costs every start (README, "Performance").
+        guard let path = getenv("SELFSERVE_SQL_TRACE"), path.pointee != 0 else { return nil }
         return fopen(path, "a")
     }()
 
@@ -96,7 +98,9 @@ public final class SQLiteDatabase: SQLDatabase {
             if let trace = Self.traceFile {
                 // The SQL as prepared, with its placeholders: never a value (no card data can leak here).
                 db.trace(options: .statement) { event in
-                    if case .statement(let statement) = event { fputs(statement.sql + "\n", trace) }
+                    if case .statement(let statement) = event {
+                        fputs(statement.sql.split(whereSeparator: \.isNewline).joined(separator: " ") + "\n", trace)
+                    }
                 }
             }
         }

@@ -27,6 +27,28 @@ final class PostgresConnectionTests: XCTestCase {
         XCTAssertEqual(try db.execute("SELECT count(*) AS n FROM t").value(0, "n"), "3", "the table is still there")
     }
 
+    /// Notices are the server talking to itself (a role granted twice); warnings reach stderr.
+    func testNoticesAreQuietAndWarningsAreNot() throws {
+        let db = try PGConnection(try database())
+        var fds: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&fds), 0)
+        let saved = dup(STDERR_FILENO)
+        dup2(fds[1], STDERR_FILENO)
+        let outcome = Result {
+            try db.execute("DO $$ BEGIN RAISE NOTICE 'quiet notice'; RAISE WARNING 'loud warning'; END $$")
+        }
+        dup2(saved, STDERR_FILENO)
+        close(saved)
+        close(fds[1])
+        var captured = [UInt8](repeating: 0, count: 4096)
+        let n = read(fds[0], &captured, captured.count)
+        close(fds[0])
+        let text = String(decoding: captured.prefix(max(0, n)), as: UTF8.self)
+        XCTAssertNoThrow(try outcome.get())
+        XCTAssertTrue(text.contains("loud warning"), text)
+        XCTAssertFalse(text.contains("quiet notice"), text)
+    }
+
     func testFailuresAreSaidInTheDomainsWords() throws {
         let uri = try database()
         let db = try PGConnection(uri)

@@ -199,7 +199,7 @@ final class BillingTests: XCTestCase {
         XCTAssertTrue(table.out.contains("invoices") && table.out.contains("4"), table.out)
         XCTAssertTrue(table.err.contains("4 invoices"), table.err)
         XCTAssertEqual(s.query("SELECT count(*) FROM invoices"), "4")
-        let stored = s.query("SELECT group_concat(id) FROM (SELECT id FROM invoices ORDER BY id)")
+        let stored = s.query("SELECT id FROM invoices").split(separator: "\n").sorted().joined(separator: ",")
         let replay = s.run(["billing", "run", "--idempotency-key", "k1", "--json"], extraEnv: until)
         XCTAssertEqual(ids(replay.object["invoices"]).sorted().joined(separator: ","), stored, replay.out)
         XCTAssertEqual(replay.object["renewals"] as? Int, 6, replay.out)
@@ -228,7 +228,7 @@ final class BillingTests: XCTestCase {
                 XCTAssertEqual(object["renewals"] as? Int, 6, r.out)
                 XCTAssertEqual(
                     ids(object["invoices"]).sorted().joined(separator: ","),
-                    copy.query("SELECT group_concat(id) FROM (SELECT id FROM invoices ORDER BY id)"),
+                    copy.query("SELECT id FROM invoices").split(separator: "\n").sorted().joined(separator: ","),
                     r.out
                 )
             }

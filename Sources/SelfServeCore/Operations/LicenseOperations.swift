@@ -34,7 +34,8 @@ extension CommandContext {
         }
         let already = try store.assignedEmails(subscription: sub.id, among: users.map(\.email))
         let fresh = users.filter { !already.contains($0.email) }
-        let available = sub.licensesTotal - (try store.assignedCount(subscription: sub.id))
+        let assigned = try store.assignedCount(subscription: sub.id)
+        let available = sub.licensesTotal - assigned
         let short = fresh.count > available
         if short {
             problems.append(
@@ -69,12 +70,13 @@ extension CommandContext {
             )
             emit("license.assigned", target: sub.id, [("users", .array(fresh.map { .string($0.email) }))])
         }
-        let d = try details(sub.id)
+        // The counter alone (the trigger's), not the whole subscription with its product and buyer.
+        let now = fresh.isEmpty ? assigned : try store.assignedCount(subscription: sub.id)
         return .object([
             ("subscription", .string(sub.id)), ("assigned", .array(fresh.map { .string($0.email) })),
             ("skipped", .array(emails.filter { already.contains($0) }.map { .string($0) })),
-            ("licenses_total", PlainValue(sub.licensesTotal)), ("licenses_assigned", PlainValue(d.licensesAssigned)),
-            ("licenses_available", PlainValue(sub.licensesTotal - d.licensesAssigned)),
+            ("licenses_total", PlainValue(sub.licensesTotal)), ("licenses_assigned", PlainValue(now)),
+            ("licenses_available", PlainValue(sub.licensesTotal - now)),
         ])
     }
 

@@ -36,8 +36,9 @@ public struct PluginRecord: Hashable, Sendable {
 /// The plugin hooks (README, "Plugins and automation"), as the rules call them. Implementations compose every enabled plugin:
 /// any deny wins, the smallest limit wins, plugins are asked in name order.
 public protocol PolicyEngine: AnyObject {
-    /// Throws `policy_denied` or `policy_error` naming the plugin.
-    func check(_ hook: PolicyHook, _ arguments: [PlainValue]) throws
+    /// Throws `policy_denied` or `policy_error` naming the plugin. The arguments are made only when a
+    /// plugin has the hook (they may cost a query).
+    func check(_ hook: PolicyHook, _ arguments: @autoclosure () throws -> [PlainValue]) throws
     /// The smallest `license_limit` of all plugins, with the plugin that set it.
     func licenseLimit(_ context: PlainValue) throws -> (limit: Int, plugin: String)?
     func cancellationReasons() throws -> [CancellationReason]
@@ -90,7 +91,7 @@ public enum PolicyHook: String, Sendable, CaseIterable {
 /// No plugins: everything allowed, no limits, the built-in reasons only.
 public final class NoPolicy: PolicyEngine {
     public init() {}
-    public func check(_ hook: PolicyHook, _ arguments: [PlainValue]) throws {}
+    public func check(_ hook: PolicyHook, _ arguments: @autoclosure () throws -> [PlainValue]) throws {}
     public func licenseLimit(_ context: PlainValue) throws -> (limit: Int, plugin: String)? { nil }
     public func cancellationReasons() throws -> [CancellationReason] { [] }
     public func notify(_ event: PlainValue) -> [String] { [] }
