@@ -48,18 +48,6 @@ extension SQLStore {
         )
     }
 
-    public func insertSubscription(_ s: Subscription) throws {
-        try exec(
-            """
-            INSERT INTO subscriptions (id, product, buyer, status, term, licenses_total, unit_price, currency, started, period_start,
-                expires, billing_profile, payment_method, trial, converts, cancel_reason, cancel_comment, canceled_at, status_since, next_step,
-                created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            Self.arguments(s) + [s.createdAt]
-        )
-    }
-
     static func arguments(_ s: Subscription) -> SQLArguments {
         [
             s.id, s.product, s.buyer, s.status.rawValue, s.term.rawValue, s.licensesTotal, s.unitPrice.minorUnits,
@@ -71,16 +59,38 @@ extension SQLStore {
         ]
     }
 
+    /// The columns `arguments(_:)` gives values for, in its order.
+    static let subscriptionColumns = [
+        "id", "product", "buyer", "status", "term", "licenses_total", "unit_price", "currency", "started",
+        "period_start", "expires", "billing_profile", "payment_method", "trial", "converts", "cancel_reason",
+        "cancel_comment", "canceled_at", "status_since", "next_step",
+    ]
+
+    private static let insertSubscriptionSQL =
+        "INSERT INTO subscriptions (\((subscriptionColumns + ["created_at"]).joined(separator: ", "))) VALUES (\(placeholders(subscriptionColumns.count + 1)))"
+
+    private static let updateSubscriptionSQL =
+        "UPDATE subscriptions SET \(subscriptionColumns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?"
+
+    public func insertSubscription(_ s: Subscription) throws {
+        try exec(Self.insertSubscriptionSQL, Self.arguments(s) + [s.createdAt])
+    }
+
     public func updateSubscription(_ s: Subscription) throws {
+        try execOne("subscription \(s.id)", Self.updateSubscriptionSQL, Self.arguments(s) + [s.id])
+    }
+
+    /// Only the columns that differ from `old`: SQLite rewrites the entries of every index whose
+    /// columns an UPDATE sets, changed or not — eight indexes, when a renewal moves three dates.
+    public func updateSubscription(_ s: Subscription, was old: Subscription) throws {
+        let new = Self.arguments(s).values
+        let before = Self.arguments(old).values
+        let changed = new.indices.filter { new[$0] != before[$0] }
+        guard !changed.isEmpty else { return }
         try execOne(
-            "subscription \(s.id)",
-            """
-            UPDATE subscriptions SET id = ?, product = ?, buyer = ?, status = ?, term = ?, licenses_total = ?, unit_price = ?, currency = ?,
-                started = ?, period_start = ?, expires = ?, billing_profile = ?, payment_method = ?, trial = ?, converts = ?,
-                cancel_reason = ?, cancel_comment = ?, canceled_at = ?, status_since = ?, next_step = ?
-            WHERE id = ?
-            """,
-            Self.arguments(s) + [s.id]
+            "subscription \(old.id)",
+            "UPDATE subscriptions SET \(changed.map { "\(Self.subscriptionColumns[$0]) = ?" }.joined(separator: ", ")) WHERE id = ?",
+            SQLArguments(values: changed.map { new[$0] } + [.text(old.id)])
         )
     }
 

@@ -65,16 +65,32 @@ extension CommandContext {
         var after: String?
         while true {
             let page = try store.subscriptionsForBilling(on: today, after: after, limit: Self.billingPage)
-            for sub in page {
-                do {
-                    try store.isolated {
+            let lookups = BillingLookups()
+            // The whole page in one savepoint; only when one of its subscriptions fails is it done again,
+            // each in its own, so that the failure is reported and every other one still processed.
+            var pageCounts: [String: Int] = [:]
+            do {
+                try isolated {
+                    for sub in page {
                         var s = sub
-                        try settleSteps(&s) { counts[$0, default: 0] += 1 }
+                        try settleSteps(&s, lookups) { pageCounts[$0, default: 0] += 1 }
                     }
-                } catch {
-                    let message = (error as? SelfServeError)?.message ?? "\(error)"
-                    failed.append((sub.id, message))
-                    auditFailure("billing.settle", target: sub.id, [("message", .string(message))])
+                }
+                counts.merge(pageCounts, uniquingKeysWith: +)
+            } catch {
+                for sub in page {
+                    var subCounts: [String: Int] = [:]
+                    do {
+                        try isolated {
+                            var s = sub
+                            try settleSteps(&s, lookups) { subCounts[$0, default: 0] += 1 }
+                        }
+                        counts.merge(subCounts, uniquingKeysWith: +)
+                    } catch {
+                        let message = (error as? SelfServeError)?.message ?? "\(error)"
+                        failed.append((sub.id, message))
+                        auditFailure("billing.settle", target: sub.id, [("message", .string(message))])
+                    }
                 }
             }
             guard page.count == Self.billingPage, let last = page.last else { break }
@@ -202,23 +218,22 @@ extension CommandContext {
     ///
     /// Renewals in a row (a year of catch-up is twelve) read what they need once and write the
     /// subscription once, after the last of them: nothing a renewal changes is read back before then.
-    func settleSteps(_ sub: inout Subscription, _ count: (String) -> Void) throws {
+    func settleSteps(_ sub: inout Subscription, _ lookups: BillingLookups? = nil, _ count: (String) -> Void) throws {
         var facts: RenewalFacts?
-        var unsaved = false
+        var stored = sub
         while let day = sub.nextStepDay, day <= today {
             if sub.status == .active {
-                let f = try facts ?? renewalFacts(of: sub)
+                let f = try facts ?? renewalFacts(of: sub, lookups)
                 facts = f
                 try renew(&sub, on: day, f, count)
-                unsaved = true
             } else {
-                if unsaved { try store.updateSubscription(sub) }
-                unsaved = false
+                try store.updateSubscription(sub, was: stored)
                 facts = nil
                 try step(&sub, on: day, count)
+                stored = sub
             }
         }
-        if unsaved { try store.updateSubscription(sub) }
+        try store.updateSubscription(sub, was: stored)
     }
 
     /// What the renewals of one subscription read and none of them changes: the day of the month its
@@ -229,12 +244,21 @@ extension CommandContext {
         var paymentMethod: PaymentMethod?
     }
 
-    private func renewalFacts(of sub: Subscription) throws -> RenewalFacts {
+    private func renewalFacts(of sub: Subscription, _ lookups: BillingLookups? = nil) throws -> RenewalFacts {
         RenewalFacts(
             anchorDay: try anchorDay(of: sub),
-            productName: try productName(of: sub),
-            paymentMethod: try paymentMethodInEffect(for: sub)
+            productName: try productName(of: sub, lookups),
+            paymentMethod: try paymentMethodInEffect(for: sub, lookups)
         )
+    }
+
+    /// What a billing run reads for subscription after subscription and never changes itself: product
+    /// names, profiles' cards and the cards. Kept for one page of subscriptions, so that memory stays
+    /// bounded however large the organization.
+    final class BillingLookups {
+        var productNames: [String: String] = [:]
+        var profileCards: [String: String?] = [:]
+        var cards: [String: PaymentMethod?] = [:]
     }
 
     /// A renewal on `day`, not yet written: the period that starts then, charged to the card in effect.
@@ -336,8 +360,11 @@ extension CommandContext {
         )
     }
 
-    private func productName(of sub: Subscription) throws -> String {
-        try store.product(idOrName: sub.product)?.name ?? sub.product
+    private func productName(of sub: Subscription, _ lookups: BillingLookups? = nil) throws -> String {
+        if let name = lookups?.productNames[sub.product] { return name }
+        let name = try store.product(idOrName: sub.product)?.name ?? sub.product
+        lookups?.productNames[sub.product] = name
+        return name
     }
 
     /// Prorates a change of the license total made today, over the current (settled) period.
@@ -393,11 +420,26 @@ extension CommandContext {
     }
 
     /// The subscription's own card, else its billing profile's; nil when it has none (or it was removed).
-    private func paymentMethodInEffect(for sub: Subscription) throws -> PaymentMethod? {
+    private func paymentMethodInEffect(
+        for sub: Subscription,
+        _ lookups: BillingLookups? = nil
+    ) throws
+        -> PaymentMethod?
+    {
         var id = sub.paymentMethod
-        if id == nil, let profileId = sub.billingProfile { id = try store.billingProfile(id: profileId)?.paymentMethod }
+        if id == nil, let profileId = sub.billingProfile {
+            if let known = lookups?.profileCards[profileId] {
+                id = known
+            } else {
+                id = try store.billingProfile(id: profileId)?.paymentMethod
+                lookups?.profileCards[profileId] = .some(id)
+            }
+        }
         guard let id else { return nil }
-        return try store.paymentMethod(id: id)
+        if let known = lookups?.cards[id] { return known }
+        let card = try store.paymentMethod(id: id)
+        lookups?.cards[id] = .some(card)
+        return card
     }
 
     /// A trial converts at its end when its product is still `enabled` and its card is still valid.

@@ -53,6 +53,19 @@ public final class CommandContext {
         ids = other.ids
     }
 
+    /// Runs `body` in a savepoint (`Store.isolated`); when it throws, what it recorded here (audit
+    /// entries, events) is forgotten with its writes: nobody hears of a step that was undone.
+    func isolated(_ body: () throws -> Void) throws {
+        let (audited, emitted) = (auditTrail.count, events.count)
+        do {
+            try store.isolated(body)
+        } catch {
+            auditTrail.removeSubrange(audited...)
+            events.removeSubrange(emitted...)
+            throw error
+        }
+    }
+
     /// The acting user, who must exist and not be blocked.
     public func actor() throws -> User {
         if let user = resolvedActor { return user }

@@ -42,6 +42,8 @@ public protocol Store: AnyObject {
     // MARK: Subscriptions and licenses
     func insertSubscription(_ subscription: Subscription) throws
     func updateSubscription(_ subscription: Subscription) throws
+    /// Writes only what differs from `old`, the subscription as stored (nothing when nothing does).
+    func updateSubscription(_ subscription: Subscription, was old: Subscription) throws
     func subscription(id: String) throws -> Subscription?
     func subscriptionDetails(id: String) throws -> SubscriptionDetails?
     func subscriptionDetails(filter: SubscriptionFilter) throws -> [SubscriptionDetails]
