@@ -9,11 +9,11 @@ final class GRDBSession: SQLSession {
     init(_ db: Database) { self.db = db }
 
     func rows(_ sql: String, _ arguments: SQLArguments) throws -> [SQLRow] {
-        let statement = try db.cachedStatement(sql: sql)
-        let columns = statement.columnNames
-        return try Row.fetchAll(statement, arguments: Self.arguments(arguments)).map {
-            SQLRow(columns: columns, values: $0.databaseValues.map(Self.value))
-        }
+        // Through a cursor, whose one row reads the statement in place: `Row.fetchAll` would first copy
+        // every row into a GRDB row of its own, only for it to be copied again into an SQLRow.
+        var rows: [SQLRow] = []
+        try each(sql, arguments) { rows.append($0) }
+        return rows
     }
 
     func each(_ sql: String, _ arguments: SQLArguments, _ body: (SQLRow) throws -> Void) throws {

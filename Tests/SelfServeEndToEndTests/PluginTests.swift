@@ -149,6 +149,34 @@ final class PluginTests: XCTestCase {
         XCTAssertEqual(delivered(), "4")
     }
 
+    /// A subscription the run cannot process is undone with what it recorded: listeners hear every
+    /// renewal that was kept once, and none that was rolled back (the run retries a failed page one
+    /// subscription at a time).
+    func testListenersHearOnlyWhatARunKept() {
+        let s = Sandbox()
+        s.initialize()
+        s.env["SELFSERVE_NOW"] = "2026-01-10"
+        _ = s.addCard(buyer)
+        let kept = s.buy(buyer, "power-bi-pro", licenses: 2)
+        let broken = s.buy(buyer, "project-plan-1", licenses: 2)
+        XCTAssertExit(
+            install(s, "listener.lua", "return { name = 'listener', on_event = function(e) ss.log(e.type) end }"),
+            0
+        )
+        // A price stored before prices were bounded (an old database) cannot be multiplied.
+        _ = s.query("UPDATE subscriptions SET unit_price = 5000000000000000000 WHERE id = '\(broken)'")
+        let run = s.run(["billing", "run", "--json"], extraEnv: ["SELFSERVE_NOW": "2026-03-10"])
+        XCTAssertExit(run, 1)
+        XCTAssertTrue(run.err.contains(broken), run.err)
+        let heard = { (sub: String) in
+            s.query(
+                "SELECT count(*) FROM audit_log WHERE action = 'plugin.on_event' AND target = '\(sub)' AND details LIKE '%subscription.renewed%'"
+            )
+        }
+        XCTAssertEqual(heard(kept), "2")
+        XCTAssertEqual(heard(broken), "0")
+    }
+
     func testMalformedPluginsAreRefusedAndNothingIsStored() {
         let s = Sandbox()
         s.initialize()
