@@ -289,7 +289,7 @@ public final class PostgresDatabase: SQLDatabase {
 
     /// Who connects: the login role, the user mapped to it, and whether it may run the billing.
     private static let identityColumns = """
-        session_user AS role, (SELECT email FROM users WHERE db_role = session_user::text) AS email,
+        session_user AS role, (SELECT email FROM users WHERE \(PostgresSecurity.isSessionRole)) AS email,
                pg_has_role(session_user, 'selfserve_billing', 'MEMBER') AS billing
         """
 

@@ -9,7 +9,7 @@ enum PostgresSchema {
     static let migrations = [
         "v1-foundation", "v2-subscriptions", "v3-billing", "v4-plugins", "v5-billing-run", "v6-calendar-billing",
         "v7-safe-reruns", "v8-assigned-within-total",
-        "v9-database-roles", "v10-pending-charges-by-profile",
+        "v9-database-roles", "v10-pending-charges-by-profile", "v11-session-role-by-index",
     ]
 
     /// What each migration after the first schema changes in a database made by an older selfserve, in
@@ -36,6 +36,8 @@ enum PostgresSchema {
             "v10-pending-charges-by-profile",
             "CREATE INDEX pending_charges_profile ON pending_charges(billing_profile, id);"
         ),
+        // The policy helpers again, now finding the session's user through the index on users.db_role.
+        ("v11-session-role-by-index", PostgresSecurity.functions),
     ]
 
     /// Every table, children first: dropped in this order by a failed or dry-run `init`.

@@ -22,7 +22,7 @@ final class ReliabilityTests: XCTestCase {
         XCTAssertEqual(s.query("SELECT count(*) FROM sqlite_master WHERE name = 'invoices'"), "0")
         // The current binary upgrades it and everything is still there.
         XCTAssertEqual(s.run(["org", "show", "--json"], as: Sandbox.admin).object["name"] as? String, "Old Co")
-        XCTAssertEqual(s.query("SELECT count(*) FROM grdb_migrations"), "10")
+        XCTAssertEqual(s.query("SELECT count(*) FROM grdb_migrations"), "11")
         XCTAssertEqual(
             s.run(["user", "show", "bea@contoso.com", "--json"], as: Sandbox.admin).object["name"] as? String,
             "Bea"
@@ -118,7 +118,7 @@ final class ReliabilityTests: XCTestCase {
         )
         let run = s.run(["billing", "run", "--json"])
         XCTAssertExit(run, 0)
-        XCTAssertEqual(s.query("SELECT count(*) FROM grdb_migrations"), "10")
+        XCTAssertEqual(s.query("SELECT count(*) FROM grdb_migrations"), "11")
         XCTAssertEqual(s.query("SELECT sum(amount) FROM invoice_lines"), "3700")
         XCTAssertEqual(s.query("SELECT next_step FROM subscriptions"), "2026-04-02")
         XCTAssertExit(s.run(["billing", "run", "--json"]), 0)

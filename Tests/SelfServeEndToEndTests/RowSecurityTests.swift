@@ -247,6 +247,20 @@ final class RowSecurityTests: XCTestCase {
         )
     }
 
+    /// The policies find the session's user through the index on users.db_role, whatever the size of
+    /// the directory: compared as `session_user::text` ("C" collation) no index could serve, and every
+    /// statement of every person scanned all users. Each helper's own SQL is planned with sequential
+    /// scans priced out, so a plan that still scans users is one that cannot use the index.
+    func testThePoliciesFindTheSessionsUserByIndex() throws {
+        let o = try organization()
+        for function in ["selfserve_me", "selfserve_is_admin"] {
+            let body = Sandbox.psql(o.as_["bea"]!, "SELECT prosrc FROM pg_proc WHERE proname = '\(function)'")
+            XCTAssertTrue(body.contains("users"), body)
+            let plan = Sandbox.psql(o.as_["bea"]!, "SET enable_seqscan = off; EXPLAIN \(body)")
+            XCTAssertTrue(plan.contains("Index") && !plan.contains("Seq Scan on users"), "\(function): \(plan)")
+        }
+    }
+
     /// Changes to others' rows do nothing (and selfserve says not_found, never "done"); the audit log
     /// cannot be forged, changed or emptied; nobody can switch row-level security off.
     func testRawSQLCannotChangeOthersRowsOrTheAuditLog() throws {
