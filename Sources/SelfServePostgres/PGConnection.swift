@@ -69,7 +69,8 @@ public final class PGConnection {
         return try rows(of: result)
     }
 
-    /// Runs several statements without parameters in one round trip; the rows of the last one.
+    /// Runs several statements without parameters in one round trip (the schema: one transaction
+    /// unless it says otherwise); the rows of the last one.
     @discardableResult
     public func execute(script: String) throws -> Rows {
         let result = script.withCString { pq.exec(handle, $0) }
@@ -152,12 +153,6 @@ public final class PGConnection {
         }
         try execute("ROLLBACK TO SAVEPOINT \(name)")
         try execute("RELEASE SAVEPOINT \(name)")
-    }
-
-    /// Runs a script of several statements without parameters (the schema): one transaction unless
-    /// it says otherwise.
-    public func run(script: String) throws {
-        try execute(script: script)
     }
 
     /// Nil when the statement succeeded; else why: the connection lost, or the statement's own error.

@@ -72,7 +72,7 @@ public final class PostgresDatabase: SQLDatabase {
                     "no selfserve organization in \(location); create one with 'selfserve --db \(location) init --org NAME --admin EMAIL'"
                 )
             }
-            try connection.run(
+            try connection.execute(
                 script: "BEGIN;\n" + PostgresSchema.create + "\n"
                     + PostgresSchema.migrations.map { "INSERT INTO selfserve_migrations VALUES ('\($0)');" }.joined(
                         separator: "\n"
@@ -114,7 +114,7 @@ public final class PostgresDatabase: SQLDatabase {
             try unit(write: true) { _ in
                 let now = try appliedMigrations()
                 for upgrade in missing where !now.contains(upgrade.name) {
-                    try connection.run(script: upgrade.sql)
+                    try connection.execute(script: upgrade.sql)
                     try connection.execute("INSERT INTO selfserve_migrations VALUES ($1)", [upgrade.name])
                 }
                 return ((), .commit)
@@ -142,27 +142,21 @@ public final class PostgresDatabase: SQLDatabase {
         try PostgresDatabase(uri: location, create: create, interrupted: interrupted)
     }
 
-    /// Takes the writers' lock for the open transaction. It waits at most `lockTimeoutSeconds` for
-    /// another writer — a stuck process never holds everyone else for ever — and stops at Ctrl-C; both
-    /// end as `conflict` (the executor words the Ctrl-C case), and nothing is changed.
-    private func lockWriters(alreadyTried: Bool = false) throws {
+    /// Waits for the writers' lock that the transaction's first try (`begin`) did not get. It waits at
+    /// most `lockTimeoutSeconds` for another writer — a stuck process never holds everyone else for
+    /// ever — and stops at Ctrl-C; both end as `conflict` (the executor words the Ctrl-C case), and
+    /// nothing is changed.
+    private func waitForWriters() throws {
         let deadline = Date().addingTimeInterval(Self.lockTimeoutSeconds)
-        var tried = alreadyTried
         while true {
-            if !tried {
-                let got = try connection.execute(
-                    "SELECT pg_try_advisory_xact_lock($1) AS got",
-                    [String(Self.writerLock)]
-                )
-                if got.value(0, "got") == "t" { return }
-            }
-            tried = false
             if interrupted() || Date() >= deadline {
                 throw SelfServeError.conflict(
                     "the database is busy (another selfserve holds the write lock for too long); try again"
                 )
             }
             usleep(10_000)
+            let got = try connection.execute("SELECT pg_try_advisory_xact_lock($1) AS got", [String(Self.writerLock)])
+            if got.value(0, "got") == "t" { return }
         }
     }
 
@@ -189,7 +183,7 @@ public final class PostgresDatabase: SQLDatabase {
                 // A new database is locked down in the transaction that filled it (init, copy --to): no
                 // other session ever sees it open.
                 do {
-                    try connection.run(script: PostgresSecurity.lockDown(mappingConnectingRoleTo: copyingAdmin))
+                    try connection.execute(script: PostgresSecurity.lockDown(mappingConnectingRoleTo: copyingAdmin))
                 } catch let error as SelfServeError where error.code == .forbidden {
                     throw SelfServeError.forbidden(
                         "\(location) was left empty: a new selfserve database is locked down by a role that owns it and may create roles (CREATEROLE) — \(error.message)"
@@ -213,9 +207,9 @@ public final class PostgresDatabase: SQLDatabase {
         let lock = locking ? ", pg_try_advisory_xact_lock(\(Self.writerLock)) AS got" : ""
         do {
             let begun = try connection.execute(script: "BEGIN; SELECT extract(epoch FROM now()) AS t" + lock)
-            transactionNow = begun.value(0, "t").flatMap(Double.init).map { Date(timeIntervalSince1970: $0) }
+            transactionNow = Self.date(begun)
             guard locking, begun.value(0, "got") != "t" else { return }
-            try lockWriters(alreadyTried: true)
+            try waitForWriters()
         } catch {
             transactionNow = nil
             _ = try? connection.execute("ROLLBACK")
@@ -249,7 +243,7 @@ public final class PostgresDatabase: SQLDatabase {
     /// A failed or dry-run `init` leaves the database as empty as it found it.
     public func undoCreation() {
         guard isNew else { return }
-        try? connection.run(
+        _ = try? connection.execute(
             script: "BEGIN;\n"
                 + PostgresSchema.tables.map { "DROP TABLE IF EXISTS \($0) CASCADE;" }.joined(separator: "\n")
                 + "\nDROP FUNCTION IF EXISTS assignments_count();\n"
@@ -277,8 +271,12 @@ public final class PostgresDatabase: SQLDatabase {
 
     public func serverNow() throws -> Date? {
         if let transactionNow { return transactionNow }
-        let r = try connection.execute("SELECT extract(epoch FROM now()) AS t")
-        return r.value(0, "t").flatMap(Double.init).map { Date(timeIntervalSince1970: $0) }
+        return Self.date(try connection.execute("SELECT extract(epoch FROM now()) AS t"))
+    }
+
+    /// The instant in column `t` (seconds since 1970, as `extract(epoch FROM …)` gives it).
+    private static func date(_ r: PGConnection.Rows) -> Date? {
+        r.value(0, "t").flatMap(Double.init).map { Date(timeIntervalSince1970: $0) }
     }
 
     public func identity() throws -> DatabaseIdentity {

@@ -68,24 +68,12 @@ extension CommandContext {
             let lookups = BillingLookups()
             // The whole page in one savepoint; only when one of its subscriptions fails is it done again,
             // each in its own, so that the failure is reported and every other one still processed.
-            var pageCounts: [String: Int] = [:]
             do {
-                try isolated {
-                    for sub in page {
-                        var s = sub
-                        try settleSteps(&s, lookups) { pageCounts[$0, default: 0] += 1 }
-                    }
-                }
-                counts.merge(pageCounts, uniquingKeysWith: +)
+                counts.merge(try settle(page, lookups), uniquingKeysWith: +)
             } catch {
                 for sub in page {
-                    var subCounts: [String: Int] = [:]
                     do {
-                        try isolated {
-                            var s = sub
-                            try settleSteps(&s, lookups) { subCounts[$0, default: 0] += 1 }
-                        }
-                        counts.merge(subCounts, uniquingKeysWith: +)
+                        counts.merge(try settle([sub], lookups), uniquingKeysWith: +)
                     } catch {
                         let message = (error as? SelfServeError)?.message ?? "\(error)"
                         failed.append((sub.id, message))
@@ -97,6 +85,19 @@ extension CommandContext {
             after = last.id
         }
         return BillingRunReport(date: today, steps: counts.sorted { $0.key < $1.key }, failures: failed)
+    }
+
+    /// Settles `subscriptions` in one savepoint: all of them, or (when one throws) none. How many steps
+    /// of each kind it processed.
+    private func settle(_ subscriptions: [Subscription], _ lookups: BillingLookups) throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        try isolated {
+            for sub in subscriptions {
+                var s = sub
+                try settleSteps(&s, lookups) { counts[$0, default: 0] += 1 }
+            }
+        }
+        return counts
     }
 
     /// The run's second half: every pending charge on an invoice, one per billing profile, day and
