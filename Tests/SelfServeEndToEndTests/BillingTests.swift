@@ -104,10 +104,7 @@ final class BillingTests: XCTestCase {
 
     /// A year of runs with a mid-term increase and decrease, checked to the cent.
     func testAYearOfBillingToTheCent() {
-        let s = Sandbox()
-        s.initialize()
-        s.env["SELFSERVE_NOW"] = "2026-01-10"
-        _ = s.addCard(buyer)
+        let s = Sandbox.organization(on: "2026-01-10", cardFor: buyer)
         let sub = s.buy(buyer, "power-bi-pro", licenses: 10)
         XCTAssertExit(
             s.run(["subscription", "set-licenses", sub, "15"], as: buyer, extraEnv: ["SELFSERVE_NOW": "2026-01-20"]),
@@ -179,12 +176,14 @@ final class BillingTests: XCTestCase {
     /// and NDJSON the object with its `invoices` last, CSV one row per invoice, a table the count, and a
     /// dry run, an idempotency key and a script's `ss.exec` the whole object.
     func testBillingRunGivesItsInvoicesInEveryFormat() {
-        let s = Sandbox()
-        s.initialize()
-        s.env["SELFSERVE_NOW"] = "2026-01-10"
-        _ = s.addCard(buyer)
-        _ = s.buy(buyer, "power-bi-pro", licenses: 2)
-        _ = s.buy(buyer, "project-plan-1", licenses: 3)
+        // Two monthly subscriptions bought on January 10, on one billing profile.
+        func organization() -> Sandbox {
+            let s = Sandbox.organization(on: "2026-01-10", cardFor: buyer)
+            _ = s.buy(buyer, "power-bi-pro", licenses: 2)
+            _ = s.buy(buyer, "project-plan-1", licenses: 3)
+            return s
+        }
+        let s = organization()
         let until = ["SELFSERVE_NOW": "2026-04-10"]
         let expected = s.run(["billing", "run", "--dry-run", "--json"], extraEnv: until)
         XCTAssertExit(expected, 0)
@@ -204,14 +203,9 @@ final class BillingTests: XCTestCase {
         XCTAssertEqual(ids(replay.object["invoices"]).sorted().joined(separator: ","), stored, replay.out)
         XCTAssertEqual(replay.object["renewals"] as? Int, 6, replay.out)
 
-        // The same run again, on a copy of the database before it, in each format.
+        // The same run again, on the same organization made anew, in each format.
         for format in ["json", "ndjson", "csv"] {
-            let copy = Sandbox()
-            copy.initialize()
-            copy.env["SELFSERVE_NOW"] = "2026-01-10"
-            _ = copy.addCard(buyer)
-            _ = copy.buy(buyer, "power-bi-pro", licenses: 2)
-            _ = copy.buy(buyer, "project-plan-1", licenses: 3)
+            let copy = organization()
             let r = copy.run(["billing", "run", "--format", format], extraEnv: until)
             XCTAssertExit(r, 0)
             let rows = copy.query("SELECT count(*) FROM invoices")
@@ -310,10 +304,7 @@ final class BillingTests: XCTestCase {
     }
 
     func testRenewalsKeepTheAnchorDay() {
-        let s = Sandbox()
-        s.initialize()
-        s.env["SELFSERVE_NOW"] = "2026-01-31"
-        _ = s.addCard(buyer)
+        let s = Sandbox.organization(on: "2026-01-31", cardFor: buyer)
         let sub = s.buy(buyer, "teams-premium", licenses: 1)
         XCTAssertExit(s.run(["billing", "run"], extraEnv: ["SELFSERVE_NOW": "2026-05-01"]), 0)
         let dates = s.query("SELECT date FROM invoices ORDER BY date").split(separator: "\n").map(String.init)

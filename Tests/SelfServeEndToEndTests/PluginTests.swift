@@ -117,10 +117,7 @@ final class PluginTests: XCTestCase {
     /// Events go to the plugins enabled when the command runs, every one of them (a billing run's
     /// renewals included), and to no one once the listener is disabled.
     func testEventsReachTheEnabledListenersOnly() {
-        let s = Sandbox()
-        s.initialize()
-        s.env["SELFSERVE_NOW"] = "2026-01-10"
-        _ = s.addCard(buyer)
+        let s = Sandbox.organization(on: "2026-01-10", cardFor: buyer)
         _ = s.buy(buyer, "power-bi-pro", licenses: 2)
         let listener = "return { name = 'listener', on_event = function(e) ss.log(e.type) end }"
         XCTAssertExit(install(s, "listener.lua", listener), 0)
@@ -153,10 +150,7 @@ final class PluginTests: XCTestCase {
     /// renewal that was kept once, and none that was rolled back (the run retries a failed page one
     /// subscription at a time).
     func testListenersHearOnlyWhatARunKept() {
-        let s = Sandbox()
-        s.initialize()
-        s.env["SELFSERVE_NOW"] = "2026-01-10"
-        _ = s.addCard(buyer)
+        let s = Sandbox.organization(on: "2026-01-10", cardFor: buyer)
         let kept = s.buy(buyer, "power-bi-pro", licenses: 2)
         let broken = s.buy(buyer, "project-plan-1", licenses: 2)
         XCTAssertExit(

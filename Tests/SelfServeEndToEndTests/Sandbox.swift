@@ -220,6 +220,21 @@ final class Sandbox: @unchecked Sendable {
     /// SIGPIPE ignored in the test process, once.
     static let ignoreBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
 
+    /// `initialize()`, then every command on `day` (SELFSERVE_NOW) unless it says otherwise, with a card
+    /// for `buyer`: the start of most billing scenarios.
+    static func organization(
+        on day: String,
+        cardFor buyer: String,
+        file: StaticString = #filePath,
+        line: UInt = #line
+    ) -> Sandbox {
+        let s = Sandbox()
+        s.initialize(file: file, line: line)
+        s.env["SELFSERVE_NOW"] = day
+        _ = s.addCard(buyer, file: file, line: line)
+        return s
+    }
+
     /// A fresh test-clock organization (SELFSERVE_NOW applies to its writes) with a few members and a guest.
     /// A helper that fails records the failure at the caller's line and lets the run go on.
     func initialize(cloud: String = "global", file: StaticString = #filePath, line: UInt = #line) {
