@@ -20,8 +20,16 @@ final class GRDBSession: SQLSession {
         let statement = try db.cachedStatement(sql: sql)
         let columns = statement.columnNames
         let cursor = try Row.fetchCursor(statement, arguments: Self.arguments(arguments))
-        while let row = try cursor.next() {
-            try body(SQLRow(columns: columns, values: row.databaseValues.map(Self.value)))
+        // The cursor steps the statement; the values are read from it by index. A `Row`'s values go
+        // through a (name, value) pair and a dynamic call per column (a quarter of the reading of a
+        // `subscription show` of 100 assigned users, perf).
+        let sqlite = statement.sqliteStatement
+        let count = CInt(columns.count)
+        while try cursor.next() != nil {
+            var values: [SQLValue] = []
+            values.reserveCapacity(columns.count)
+            for i in 0..<count { values.append(Self.value(DatabaseValue(sqliteStatement: sqlite, index: i))) }
+            try body(SQLRow(columns: columns, values: values))
         }
     }
 

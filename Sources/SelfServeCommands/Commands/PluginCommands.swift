@@ -37,7 +37,7 @@ extension CommandContext {
 }
 
 struct PluginInstall: SelfServeCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration.leaf(
         commandName: "install",
         abstract: "Validate a plugin file and store it in the database (admins).",
         discussion:
@@ -109,7 +109,7 @@ struct PluginInstall: SelfServeCommand {
 }
 
 struct PluginList: SelfServeCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List installed plugins.")
+    static let configuration = CommandConfiguration.leaf(commandName: "list", abstract: "List installed plugins.")
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
@@ -122,7 +122,10 @@ struct PluginList: SelfServeCommand {
 }
 
 struct PluginShow: SelfServeCommand {
-    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a plugin with its source.")
+    static let configuration = CommandConfiguration.leaf(
+        commandName: "show",
+        abstract: "Show a plugin with its source."
+    )
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "Plugin name.", completion: .pluginNames) var name: String
@@ -189,7 +192,7 @@ struct PluginRemove: PluginStateChange {
 }
 
 struct PluginTest: SelfServeCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration.leaf(
         commandName: "test",
         abstract: "Load a plugin file and run its tests; installs nothing."
     )

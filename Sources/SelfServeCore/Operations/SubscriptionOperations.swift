@@ -12,19 +12,31 @@ extension CommandContext {
     /// The subscription, if the actor may see (or change) it. Existence is not revealed to people who
     /// are neither its buyer nor an admin; admins see everything and change nothing of others'.
     public func accessibleSubscription(_ id: String, _ access: Access) throws -> Subscription {
+        try accessible(id, access, \.self, read: store.subscription(id:))
+    }
+
+    /// The same check on whatever `read` finds with a subscription in it: `subscription show` reads its
+    /// details (product, buyer and card with it) in the one query, not the subscription first.
+    func accessible<Found>(
+        _ id: String,
+        _ access: Access,
+        _ subscription: WritableKeyPath<Found, Subscription>,
+        read: (String) throws -> Found?
+    ) throws -> Found {
         let me = try actor()
         let id = id.trimmed
-        guard var sub = try store.subscription(id: id) else {
+        guard var found = try read(id) else {
             throw SelfServeError.notFound("no subscription '\(Sanitize.forDisplay(id))'")
         }
+        let sub = found[keyPath: subscription]
         if sub.buyer == me.email {
             // A change judges the subscription by its calendar period today, whether or not a
             // billing run has processed the renewals and lifecycle steps since.
-            if access == .change { try settle(&sub) }
-            return sub
+            if access == .change { try settle(&found[keyPath: subscription]) }
+            return found
         }
         if me.isAdmin {
-            if access == .read { return sub }
+            if access == .read { return found }
             throw SelfServeError.forbidden(
                 "\(sub.id) was bought by \(sub.buyer); admins have a read-only view of others' purchases"
             )
@@ -225,8 +237,8 @@ extension CommandContext {
     }
 
     public func showSubscription(_ id: String) throws -> PlainValue {
-        let sub = try accessibleSubscription(id, .read)
-        return Shapes.subscription(try details(sub.id), assigned: try store.assignments(subscription: sub.id))
+        let d = try accessible(id, .read, \.subscription, read: store.subscriptionDetails(id:))
+        return Shapes.subscription(d, assigned: try store.assignments(subscription: d.subscription.id))
     }
 
     // MARK: Licenses total

@@ -57,6 +57,6 @@ public struct BatchMark: Hashable, Sendable {
 
     /// The hash kept for a line's text.
     public static func hash(_ text: String) -> String {
-        SHA256.hash(data: Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Array(text.utf8)).hexDigits
     }
 }

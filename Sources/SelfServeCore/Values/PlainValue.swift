@@ -1,7 +1,10 @@
 /// Plain data: what commands return, what the output formats render, what the audit log's details hold
 /// and what Lua sees as tables. Never live objects. Objects keep their keys in order, so that table columns
 /// and JSON read in a stable, documented field order.
-public indirect enum PlainValue: Hashable, Sendable {
+///
+/// Not `indirect`: arrays and objects already hold their elements on the heap, and an indirect case
+/// boxes every scalar too (an allocation per field of every row printed).
+public enum PlainValue: Hashable, Sendable {
     case null
     case bool(Bool)
     case int(Int64)

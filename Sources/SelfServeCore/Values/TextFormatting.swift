@@ -19,9 +19,16 @@ extension BinaryInteger {
 extension Sequence where Element == UInt8 {
     /// Lower-case hexadecimal, two digits per byte (key material, hashes, fingerprints).
     public var hexDigits: String {
-        var out = ""
-        for byte in self { out += byte.zeroPadded(2, radix: 16) }
-        return out
+        // Two table lookups per byte into one buffer: a batch hashes every line it runs (`--resume`),
+        // where a String per byte cost more than the hash.
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(underestimatedCount * 2)
+        for byte in self {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }
 
