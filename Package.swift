@@ -108,6 +108,7 @@ let package = Package(
                 "SelfServeCore", "SelfServeShell", "SelfServeCommands", "SelfServeLua", "SelfServeStore",
                 "SelfServePostgres", "CLua",
                 "CSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),

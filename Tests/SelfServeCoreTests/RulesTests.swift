@@ -1,3 +1,4 @@
+import ArgumentParser
 import SelfServeCommands
 import SelfServeCore
 import XCTest
@@ -152,6 +153,26 @@ final class RulesTests: XCTestCase {
         XCTAssertEqual(CommandParser.editDistance("usr", "user"), 1)
         XCTAssertEqual(CommandParser.suggestion("usr", among: ["user", "product"]), ". Did you mean 'user'?")
         XCTAssertEqual(CommandParser.suggestion("zzzzzz", among: ["user", "product"]), "")
+    }
+
+    /// Every leaf names selfserve as its super-command and parses on its own: `CommandParser.leafParse`
+    /// parses a batch line with its leaf alone, and ArgumentParser makes two more parses of the words,
+    /// looking for a root's `--generate-completion-script`, in a command that has no super-command.
+    func testEveryLeafParsesOnItsOwnAsPartOfSelfserve() throws {
+        var groups: [(ParsableCommand.Type, [String])] = [(SelfServeRoot.self, [])]
+        var leaves = 0
+        while let (type, path) = groups.popLast() {
+            let children = CommandParser.subcommands(of: type)
+            groups += children.map { ($0, path + [$0._commandName]) }
+            guard children.isEmpty else { continue }
+            leaves += 1
+            XCTAssertEqual(type.configuration._superCommandName, "selfserve", "\(path)")
+            // Words a leaf refuses are left to the whole tree's parse, which words the message.
+            XCTAssertNil(CommandParser.leafParse(path + ["--no-such-option"]), "\(path)")
+        }
+        XCTAssertGreaterThan(leaves, 40)
+        let show = try XCTUnwrap(CommandParser.leafParse(["subscription", "show", "sub_1", "--json"]))
+        XCTAssertTrue(show.globals.json)
     }
 
     /// What Tab offers comes from the arguments' declarations: every leaf offers its real flags, enum

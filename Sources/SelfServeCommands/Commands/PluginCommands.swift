@@ -165,7 +165,7 @@ extension PluginStateChange {
 }
 
 struct PluginEnable: PluginStateChange {
-    static let configuration = CommandConfiguration(commandName: "enable", abstract: "Enable a plugin.")
+    static let configuration = CommandConfiguration.leaf(commandName: "enable", abstract: "Enable a plugin.")
     static let access = DatabaseAccess.write
     static let verb = "enable"
     @OptionGroup var globals: GlobalOptions
@@ -173,7 +173,7 @@ struct PluginEnable: PluginStateChange {
 }
 
 struct PluginDisable: PluginStateChange {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration.leaf(
         commandName: "disable",
         abstract: "Disable a plugin (kept, not asked)."
     )
@@ -184,7 +184,7 @@ struct PluginDisable: PluginStateChange {
 }
 
 struct PluginRemove: PluginStateChange {
-    static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a plugin.")
+    static let configuration = CommandConfiguration.leaf(commandName: "remove", abstract: "Remove a plugin.")
     static let access = DatabaseAccess.write
     static let verb = "remove"
     @OptionGroup var globals: GlobalOptions
