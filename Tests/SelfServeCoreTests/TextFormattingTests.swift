@@ -14,6 +14,69 @@ final class TextFormattingTests: XCTestCase {
         XCTAssertEqual([UInt8(0), 0xAB, 0x0F].hexDigits, "00ab0f")
     }
 
+    /// The printable-ASCII shortcuts of display width and sanitizing agree with the character-by-character
+    /// rules, whatever surrounds the ASCII: control and C1 characters never pass, wide ones count two.
+    func testDisplayShortcutsAgreeWithTheFullRules() {
+        let pieces = [
+            "a", "Z", " ", "~", "-", "@", "\u{1B}[31m", "\t", "\r\n", "\u{7F}", "\u{85}", "\u{9B}", "é", "©", "山田",
+            "e\u{301}", "👍", "#\u{FE0F}\u{20E3}", "\u{200B}", "\u{C2}",
+        ]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let text = (0..<Int.random(in: 0...6, using: &generator)).map { _ in
+                pieces.randomElement(using: &generator)!
+            }
+            .joined()
+            let clean = Sanitize.forDisplay(text)
+            XCTAssertFalse(
+                clean.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) },
+                "\(text.debugDescription) → \(clean.debugDescription)"
+            )
+            if !text.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) {
+                XCTAssertEqual(clean, text)
+            }
+            XCTAssertEqual(DisplayWidth.of(clean + "ab c"), DisplayWidth.of(clean) + 4, clean.debugDescription)
+        }
+        XCTAssertEqual(Sanitize.forDisplay("a\u{1B}b\u{9B}c"), "a\\u{1B}b\\u{9B}c")
+        XCTAssertEqual(DisplayWidth.of("user000001@contoso.com"), 22)
+        XCTAssertEqual(DisplayWidth.of("山田 x"), 6)
+    }
+
+    /// E-mail addresses are checked byte by byte when ASCII: the verdict is the one the character rules
+    /// (written out here as they were) give, for addresses near every rule's edge.
+    func testEmailChecksAgreeWithTheCharacterRules() {
+        func reference(_ raw: String) -> String? {
+            let email = raw.trimmed.lowercased()
+            let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+            guard email.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64,
+                parts[1].count >= 1, !parts[1].hasPrefix("."), !parts[1].hasSuffix("."), !parts[1].contains(".."),
+                email.unicodeScalars.allSatisfy({
+                    $0.value > 0x20 && $0.value != 0x7F && !"\"(),:;<>[\\]'`".unicodeScalars.contains($0)
+                })
+            else { return nil }
+            return email
+        }
+        let pieces = [
+            "a", "B", "0", ".", "..", "@", "-", "_", "+", " ", "\t", "\n", "\u{7F}", "\u{85}", "\"", "(", ")", ",", ":",
+            ";", "<", ">", "[", "]", "\\", "'", "`", "é", "山", "e\u{301}", "@\u{301}", ".\u{301}", "👍", "\u{A0}",
+            String(repeating: "x", count: 63), String(repeating: "y", count: 190),
+        ]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<5_000 {
+            let raw = (0..<Int.random(in: 1...8, using: &generator)).map { _ in pieces.randomElement(using: &generator)!
+            }
+            .joined()
+            XCTAssertEqual(try? Email.normalize(raw), reference(raw), raw.debugDescription)
+        }
+        for raw in [
+            "Ann@Contoso.COM", " a@b ", "a@b.", "a@.b", "a@b..c", "@b", "a@", "a@b@c", "a b@c", "a@b\u{301}",
+            "a@\u{301}b", String(repeating: "x", count: 64) + "@b", String(repeating: "x", count: 65) + "@b",
+            "a@" + String(repeating: "y", count: 252), "a@" + String(repeating: "y", count: 251), "山田@例え.jp",
+        ] {
+            XCTAssertEqual(try? Email.normalize(raw), reference(raw), raw.debugDescription)
+        }
+    }
+
     func testDaysAndTimestampsKeepTheirFormat() {
         XCTAssertEqual(Day("0999-01-02")?.description, "0999-01-02")
         XCTAssertEqual(Day("2026-02-28")?.description, "2026-02-28")
@@ -32,5 +95,20 @@ final class TextFormattingTests: XCTestCase {
     func testJSONStringsAreEscapedOnlyWhenNeeded() {
         XCTAssertEqual(JSON.write(.string("plain@contoso.com")), #""plain@contoso.com""#)
         XCTAssertEqual(JSON.write(.string("a\"b\\c\u{1}\u{85}é")), #""a\"b\\c\u0001\u0085é""#)
+        // Whatever the mix, a string reads back as it was and its JSON holds no raw control character.
+        let pieces = [
+            "a", "plain text ", "\"", "\\", "\n", "\u{0}", "\u{1F}", "\u{7F}", "\u{80}", "\u{9F}", "\u{A0}", "é", "Â",
+            "山", "👍",
+        ]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let text = (0..<Int.random(in: 0...8, using: &generator)).map { _ in
+                pieces.randomElement(using: &generator)!
+            }
+            .joined()
+            let json = JSON.write(.string(text))
+            XCTAssertEqual(try JSON.parse(json), .string(text), json)
+            XCTAssertFalse(json.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }, json)
+        }
     }
 }

@@ -59,7 +59,12 @@ public final class Session: CommandEnvironment {
     public var errorOutput: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
     public let backends: Backends
 
-    private var database: SelfServeDatabase?
+    private var database: SelfServeDatabase? {
+        didSet { knownTestClockOrganization = false }
+    }
+    /// Set once a write found the open database to be a test-clock organization, which it stays (`init`
+    /// alone chooses the clock): the lines of a batch after it need not ask again.
+    private var knownTestClockOrganization = false
     private var policy: SessionPolicy?
     private var ids: IdGenerator
     /// Events of commands inside an open `begin`/`--atomic`, delivered when it commits.
@@ -555,13 +560,17 @@ public final class Session: CommandEnvironment {
             // A live organization starts on the real calendar.
             return (real, nil)
         case .write where !command.globals.dryRun && !type(of: command).alwaysRollsBack:
-            if try store.organization() != nil, try store.setting(CommandContext.testClockSetting) != "1" {
-                return (
-                    real,
-                    .forbidden(
-                        "SELFSERVE_NOW applies to writes only in a test-clock organization (init --test-clock); here it is for reads and --dry-run forecasts"
+            if !knownTestClockOrganization {
+                let organized = try store.organization() != nil
+                if organized, try store.setting(CommandContext.testClockSetting) != "1" {
+                    return (
+                        real,
+                        .forbidden(
+                            "SELFSERVE_NOW applies to writes only in a test-clock organization (init --test-clock); here it is for reads and --dry-run forecasts"
+                        )
                     )
-                )
+                }
+                knownTestClockOrganization = organized
             }
             return (clock, nil)
         default:

@@ -41,22 +41,53 @@ public struct User: Hashable, Sendable, Codable {
 public enum Email {
     public static func normalize(_ raw: String) throws -> String {
         let email = raw.trimmed.lowercased()
-        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-        guard email.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64,
-            parts[1].count >= 1, !parts[1].hasPrefix("."), !parts[1].hasSuffix("."), !parts[1].contains(".."),
-            email.unicodeScalars.allSatisfy({
-                $0.value > 0x20 && $0.value != 0x7F && !"\"(),:;<>[\\]'`".unicodeScalars.contains($0)
-            })
-        else {
+        // An ASCII address (nearly all) is checked byte by byte: its bytes are its characters. Splitting
+        // and searching by Character cost more than the rest of a `license assign` of 20 users did.
+        let valid =
+            email.utf8.allSatisfy { $0 < 0x80 }
+            ? hasValidShape(
+                email.utf8,
+                at: UInt8(ascii: "@"),
+                dot: UInt8(ascii: "."),
+                allowed: { isAllowed(Unicode.Scalar($0)) }
+            )
+            : hasValidShape(Array(email), at: "@", dot: ".", allowed: { $0.unicodeScalars.allSatisfy(isAllowed) })
+        guard valid else {
             throw SelfServeError.invalid("'\(Sanitize.forDisplay(raw))' is not a valid e-mail address")
         }
         return email
+    }
+
+    /// One `@` between a non-empty local part of at most 64 characters and a domain that neither starts
+    /// nor ends with a dot nor holds two in a row; at most 254 characters in all, every one allowed.
+    private static func hasValidShape<Units: BidirectionalCollection>(
+        _ units: Units,
+        at: Units.Element,
+        dot: Units.Element,
+        allowed: (Units.Element) -> Bool
+    ) -> Bool where Units.Element: Equatable {
+        let parts = units.split(separator: at, omittingEmptySubsequences: false)
+        guard units.count <= 254, parts.count == 2 else { return false }
+        let (local, domain) = (parts[0], parts[1])
+        return !local.isEmpty && local.count <= 64 && !domain.isEmpty && domain.first != dot && domain.last != dot
+            && !zip(domain, domain.dropFirst()).contains { $0 == dot && $1 == dot } && units.allSatisfy(allowed)
+    }
+
+    /// Printable, and none of the characters a shell or an address list reads as syntax.
+    private static func isAllowed(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar {
+        case "\u{0}"..."\u{20}", "\u{7F}", "\"", "(", ")", ",", ":", ";", "<", ">", "[", "\\", "]", "'", "`": false
+        default: true
+        }
     }
 }
 
 /// Text that came from users may hold terminal escape sequences; they are never replayed raw.
 public enum Sanitize {
     public static func forDisplay(_ text: String) -> String {
+        // Nothing to replace without a C0 control, DEL or a C1 control (U+0080…U+009F, 0xC2 0x80…0x9F
+        // in UTF-8): the text as it is, without rebuilding it a scalar at a time.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 }) { return text }
         var out = ""
         out.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
         for s in text.unicodeScalars {

@@ -3,6 +3,9 @@
 /// misalign every column after a CJK name or an emoji.
 public enum DisplayWidth {
     public static func of(_ text: String) -> Int {
+        // Printable ASCII, most of what tables hold: one column a byte, without the Unicode property
+        // lookups of each character below.
+        if text.utf8.allSatisfy({ (0x20...0x7E).contains($0) }) { return text.utf8.count }
         var total = 0
         for ch in text {
             let scalars = ch.unicodeScalars
