@@ -225,18 +225,10 @@ extension SQLStore {
         )
     }
 
-    public func licenseChanges(subscription: String, from: Day, to: Day) throws -> [LicenseChange] {
-        try rows(
-            "SELECT * FROM license_changes WHERE subscription = ? AND day >= ? AND day < ? ORDER BY id",
-            [subscription, from.description, to.description]
-        ).map {
-            LicenseChange(
-                subscription: try $0.decode(forColumn: "subscription"),
-                day: try $0.decode(forColumn: "day"),
-                oldTotal: try $0.decode(forColumn: "old_total"),
-                newTotal: try $0.decode(forColumn: "new_total"),
-                at: try $0.decode(forColumn: "at")
-            )
-        }
+    public func latestStartDay(subscription: String, before day: Day) throws -> Day? {
+        try row(
+            "SELECT day FROM license_changes WHERE subscription = ? AND day < ? AND old_total = 0 ORDER BY id DESC LIMIT 1",
+            [subscription, day.description]
+        ).map { try $0.decode(forColumn: "day") }
     }
 }

@@ -12,6 +12,17 @@ final class TextFormattingTests: XCTestCase {
         XCTAssertEqual((-5).zeroPadded(3), "-005")
         XCTAssertEqual(UInt32(0x1F).zeroPadded(4, radix: 16), "001f")
         XCTAssertEqual([UInt8(0), 0xAB, 0x0F].hexDigits, "00ab0f")
+        XCTAssertEqual(Int.min.zeroPadded(2), "-9223372036854775808")
+        XCTAssertEqual(UInt8.max.zeroPadded(10, radix: 16, uppercase: true), "00000000FF")
+        for _ in 0..<2_000 {
+            let value = Int.random(in: -100_000...100_000) * (Bool.random() ? 1 : 100_000)
+            let width = Int.random(in: 0...12)
+            let radix = [2, 8, 10, 16, 36].randomElement()!
+            let digits = String(value.magnitude, radix: radix)
+            let reference =
+                (value < 0 ? "-" : "") + String(repeating: "0", count: max(0, width - digits.count)) + digits
+            XCTAssertEqual(value.zeroPadded(width, radix: radix), reference, "\(value) \(width) \(radix)")
+        }
     }
 
     /// The printable-ASCII shortcuts of display width and sanitizing agree with the character-by-character

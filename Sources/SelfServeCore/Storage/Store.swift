@@ -62,7 +62,8 @@ public protocol Store: AnyObject {
     func deleteAssignments(subscription: String, emails: [String]) throws
     func deleteAllAssignments(subscription: String) throws
     func recordLicenseChange(_ change: LicenseChange) throws
-    func licenseChanges(subscription: String, from: Day, to: Day) throws -> [LicenseChange]
+    /// The day of the latest license change from none before `day` (the purchase, or a restart), if any.
+    func latestStartDay(subscription: String, before day: Day) throws -> Day?
 
     // MARK: Billing accounts, profiles, payment methods
     func billingAccounts(owner: String) throws -> [BillingAccount]

@@ -95,7 +95,7 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible, Coda
     /// Whole days from `self` to `other` (negative when `other` is earlier).
     public func days(to other: Day) -> Int { other.daysSinceEpoch - daysSinceEpoch }
 
-    public var description: String { "\(year.zeroPadded(4))-\(month.zeroPadded(2))-\(day.zeroPadded(2))" }
+    public var description: String { year.zeroPadded(4) + "-" + month.zeroPadded(2) + "-" + day.zeroPadded(2) }
 
     public static func < (a: Day, b: Day) -> Bool { a.daysSinceEpoch < b.daysSinceEpoch }
 
