@@ -23,21 +23,26 @@ public enum Tokenizer {
 
     private static func scan(_ text: String) -> (outcome: Outcome, openQuote: Character?) {
         var words: [String] = []
-        var current = ""
+        // The word so far as UTF-8: a scalar appended to a String costs a String's bookkeeping each time
+        // (2% of a batch of `license assign` lines of 20 addresses).
+        var current: [UInt8] = []
+        func add(_ scalar: Unicode.Scalar) { UTF8.encode(scalar) { current.append($0) } }
+        func endWord() {
+            words.append(String(decoding: current, as: UTF8.self))
+            current.removeAll(keepingCapacity: true)
+        }
         var inWord = false
         var it = Array(text.unicodeScalars)[...]
         while let c = it.popFirst() {
             switch c {
             case " ", "\t", "\r":
                 if inWord {
-                    words.append(current)
-                    current = ""
+                    endWord()
                     inWord = false
                 }
             case "\n":
                 if inWord {
-                    words.append(current)
-                    current = ""
+                    endWord()
                     inWord = false
                 }
             case "#" where !inWord:
@@ -46,7 +51,7 @@ public enum Tokenizer {
             case "\\":
                 guard let n = it.popFirst() else { return (.incomplete, nil) }
                 if n == "\n" { continue }  // continuation
-                current.unicodeScalars.append(n)
+                add(n)
                 inWord = true
             case "'":
                 inWord = true
@@ -56,7 +61,7 @@ public enum Tokenizer {
                         closed = true
                         break
                     }
-                    current.unicodeScalars.append(n)
+                    add(n)
                 }
                 if !closed { return (.incomplete, "'") }
             case "\"":
@@ -68,7 +73,7 @@ public enum Tokenizer {
                         break
                     }
                     if n == "\\", let e = it.first, e == "\"" || e == "\\" {
-                        current.unicodeScalars.append(e)
+                        add(e)
                         it.removeFirst()
                         continue
                     }
@@ -76,15 +81,15 @@ public enum Tokenizer {
                         it.removeFirst()
                         continue
                     }
-                    current.unicodeScalars.append(n)
+                    add(n)
                 }
                 if !closed { return (.incomplete, "\"") }
             default:
-                current.unicodeScalars.append(c)
+                add(c)
                 inWord = true
             }
         }
-        if inWord { words.append(current) }
+        if inWord { endWord() }
         return (.words(words), nil)
     }
 

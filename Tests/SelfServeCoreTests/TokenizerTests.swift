@@ -34,6 +34,16 @@ final class TokenizerTests: XCTestCase {
         for w in ["plain", "with space", "it's", "a\"b", "", "x\\y", "#hash"] {
             XCTAssertEqual(words(Tokenizer.quote(w)), [w], w)
         }
+        // Words of any script come back whole, combining marks and emoji included.
+        let pieces = ["a", " ", "'", "\"", "\\", "é", "e\u{301}", "山田", "👍🏽", "\u{200D}", "#", "\t"]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<1_000 {
+            let line = (0..<Int.random(in: 1...4, using: &generator)).map { _ in
+                (0..<Int.random(in: 0...5, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }
+                    .joined()
+            }
+            XCTAssertEqual(words(line.map(Tokenizer.quote).joined(separator: " ")), line, "\(line)")
+        }
     }
 
     func testHugeLineDoesNotTrap() {

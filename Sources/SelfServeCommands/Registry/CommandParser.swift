@@ -198,7 +198,8 @@ public enum CommandParser {
 extension Sanitize {
     /// Like `forDisplay`, but keeps line breaks of multi-line messages.
     public static func forDisplayKeepingNewlines(_ text: String) -> String {
-        text.split(separator: "\n", omittingEmptySubsequences: false).map { forDisplay(String($0)) }.joined(
+        if isPlain(text) { return text }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map { forDisplay(String($0)) }.joined(
             separator: "\n"
         )
     }

@@ -84,10 +84,14 @@ public enum Email {
 
 /// Text that came from users may hold terminal escape sequences; they are never replayed raw.
 public enum Sanitize {
+    /// Whether `text` holds nothing to replace: no C0 control, DEL or C1 control (U+0080…U+009F, 0xC2
+    /// 0x80…0x9F in UTF-8). Most text does, and is then shown as it is, not rebuilt a scalar at a time.
+    public static func isPlain(_ text: String) -> Bool {
+        !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 })
+    }
+
     public static func forDisplay(_ text: String) -> String {
-        // Nothing to replace without a C0 control, DEL or a C1 control (U+0080…U+009F, 0xC2 0x80…0x9F
-        // in UTF-8): the text as it is, without rebuilding it a scalar at a time.
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 }) { return text }
+        if isPlain(text) { return text }
         var out = ""
         out.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
         for s in text.unicodeScalars {
