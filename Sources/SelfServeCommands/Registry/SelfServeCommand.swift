@@ -212,9 +212,9 @@ extension CommandConfiguration {
     ///
     /// It names `selfserve` as the leaf's super-command because `CommandParser.leafParse` parses a leaf
     /// on its own: ArgumentParser then takes it for a root and, before parsing, tries two more parses
-    /// of the words looking for `--generate-completion-script`, a root's option — about a third of the
-    /// parse of a batch line (perf, `subscription show` lines). It skips that look for a command with a
-    /// super-command. Help and usage are unchanged: they come from the whole tree, whose root is
+    /// of the words looking for `--generate-completion-script`, a root's option — 13% of a batch of
+    /// `subscription show` lines, a quarter of their parse (perf). It skips that look for a command
+    /// with a super-command. Help and usage are unchanged: they come from the whole tree, whose root is
     /// `SelfServeRoot`, and only a root's super-command shows in them.
     static func leaf(commandName: String, abstract: String, discussion: String = "") -> CommandConfiguration {
         CommandConfiguration(
