@@ -35,12 +35,7 @@ public enum Tokenizer {
         var it = Array(text.unicodeScalars)[...]
         while let c = it.popFirst() {
             switch c {
-            case " ", "\t", "\r":
-                if inWord {
-                    endWord()
-                    inWord = false
-                }
-            case "\n":
+            case " ", "\t", "\r", "\n":
                 if inWord {
                     endWord()
                     inWord = false

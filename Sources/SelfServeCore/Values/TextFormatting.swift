@@ -22,14 +22,12 @@ extension BinaryInteger {
         }
         let sign = self < 0 ? 1 : 0
         let count = sign + Swift.max(width, digitCount)
-        let letterBase = uppercase ? UInt8(ascii: "A") : UInt8(ascii: "a")
         return String(unsafeUninitializedCapacity: count) { bytes in
             var value = magnitude
             var i = count
             repeat {
                 i -= 1
-                let digit = UInt8(value % base)
-                bytes[i] = digit < 10 ? UInt8(ascii: "0") + digit : letterBase + digit - 10
+                bytes[i] = asciiDigit(UInt8(value % base), uppercase: uppercase)
                 value /= base
             } while value != 0
             while i > sign {
@@ -45,17 +43,21 @@ extension BinaryInteger {
 extension Sequence where Element == UInt8 {
     /// Lower-case hexadecimal, two digits per byte (key material, hashes, fingerprints).
     public var hexDigits: String {
-        // Two table lookups per byte into one buffer: a batch hashes every line it runs (`--resume`),
-        // where a String per byte cost more than the hash.
-        let digits = Array("0123456789abcdef".utf8)
+        // Two digits per byte into one buffer: a batch hashes every line it runs (`--resume`), where a
+        // String per byte cost more than the hash.
         var out: [UInt8] = []
         out.reserveCapacity(underestimatedCount * 2)
         for byte in self {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
+            out.append(asciiDigit(byte >> 4))
+            out.append(asciiDigit(byte & 0x0f))
         }
         return String(decoding: out, as: UTF8.self)
     }
+}
+
+/// The ASCII character of one digit (0…35) in any radix up to 36: `0`–`9`, then letters.
+private func asciiDigit(_ digit: UInt8, uppercase: Bool = false) -> UInt8 {
+    digit < 10 ? UInt8(ascii: "0") + digit : (uppercase ? UInt8(ascii: "A") : UInt8(ascii: "a")) + digit - 10
 }
 
 extension StringProtocol {
