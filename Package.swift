@@ -29,8 +29,8 @@ let package = Package(
             providers: [.apt(["libedit-dev"])]
         ),
         // The few C functions that must be real C: the Lua trampolines that are the only
-        // place allowed to raise Lua errors, the capped allocator, the bounded pattern matcher and
-        // the SIGINT flag.
+        // place allowed to raise Lua errors, the capped allocator, the limits of a call (budget,
+        // deadline timer, SIGINT), the bounded pattern matcher and the charged library functions.
         .target(
             name: "CSupport",
             dependencies: ["CLua"],

@@ -74,6 +74,8 @@ public final class LuaState {
         }
         // Pattern matching that counts its steps: Lua's own runs unbounded in C.
         ss_open_bounded_patterns(L)
+        // Library functions whose one call can run long in C are charged for their work first.
+        ss_open_charged_library(L)
         // Trim what must not be there, keeping private references the sandbox code needs.
         let prelude = """
             local getinfo, rawload, cg, open, lines, type, tostring, error = debug.getinfo, load, collectgarbage, io.open, io.lines, type, tostring, error
@@ -223,9 +225,11 @@ public final class LuaState {
         alloc.pointee.enforcing = 0
         ss_sigint_leave(&savedSigint)
         ss_clear_budget(L)
-        guard status != LUA_OK else { return }
-        defer { lua_settop(L, base) }
         let stopReason = alloc.pointee.stop_reason
+        // A stopped call has failed even when it returned: code that caught the stop (`pcall`, `load`
+        // with a reader) can return right after, through a tail call, before the hook raises again.
+        guard status != LUA_OK || stopReason != 0 else { return }
+        defer { lua_settop(L, base) }
         if stopReason == 1 { throw Failure.budget(budget) }
         if stopReason == 2 { throw Failure.interrupted }
         if stopReason == 3 { throw Failure.timeout(timeLimitMilliseconds ?? 0) }

@@ -92,6 +92,29 @@ final class HostilePluginTests: XCTestCase {
         ("load of generated code in a loop", #"while true do load(string.rep("local a = 1 ", 10000))() end"#),
         ("ss.log without end", #"while true do ss.log(string.rep("x", 10000)) end"#),
         ("ss.subscriptions without end", #"while true do ss.subscriptions{} end"#),
+        ("string.rep of an empty string", #"return string.rep("", 1e15)"#),
+        ("table.move of a huge range", "table.move({}, 1, 1e15, 2)"),
+        (
+            "table.insert under a huge __len",
+            "table.insert(setmetatable({}, {__len = function() return 1e15 end}), 1, 1)"
+        ),
+        (
+            "table.sort in a loop",
+            "local t = {} for i = 1, 300000 do t[i] = (i * 7919) % 1000003 end while true do table.sort(t) end"
+        ),
+        (
+            "comparing long strings in a loop",
+            #"local a = "x" for i = 1, 23 do a = a .. a end local b = a:sub(1, -2) .. "y" while true do local _ = a < b end"#
+        ),
+        ("os.date of a long format", #"local f = "%c" for i = 1, 22 do f = f .. f end return os.date(f)"#),
+        (
+            "load through a reader of huge pieces",
+            #"local s = "a=1 " for i = 1, 23 do s = s .. s end return load(function() return s end)"#
+        ),
+        (
+            "string.format %q in a loop",
+            #"local s = "\0" for i = 1, 22 do s = s .. s end while true do string.format("%q", s) end"#
+        ),
         (
             "string.format of a looping __tostring",
             #"return string.format("%s", setmetatable({}, {__tostring = function() while true do end end}))"#

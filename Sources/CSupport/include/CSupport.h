@@ -37,17 +37,30 @@ typedef struct ss_budget {
     long long remaining;
     unsigned long long deadline_ns; /* CLOCK_MONOTONIC; 0 for none */
     int stopped;                    /* 0 running, 1 budget, 2 interrupt, 3 wall clock */
+    /// Instructions between two runs of the count hook: 1000, or 1 once a signal poked the call or it
+    /// stopped. Written by signal handlers.
+    volatile sig_atomic_t hook_period;
+    /// The call this one runs inside on the same thread (a plugin's hook under a script), if any.
+    struct ss_budget *outer;
+    lua_State *outer_state;
 } ss_budget;
 
 /// Installs a count hook that stops the running chunk after `budget` VM instructions (checked every
-/// 1000), after `time_limit_ms` milliseconds of wall-clock time (0: none) or when SIGINT was
-/// received. The reason is stored in the state's `ss_alloc_state.stop_reason` (reset here).
+/// 1000), after `time_limit_ms` milliseconds of wall-clock time (0: none; a per-thread timer's signal
+/// makes the hook run at the next instruction once it passes) or when SIGINT was received. The reason
+/// is stored in the state's `ss_alloc_state.stop_reason` (reset here). Calls nest on a thread;
+/// `ss_clear_budget` ends the innermost.
 void ss_set_budget(lua_State *L, long long budget, long long time_limit_ms);
 void ss_clear_budget(lua_State *L);
 /// The limits of the call running on `L`, or NULL outside a budgeted call.
 ss_budget *ss_current_budget(lua_State *L);
 /// Counts `steps` of work done in C against the call's limits; raises (from C) once one is passed.
 void ss_charge(lua_State *L, ss_budget *b, long long steps);
+
+/// Replaces the library functions whose one call can run long in C (string.rep, table.move,
+/// table.sort, os.date, load, …) with versions that first charge the work their arguments ask for
+/// against the call's limits.
+void ss_open_charged_library(lua_State *L);
 
 /// Replaces string.find, string.match, string.gmatch and string.gsub of the state with versions whose
 /// matching counts its steps against the call's limits: Lua's own matcher backtracks without bound
