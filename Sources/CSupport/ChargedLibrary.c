@@ -132,6 +132,10 @@ void ss_open_charged_library(lua_State *L) {
     for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
         lua_getglobal(L, functions[i].library);
         lua_getfield(L, -1, functions[i].name);
+        if (!lua_tocfunction(L, -1)) { /* not Lua's own C function: nothing of it to call */
+            lua_pop(L, 2);
+            continue;
+        }
         lua_pushlightuserdata(L, (void *)functions[i].cost);
         lua_pushcclosure(L, charged, 2);
         lua_setfield(L, -2, functions[i].name);
