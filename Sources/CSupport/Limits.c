@@ -39,14 +39,25 @@ static unsigned long long ss_now_ns(void) {
 
 static void ss_count_hook(lua_State *L, lua_Debug *ar);
 
-/* Makes the hook run at the next instruction of the armed call (async-signal-safe). */
+/* Runs the count hook every `period` instructions; `hook_period` says so, for the hook to charge
+   (async-signal-safe: lua_sethook and a store). */
+static void set_hook_period(lua_State *L, ss_budget *b, int period) {
+    b->hook_period = period;
+    lua_sethook(L, ss_count_hook, LUA_MASKCOUNT, period);
+}
+
+/* Makes the hook run at the next instruction of the armed call. */
 static void poke_armed_call(void) {
     ss_budget *b = armed_budget;
     lua_State *L = armed_state;
-    if (b && L) {
-        b->hook_period = 1;
-        lua_sethook(L, ss_count_hook, LUA_MASKCOUNT, 1);
-    }
+    if (b && L) set_hook_period(L, b, 1);
+}
+
+/* Where the state keeps why its last budgeted call stopped. */
+static ss_alloc_state *alloc_state(lua_State *L) {
+    void *ud = NULL;
+    lua_getallocf(L, &ud);
+    return (ss_alloc_state *)ud;
 }
 
 // MARK: The deadline's timer
@@ -131,13 +142,10 @@ void ss_charge(lua_State *L, ss_budget *b, long long steps) {
         }
     }
     if (b->stopped) {
-        void *ud = NULL;
-        lua_getallocf(L, &ud);
-        ((ss_alloc_state *)ud)->stop_reason = b->stopped;
+        alloc_state(L)->stop_reason = b->stopped;
         /* From now on at every instruction: a pcall inside the plugin that catches this error cannot
            keep a loop around it going for another thousand instructions at a time. */
-        b->hook_period = 1;
-        lua_sethook(L, ss_count_hook, LUA_MASKCOUNT, 1);
+        set_hook_period(L, b, 1);
         luaL_error(L, b->stopped == 1 ? "instruction budget exceeded" : b->stopped == 2 ? "interrupted" : "wall-clock limit exceeded");
     }
 }
@@ -151,11 +159,8 @@ static void ss_count_hook(lua_State *L, lua_Debug *ar) {
         return;
     }
     long long steps = b->hook_period;
-    if (!b->stopped && steps != SS_HOOK_PERIOD) {
-        /* Poked by a signal, or by a timer that fired for another call: back to the usual period. */
-        b->hook_period = SS_HOOK_PERIOD;
-        lua_sethook(L, ss_count_hook, LUA_MASKCOUNT, SS_HOOK_PERIOD);
-    }
+    /* Poked by a signal, or by a timer that fired for another call: back to the usual period. */
+    if (!b->stopped && steps != SS_HOOK_PERIOD) set_hook_period(L, b, SS_HOOK_PERIOD);
     ss_charge(L, b, steps);
 }
 
@@ -164,14 +169,11 @@ void ss_set_budget(lua_State *L, long long budget, long long time_limit_ms) {
     b->remaining = budget;
     b->deadline_ns = time_limit_ms > 0 ? ss_now_ns() + (unsigned long long)time_limit_ms * 1000000ull : 0;
     b->stopped = 0;
-    b->hook_period = SS_HOOK_PERIOD;
     b->outer = armed_budget;
     b->outer_state = armed_state;
-    void *ud = NULL;
-    lua_getallocf(L, &ud);
-    ((ss_alloc_state *)ud)->stop_reason = 0;
+    alloc_state(L)->stop_reason = 0;
     lua_setfield(L, LUA_REGISTRYINDEX, "selfserve.budget");
-    lua_sethook(L, ss_count_hook, LUA_MASKCOUNT, SS_HOOK_PERIOD);
+    set_hook_period(L, b, SS_HOOK_PERIOD);
     armed_state = L;
     armed_budget = b;
     if (b->deadline_ns) set_alarm(b->deadline_ns);
