@@ -84,7 +84,7 @@ public enum SelfServeMain {
                     bail: root.bail,
                     atomic: root.atomic,
                     dryRun: g.dryRun,
-                    file: name == "-" ? nil : Self.realPath(name),
+                    file: name == "-" ? nil : Paths.absolute(name),
                     resume: root.resume,
                     lines: { try reader.next() }
                 ).run()
@@ -98,13 +98,6 @@ public enum SelfServeMain {
             let interpreter = Interpreter(session: session, format: g.requestedFormat ?? .table, interactive: true)
             return InteractiveShell(interpreter: interpreter).run()
         }
-    }
-
-    /// The file's absolute path with links resolved: the same file however it is named.
-    static func realPath(_ path: String) -> String {
-        guard let resolved = realpath(path, nil) else { return Paths.absolute(path) }
-        defer { free(resolved) }
-        return String(cString: resolved)
     }
 
     static func makeSession(_ g: GlobalOptions, interactive: Bool, backends: Backends) -> Session {

@@ -111,6 +111,59 @@ final class FoundationTests: XCTestCase {
         XCTAssertExit(s.run(["whoami"]), 1)
     }
 
+    /// A saved login belongs to the file, whatever name reaches it: a relative path, `..`, a link to the
+    /// file, a link to a directory, a relative link in the middle of the path, `-f` naming a batch
+    /// the same way.
+    func testALoginBelongsToTheFileHoweverItIsNamed() throws {
+        let s = Sandbox()
+        try s.requireSQLiteFile("a login is kept per database file")
+        s.initialize()
+        let fm = FileManager.default
+        let real = s.dir.appendingPathComponent("real/inner")
+        try fm.createDirectory(at: real, withIntermediateDirectories: true)
+        for suffix in ["", "-wal", "-shm"] where fm.fileExists(atPath: s.db + suffix) {
+            try fm.moveItem(atPath: s.db + suffix, toPath: real.appendingPathComponent("org.sqlite" + suffix).path)
+        }
+        // Relative links: `alias` → real, `real/via` → inner, and a link to the file itself.
+        try fm.createSymbolicLink(atPath: s.dir.appendingPathComponent("alias").path, withDestinationPath: "real")
+        try fm.createSymbolicLink(
+            atPath: real.deletingLastPathComponent().appendingPathComponent("via").path,
+            withDestinationPath: "inner"
+        )
+        try fm.createSymbolicLink(
+            atPath: s.dir.appendingPathComponent("file.sqlite").path,
+            withDestinationPath: "real/inner/org.sqlite"
+        )
+        XCTAssertExit(s.run(["login", "user1@contoso.com"], database: "real/inner/org.sqlite"), 0)
+        for name in [
+            real.appendingPathComponent("org.sqlite").path, "./real/inner/../inner/org.sqlite",
+            "alias/inner/org.sqlite",
+            "alias/via/org.sqlite", "real/via/org.sqlite", "file.sqlite", s.dir.path + "//alias/./via/org.sqlite",
+        ] {
+            let r = s.run(["whoami", "--json"], database: name)
+            XCTAssertExit(r, 0)
+            XCTAssertEqual(r.object["email"] as? String, "user1@contoso.com", name)
+            // The same name given again to a command is the same database, not a change of --db.
+            XCTAssertExit(s.run(["whoami", "--db", name], database: name), 0)
+        }
+        // A file that is not the same one is not signed in.
+        try fm.copyItem(
+            atPath: real.appendingPathComponent("org.sqlite").path,
+            toPath: s.dir.appendingPathComponent("copy.sqlite").path
+        )
+        XCTAssertEqual(
+            s.run(["whoami", "--json"], database: "copy.sqlite").errorObject["code"] as? String,
+            "not_signed_in"
+        )
+        // A batch line naming the session's database by another name is the same database.
+        let batch = s.run(["-f", "-"], stdin: "whoami --db alias/via/org.sqlite\n", database: "file.sqlite")
+        XCTAssertExit(batch, 0)
+        let other = s.run(["-f", "-", "--json"], stdin: "whoami --db copy.sqlite\n", database: "file.sqlite")
+        XCTAssertExit(other, 1)
+        XCTAssertEqual(other.errorObject["code"] as? String, "usage")
+        XCTAssertTrue((other.errorObject["message"] as? String ?? "").contains("--db cannot change"), other.err)
+    }
+
     func testOnlyAdminsManageUsersAndDenialsAreAudited() {
         let s = Sandbox()
         s.initialize()

@@ -47,10 +47,18 @@ public enum Paths {
         return base + "/selfserve"
     }
 
-    /// A file path made absolute; a PostgreSQL URI (`postgresql://…`, `postgres://…`, `postgresql:`) is
-    /// a location of its own and stays as it is.
+    /// A file path made absolute, with links, `.` and `..` resolved: the same file however it is named.
+    /// A PostgreSQL URI (`postgresql://…`, `postgres://…`, `postgresql:`) is a location of its own and
+    /// stays as it is.
     public static func absolute(_ path: String) -> String {
         if isPostgreSQL(path) { return path }
+        // A path that exists: realpath(3), one call. Foundation's spelling below (a readlink per
+        // component, FileManager and NSString bridging) was 5% of a one-shot command, and it leaves a
+        // relative link in the middle of a path unresolved.
+        if !path.hasPrefix("~"), let resolved = realpath(path, nil) {
+            defer { free(resolved) }
+            return String(cString: resolved)
+        }
         let expanded = (path as NSString).expandingTildeInPath
         if expanded.hasPrefix("/") { return (expanded as NSString).standardizingPath }
         return ((FileManager.default.currentDirectoryPath + "/" + expanded) as NSString).standardizingPath

@@ -44,6 +44,9 @@ public final class Session: CommandEnvironment {
     /// may move the simulated clock between commands.
     public var environment: [String: String]
     public let databasePath: String
+    /// The location as it was named (`--db`, `SELFSERVE_DB` or the default), before `databasePath`
+    /// resolved it: a command naming it again is the same database without resolving it again.
+    private let namedLocation: String
     public let logins: LoginStore
     /// `--as` given to the whole session (a script cannot change it).
     public let sessionActor: String?
@@ -80,10 +83,10 @@ public final class Session: CommandEnvironment {
     ) {
         self.backends = backends
         self.environment = environment
-        self.databasePath = Paths.absolute(
+        namedLocation =
             databasePath ?? environment["SELFSERVE_DB"].flatMap { $0.isEmpty ? nil : $0 }
-                ?? Paths.defaultDatabase(environment)
-        )
+            ?? Paths.defaultDatabase(environment)
+        self.databasePath = Paths.absolute(namedLocation)
         self.logins = LoginStore(environment: environment)
         self.sessionActor = actingUser
         self.isInteractive = isInteractive
@@ -284,7 +287,7 @@ public final class Session: CommandEnvironment {
 
     public func execute(_ command: any SelfServeCommand, writer: StreamWriter? = nil) throws -> CommandResult {
         let g = command.globals
-        if let db = g.db, Paths.absolute(db) != databasePath {
+        if let db = g.db, db != namedLocation, Paths.absolute(db) != databasePath {
             throw SelfServeError(.usage, "--db cannot change inside a session (this one uses \(databasePath))")
         }
         if scriptRunning, let a = g.actingUser, a.lowercased() != (actor(for: nil) ?? "").lowercased() {
