@@ -43,15 +43,20 @@ public enum Email {
         let email = raw.trimmed.lowercased()
         // An ASCII address (nearly all) is checked byte by byte: its bytes are its characters. Splitting
         // and searching by Character cost more than the rest of a `license assign` of 20 users did.
-        let valid =
-            email.utf8.allSatisfy { $0 < 0x80 }
-            ? hasValidShape(
-                email.utf8,
+        // Through the string's own buffer where it has one (a native string does): walking the UTF-8
+        // view index by index cost three times as much.
+        func ascii(_ bytes: some BidirectionalCollection<UInt8>) -> Bool? {
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+            return hasValidShape(
+                bytes,
                 at: UInt8(ascii: "@"),
                 dot: UInt8(ascii: "."),
                 allowed: { isAllowed(Unicode.Scalar($0)) }
             )
-            : hasValidShape(Array(email), at: "@", dot: ".", allowed: { $0.unicodeScalars.allSatisfy(isAllowed) })
+        }
+        let valid =
+            (email.utf8.withContiguousStorageIfAvailable { ascii($0) } ?? ascii(email.utf8))
+            ?? hasValidShape(Array(email), at: "@", dot: ".", allowed: { $0.unicodeScalars.allSatisfy(isAllowed) })
         guard valid else {
             throw SelfServeError.invalid("'\(Sanitize.forDisplay(raw))' is not a valid e-mail address")
         }
