@@ -57,6 +57,8 @@ let package = Package(
             dependencies: [
                 "SelfServeCore", "SelfServeSQL",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API as GRDB links it: statement arguments are bound directly (GRDBSession).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: strict
         ),
