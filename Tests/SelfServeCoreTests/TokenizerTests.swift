@@ -46,6 +46,84 @@ final class TokenizerTests: XCTestCase {
         }
     }
 
+    /// The tokenizer walks bytes; the rules are about characters. Random lines of every construct (and
+    /// escapes, quotes and comments next to non-ASCII characters) split as the rules, written out here
+    /// scalar by scalar as they were first implemented, split them.
+    func testBytesSplitAsTheCharacterRules() {
+        func reference(_ text: String) -> (Tokenizer.Outcome, Character?) {
+            var words: [String] = []
+            var current = ""
+            var inWord = false
+            var it = Array(text.unicodeScalars)[...]
+            while let c = it.popFirst() {
+                switch c {
+                case " ", "\t", "\r", "\n":
+                    if inWord {
+                        words.append(current)
+                        current = ""
+                        inWord = false
+                    }
+                case "#" where !inWord:
+                    while let n = it.first, n != "\n" { it.removeFirst() }
+                case "\\":
+                    guard let n = it.popFirst() else { return (.incomplete, nil) }
+                    if n == "\n" { continue }
+                    current.unicodeScalars.append(n)
+                    inWord = true
+                case "'":
+                    inWord = true
+                    var closed = false
+                    while let n = it.popFirst() {
+                        if n == "'" {
+                            closed = true
+                            break
+                        }
+                        current.unicodeScalars.append(n)
+                    }
+                    if !closed { return (.incomplete, "'") }
+                case "\"":
+                    inWord = true
+                    var closed = false
+                    while let n = it.popFirst() {
+                        if n == "\"" {
+                            closed = true
+                            break
+                        }
+                        if n == "\\", let e = it.first, e == "\"" || e == "\\" {
+                            current.unicodeScalars.append(e)
+                            it.removeFirst()
+                            continue
+                        }
+                        if n == "\\", let e = it.first, e == "\n" {
+                            it.removeFirst()
+                            continue
+                        }
+                        current.unicodeScalars.append(n)
+                    }
+                    if !closed { return (.incomplete, "\"") }
+                default:
+                    current.unicodeScalars.append(c)
+                    inWord = true
+                }
+            }
+            if inWord { words.append(current) }
+            return (.words(words), nil)
+        }
+        let pieces = [
+            "a", "Z", " ", "  ", "\t", "\n", "\r\n", "'", "\"", "\\", "#", "é", "e\u{301}", "山田", "👍🏽", "\u{85}",
+            "\u{2028}", "\u{A0}", "\\é", "\\山", "'é'", "\"\\\"\"", "\\\n", "\"a\\\nb\"", "#é\n", "x@y.z",
+        ]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<5_000 {
+            let line = (0..<Int.random(in: 0...10, using: &generator)).map { _ in
+                pieces.randomElement(using: &generator)!
+            }.joined()
+            let (outcome, quote) = reference(line)
+            XCTAssertEqual(Tokenizer.split(line), outcome, line.debugDescription)
+            XCTAssertEqual(Tokenizer.unclosedQuote(line), quote, line.debugDescription)
+        }
+    }
+
     func testHugeLineDoesNotTrap() {
         let line = String(repeating: "a'b' ", count: 200_000)
         XCTAssertEqual(words(line)?.count, 200_000)
