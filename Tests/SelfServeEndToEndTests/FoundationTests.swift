@@ -146,6 +146,13 @@ final class FoundationTests: XCTestCase {
             // The same name given again to a command is the same database, not a change of --db.
             XCTAssertExit(s.run(["whoami", "--db", name], database: name), 0)
         }
+        // A file that does not exist yet is named as it will be once created: its directory resolved.
+        let missing = s.run(["whoami", "--json"], as: "user1@contoso.com", database: "alias/via/new.sqlite")
+        XCTAssertEqual(missing.errorObject["code"] as? String, "not_found")
+        XCTAssertTrue(
+            (missing.errorObject["message"] as? String ?? "").contains("no database at \(real.path)/new.sqlite"),
+            missing.err
+        )
         // A file that is not the same one is not signed in.
         try fm.copyItem(
             atPath: real.appendingPathComponent("org.sqlite").path,

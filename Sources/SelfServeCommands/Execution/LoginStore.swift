@@ -55,13 +55,27 @@ public enum Paths {
         // A path that exists: realpath(3), one call. Foundation's spelling below (a readlink per
         // component, FileManager and NSString bridging) was 5% of a one-shot command, and it leaves a
         // relative link in the middle of a path unresolved.
-        if !path.hasPrefix("~"), let resolved = realpath(path, nil) {
-            defer { free(resolved) }
-            return String(cString: resolved)
+        if !path.hasPrefix("~") {
+            if let full = resolved(path) { return full }
+            // A file not created yet (`init`) in a directory that exists: the directory resolved the same
+            // way, so that the file has one name before and after it exists.
+            let slash = path.lastIndex(of: "/")
+            let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+            let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+            if !name.isEmpty, name != ".", name != "..", let base = resolved(directory) {
+                return base == "/" ? "/" + name : base + "/" + name
+            }
         }
         let expanded = (path as NSString).expandingTildeInPath
         if expanded.hasPrefix("/") { return (expanded as NSString).standardizingPath }
         return ((FileManager.default.currentDirectoryPath + "/" + expanded) as NSString).standardizingPath
+    }
+
+    /// realpath(3): nil when the path does not exist (or cannot be reached).
+    private static func resolved(_ path: String) -> String? {
+        guard let full = realpath(path, nil) else { return nil }
+        defer { free(full) }
+        return String(cString: full)
     }
 
     /// Whether `location` names a PostgreSQL database rather than a file.
