@@ -18,13 +18,12 @@ final class GRDBSession: SQLSession {
     }
 
     func each(_ sql: String, _ arguments: SQLArguments, _ body: (SQLRow) throws -> Void) throws {
-        let statement = try db.cachedStatement(sql: sql)
+        let statement = try prepared(sql, arguments)
         let columns = statement.columnNames
         // The cursor steps the statement; the values are read from it by index. A `Row`'s values go
         // through a (name, value) pair and a dynamic call per column (a quarter of the reading of a
         // `subscription show` of 100 assigned users, perf), and a row cursor first builds a dictionary
         // of the lower-cased column names, on every query (7% of a billing run).
-        try Self.bind(arguments, to: statement)
         let cursor = try Step.fetchCursor(statement)
         let sqlite = statement.sqliteStatement
         let count = CInt(columns.count)
@@ -37,9 +36,7 @@ final class GRDBSession: SQLSession {
     }
 
     @discardableResult func execute(_ sql: String, _ arguments: SQLArguments) throws -> Int {
-        let statement = try db.cachedStatement(sql: sql)
-        try Self.bind(arguments, to: statement)
-        try statement.execute()
+        try prepared(sql, arguments).execute()
         return db.changesCount
     }
 
@@ -50,6 +47,13 @@ final class GRDBSession: SQLSession {
             try body()
             return .commit
         }
+    }
+
+    /// The cached statement of `sql`, with `arguments` bound.
+    private func prepared(_ sql: String, _ arguments: SQLArguments) throws -> Statement {
+        let statement = try db.cachedStatement(sql: sql)
+        try Self.bind(arguments, to: statement)
+        return statement
     }
 
     /// Binds the arguments to the statement one by one, as GRDB binds each value. Building GRDB's
