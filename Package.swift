@@ -30,7 +30,8 @@ let package = Package(
         ),
         // The few C functions that must be real C: the Lua trampolines that are the only
         // place allowed to raise Lua errors, the capped allocator, the limits of a call (budget,
-        // deadline timer, SIGINT), the bounded pattern matcher and the charged library functions.
+        // deadline timer, SIGINT), the bounded pattern matcher, the charged library functions, and
+        // SQLite's process-wide settings (`sqlite3_config` is variadic).
         .target(
             name: "CSupport",
             dependencies: ["CLua"],
@@ -55,7 +56,7 @@ let package = Package(
         .target(
             name: "SelfServeStore",
             dependencies: [
-                "SelfServeCore", "SelfServeSQL",
+                "SelfServeCore", "SelfServeSQL", "CSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API as GRDB links it: statement arguments are bound directly (GRDBSession).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),

@@ -167,15 +167,19 @@ extension SQLStore {
             INSERT INTO invoices (id, billing_profile, date, period_start, period_end, total, currency, status, kind)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
-            [
-                i.id, i.billingProfile, i.date.description, i.periodStart.description, i.periodEnd.description,
-                i.total.minorUnits, i.total.currency, i.status.rawValue, i.kind,
-            ]
+            SQLArguments(values: [
+                i.id.sqlValue, i.billingProfile.sqlValue, i.date.sqlValue, i.periodStart.sqlValue,
+                i.periodEnd.sqlValue, i.total.minorUnits.sqlValue, i.total.currency.sqlValue, i.status.sqlValue,
+                i.kind.sqlValue,
+            ])
         )
         for (n, l) in i.lines.enumerated() {
             try exec(
                 "INSERT INTO invoice_lines (invoice, line, description, subscription, quantity, unit_price, amount) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [i.id, n + 1, l.description, l.subscription, l.quantity, l.unitPrice.minorUnits, l.amount.minorUnits]
+                SQLArguments(values: [
+                    i.id.sqlValue, (n + 1).sqlValue, l.description.sqlValue, l.subscription.sqlValue,
+                    l.quantity.sqlValue, l.unitPrice.minorUnits.sqlValue, l.amount.minorUnits.sqlValue,
+                ])
             )
         }
     }
@@ -303,11 +307,11 @@ extension SQLStore {
             INSERT INTO pending_charges (billing_profile, day, period_end, currency, description, subscription, quantity, unit_price, amount, failed)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
-            [
-                c.billingProfile, c.day.description, c.periodEnd.description, c.line.amount.currency,
-                c.line.description,
-                c.line.subscription, c.line.quantity, c.line.unitPrice.minorUnits, c.line.amount.minorUnits, c.failed,
-            ]
+            SQLArguments(values: [
+                c.billingProfile.sqlValue, c.day.sqlValue, c.periodEnd.sqlValue, c.line.amount.currency.sqlValue,
+                c.line.description.sqlValue, c.line.subscription.sqlValue, c.line.quantity.sqlValue,
+                c.line.unitPrice.minorUnits.sqlValue, c.line.amount.minorUnits.sqlValue, c.failed.sqlValue,
+            ])
         )
     }
 

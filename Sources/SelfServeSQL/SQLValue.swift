@@ -63,7 +63,7 @@ extension Bool: SQLValueConvertible {
 }
 
 extension Optional: SQLValueConvertible where Wrapped: SQLValueConvertible {
-    public var sqlValue: SQLValue { map(\.sqlValue) ?? .null }
+    public var sqlValue: SQLValue { map { $0.sqlValue } ?? .null }
     public static func fromSQL(_ value: SQLValue) -> Wrapped?? {
         if case .null = value { return .some(nil) }
         return Wrapped.fromSQL(value).map { .some($0) }
@@ -107,7 +107,9 @@ public struct SQLArguments: ExpressibleByArrayLiteral, Sendable {
         values = elements.map(\.sqlValue)
     }
 
-    /// Values as a row gave them (a copy passes them on untouched).
+    /// Values as a row gave them (a copy passes them on untouched), or converted by their own types at
+    /// the call site (`[id.sqlValue, total.sqlValue]`): statements run per row use that, as the array
+    /// literal boxes each value in an existential (about 550 instructions a value).
     public init(values: [SQLValue]) { self.values = values }
 
     public static func + (a: SQLArguments, b: SQLArguments) -> SQLArguments {

@@ -1,3 +1,4 @@
+import CSupport
 import Foundation
 import GRDB
 import SelfServeCore
@@ -39,9 +40,14 @@ public final class SQLiteDatabase: SQLDatabase {
         return fopen(path, "a")
     }()
 
+    /// SQLite's process-wide settings (CSupport's `ss_configure_sqlite`: no memory statistics, savepoint
+    /// journals in memory up to 4 MiB), made before the first connection opens; SQLITE_OK once made.
+    public static let sqliteSettings: Int32 = ss_configure_sqlite()
+
     /// `interrupted` is asked while a command waits on a locked database: Ctrl-C in the shell stops
     /// the wait instead of sitting out the whole timeout.
     public init(path: String, create: Bool, interrupted: @escaping @Sendable () -> Bool = { false }) throws {
+        _ = Self.sqliteSettings
         self.path = path
         var st = stat()
         if stat(path, &st) == 0 {

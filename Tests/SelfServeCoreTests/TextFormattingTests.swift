@@ -25,6 +25,25 @@ final class TextFormattingTests: XCTestCase {
         }
     }
 
+    /// A day prints as `YYYY-MM-DD` (stored, compared as text in SQL) and parses back to itself, from the
+    /// first day to the last; arithmetic that leaves years 1…9999 still prints, never traps.
+    func testDayPrintsAsPaddedFieldsAndParsesBack() {
+        var days = [Day.first, Day.last, Day(year: 2026, month: 2, day: 28)!, Day(year: 2000, month: 12, day: 31)!]
+        for _ in 0..<5_000 {
+            days.append(Day(daysSinceEpoch: Int.random(in: Day.first.daysSinceEpoch...Day.last.daysSinceEpoch)))
+        }
+        for day in days {
+            let text = day.description
+            XCTAssertEqual(text, "\(day.year.zeroPadded(4))-\(day.month.zeroPadded(2))-\(day.day.zeroPadded(2))")
+            XCTAssertEqual(Day(text), day, text)
+        }
+        XCTAssertEqual(Day.first.description, "0001-01-01")
+        XCTAssertEqual(Day.last.description, "9999-12-31")
+        XCTAssertEqual(Day.last.adding(days: 1).description, "10000-01-01")
+        XCTAssertNil(Day(Day.last.adding(days: 1).description))
+        XCTAssertEqual(Day.first.adding(days: -1).description, "0000-12-31")
+    }
+
     /// The printable-ASCII shortcuts of display width and sanitizing agree with the character-by-character
     /// rules, whatever surrounds the ASCII: control and C1 characters never pass, wide ones count two.
     func testDisplayShortcutsAgreeWithTheFullRules() {

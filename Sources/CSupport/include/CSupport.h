@@ -76,4 +76,8 @@ void ss_sigint_enter(struct sigaction *saved);
 void ss_sigint_leave(const struct sigaction *saved);
 int ss_sigint_received(void);
 void ss_sigint_clear(void);
+
+/// Process-wide SQLite settings (SQLiteSettings.c), made once before the first connection opens.
+/// SQLITE_OK, or SQLite's error when the library was already in use.
+int ss_configure_sqlite(void);
 #endif

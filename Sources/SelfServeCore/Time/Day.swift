@@ -95,7 +95,29 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible, Coda
     /// Whole days from `self` to `other` (negative when `other` is earlier).
     public func days(to other: Day) -> Int { other.daysSinceEpoch - daysSinceEpoch }
 
-    public var description: String { year.zeroPadded(4) + "-" + month.zeroPadded(2) + "-" + day.zeroPadded(2) }
+    /// `YYYY-MM-DD`, written into one ten-byte string. A billing run prints a few days per renewal;
+    /// three padded numbers joined by `+` were 6% of its instructions.
+    public var description: String {
+        // `init(daysSinceEpoch:)` does not clamp: a day outside years 1…9999 keeps the general form.
+        guard (1...9999).contains(year) else {
+            return year.zeroPadded(4) + "-" + month.zeroPadded(2) + "-" + day.zeroPadded(2)
+        }
+        return String(unsafeUninitializedCapacity: 10) { bytes in
+            func put(_ value: Int, _ width: Int, at end: Int) {
+                var value = value
+                for i in stride(from: end - 1, through: end - width, by: -1) {
+                    bytes[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value % 10)
+                    value /= 10
+                }
+            }
+            put(year, 4, at: 4)
+            bytes[4] = UInt8(ascii: "-")
+            put(month, 2, at: 7)
+            bytes[7] = UInt8(ascii: "-")
+            put(day, 2, at: 10)
+            return 10
+        }
+    }
 
     public static func < (a: Day, b: Day) -> Bool { a.daysSinceEpoch < b.daysSinceEpoch }
 

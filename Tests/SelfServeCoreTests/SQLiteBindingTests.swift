@@ -1,0 +1,53 @@
+import Foundation
+import SelfServeSQL
+import SelfServeStore
+import XCTest
+
+/// Statement arguments are bound by selfserve itself (GRDBSession), not by GRDB: what is stored must be
+/// what GRDB stored — the same text, an empty string as '' (never NULL), a string cut at its first NUL
+/// as SQLite reads a C string (and as PostgreSQL's text parameters are).
+final class SQLiteBindingTests: XCTestCase {
+    var path = ""
+
+    override func setUp() {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("bind-\(UUID().uuidString).sqlite").path
+    }
+
+    override func tearDown() {
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    }
+
+    func testTextIsStoredAsGRDBStoredIt() throws {
+        let db = try SQLiteDatabase(path: path, create: true)
+        // Nothing in this process opens SQLite before SQLiteDatabase does: the settings took effect.
+        XCTAssertEqual(SQLiteDatabase.sqliteSettings, 0, "sqlite3_config failed (SQLITE_MISUSE: used before)")
+        var cases: [(String, String)] = [
+            ("", ""), ("a", "a"), ("é山👍 e\u{301}", "é山👍 e\u{301}"), ("a\u{0}b", "a"), ("\u{0}", ""),
+            ("fifteen bytes!!", "fifteen bytes!!"), ("sixteen bytes!!!", "sixteen bytes!!!"),
+            (String(repeating: "x", count: 100_000), String(repeating: "x", count: 100_000)),
+        ]
+        // Strings Foundation made (bridged, possibly not contiguous UTF-8) bind like native ones.
+        let bridged = NSString(string: "naïve café").appending(" ✓")
+        cases.append((bridged, "naïve café ✓"))
+        try db.withSession { session in
+            try session.execute("CREATE TEMP TABLE bound (n INTEGER PRIMARY KEY, v)", [])
+            for (n, (input, _)) in cases.enumerated() {
+                try session.execute("INSERT INTO bound (n, v) VALUES (?, ?)", [n, input])
+            }
+            for (n, (input, expected)) in cases.enumerated() {
+                // Its bytes as stored, too: reading a value back stops at a NUL whatever was stored.
+                let row = try XCTUnwrap(
+                    session.rows("SELECT v, typeof(v), length(CAST(v AS BLOB)) FROM bound WHERE n = ?", [n]).first
+                )
+                XCTAssertEqual(
+                    row.values,
+                    [.text(expected), .text("text"), .integer(Int64(expected.utf8.count))],
+                    input.debugDescription
+                )
+                // The same string as a WHERE argument finds the row it stored.
+                let found = try session.rows("SELECT n FROM bound WHERE v = ?", [input]).map(\.values)
+                XCTAssertTrue(found.contains([.integer(Int64(n))]), "\(input.debugDescription): \(found)")
+            }
+        }
+    }
+}
