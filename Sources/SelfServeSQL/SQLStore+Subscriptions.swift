@@ -197,7 +197,12 @@ extension SQLStore {
     public func insertAssignments(_ list: [Assignment]) throws {
         guard !list.isEmpty else { return }
         var arguments = SQLArguments(values: [])
-        for a in list { arguments += [a.subscription, a.email, a.assignedAt, a.assignedBy] }
+        arguments.values.reserveCapacity(list.count * 4)
+        for a in list {
+            arguments.values += [
+                a.subscription.sqlValue, a.email.sqlValue, a.assignedAt.sqlValue, a.assignedBy.sqlValue,
+            ]
+        }
         try exec(
             "INSERT INTO assignments (subscription, email, assigned_at, assigned_by) VALUES "
                 + Self.rowPlaceholders(list.count, columns: 4),

@@ -1,3 +1,4 @@
+import Foundation
 import SelfServeCore
 import XCTest
 
@@ -42,6 +43,15 @@ final class TextFormattingTests: XCTestCase {
         XCTAssertEqual(Day.last.adding(days: 1).description, "10000-01-01")
         XCTAssertNil(Day(Day.last.adding(days: 1).description))
         XCTAssertEqual(Day.first.adding(days: -1).description, "0000-12-31")
+        // Exactly YYYY-MM-DD of a real day; the text of a substring or a bridged string reads the same.
+        for bad in [
+            "", "2026-1-01", "2026-02-30", "2026/01/01", "+026-01-01", "2026-01-01 ", "0000-01-01", "2026-13-01",
+            "２０２６-01-01", "2026-0１-01", "2026-01-0a", "20260-1-01",
+        ] {
+            XCTAssertNil(Day(bad), bad)
+        }
+        XCTAssertEqual(Day(String("x2026-02-28x".dropFirst().dropLast())), Day(year: 2026, month: 2, day: 28))
+        XCTAssertEqual(Day(NSString(string: "2024-02-29") as String), Day(year: 2024, month: 2, day: 29))
     }
 
     /// The printable-ASCII shortcuts of display width and sanitizing agree with the character-by-character

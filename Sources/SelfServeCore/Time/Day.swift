@@ -18,18 +18,30 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible, Coda
 
     /// Parses exactly `YYYY-MM-DD`; rejects impossible days such as 2026-02-30.
     public init?(_ text: String) {
-        let bytes = Array(text.utf8)
-        guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-") else { return nil }
+        // Read in the string's own bytes (every row of subscriptions and invoices holds a few days);
+        // a copy into an array cost an allocation per day read.
+        let parsed = text.utf8.withContiguousStorageIfAvailable(Self.fields) ?? Self.fields(Array(text.utf8))
+        guard let (y, m, d) = parsed else { return nil }
+        self.init(year: y, month: m, day: d)
+    }
+
+    /// Year, month and day of exactly `YYYY-MM-DD` (digits and dashes only), or nil.
+    private static func fields<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes) -> (Int, Int, Int)?
+    where Bytes.Index == Int {
+        guard bytes.count == 10 else { return nil }
+        let start = bytes.startIndex
+        guard bytes[start + 4] == UInt8(ascii: "-"), bytes[start + 7] == UInt8(ascii: "-") else { return nil }
         func number(_ range: Range<Int>) -> Int? {
             var n = 0
             for i in range {
-                guard (48...57).contains(bytes[i]) else { return nil }
-                n = n * 10 + Int(bytes[i] - 48)
+                let byte = bytes[start + i]
+                guard (48...57).contains(byte) else { return nil }
+                n = n * 10 + Int(byte - 48)
             }
             return n
         }
         guard let y = number(0..<4), let m = number(5..<7), let d = number(8..<10) else { return nil }
-        self.init(year: y, month: m, day: d)
+        return (y, m, d)
     }
 
     public init(daysSinceEpoch z0: Int) {
