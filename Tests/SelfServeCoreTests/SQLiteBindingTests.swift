@@ -50,4 +50,23 @@ final class SQLiteBindingTests: XCTestCase {
             }
         }
     }
+
+    /// Columns come back as every decoder expects them (GRDB's `DatabaseValue`, then `SQLValue`): integers,
+    /// reals and NULL as such, text up to its first NUL, invalid UTF-8 repaired, a blob's bytes as text.
+    func testColumnsAreReadAsGRDBReadThem() throws {
+        let db = try SQLiteDatabase(path: path, create: true)
+        let cases: [(String, SQLValue)] = [
+            ("NULL", .null), ("42", .integer(42)), ("-9223372036854775808", .integer(.min)), ("2.5", .real(2.5)),
+            ("''", .text("")), ("'é山👍'", .text("é山👍")), ("'a' || char(0) || 'b'", .text("a")),
+            ("CAST(X'61FF62' AS TEXT)", .text("a\u{FFFD}b")), ("X'C3A9'", .text("é")), ("X''", .text("")),
+            ("X'61FF'", .text("a\u{FFFD}")), ("zeroblob(3)", .text("\u{0}\u{0}\u{0}")),
+            ("printf('%.*c', 100000, 'x')", .text(String(repeating: "x", count: 100_000))),
+        ]
+        try db.withSession { session in
+            for (sql, expected) in cases {
+                let values = try session.rows("SELECT \(sql) AS v, 7 AS n", []).map(\.values)
+                XCTAssertEqual(values, [[expected, .integer(7)]], sql)
+            }
+        }
+    }
 }
