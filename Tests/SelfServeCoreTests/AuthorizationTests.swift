@@ -5,15 +5,11 @@ import XCTest
 
 /// The authorization rules (buyer, admin, others, guests) against a real temporary SQLite store, without the binary.
 final class AuthorizationTests: XCTestCase {
-    var path = ""
+    // XCTest makes an instance per test method: each test has a file of its own.
+    let file = TemporaryDatabaseFile("auth")
+    var path: String { file.path }
 
-    override func setUp() {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("auth-\(UUID().uuidString).sqlite").path
-    }
-
-    override func tearDown() {
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-    }
+    override func tearDown() { file.remove() }
 
     func context(_ store: Store, _ actor: String?) -> CommandContext {
         CommandContext(

@@ -7,15 +7,11 @@ import XCTest
 /// what GRDB stored — the same text, an empty string as '' (never NULL), a string cut at its first NUL
 /// as SQLite reads a C string (and as PostgreSQL's text parameters are).
 final class SQLiteBindingTests: XCTestCase {
-    var path = ""
+    // XCTest makes an instance per test method: each test has a file of its own.
+    let file = TemporaryDatabaseFile("bind")
+    var path: String { file.path }
 
-    override func setUp() {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("bind-\(UUID().uuidString).sqlite").path
-    }
-
-    override func tearDown() {
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-    }
+    override func tearDown() { file.remove() }
 
     func testTextIsStoredAsGRDBStoredIt() throws {
         let db = try SQLiteDatabase(path: path, create: true)
