@@ -1,6 +1,7 @@
 import ArgumentParser
 import SelfServeCommands
 import SelfServeCore
+@_spi(Reflection) import Swift
 import XCTest
 
 final class RulesTests: XCTestCase {
@@ -173,6 +174,41 @@ final class RulesTests: XCTestCase {
         XCTAssertGreaterThan(leaves, 40)
         let show = try XCTUnwrap(CommandParser.leafParse(["subscription", "show", "sub_1", "--json"]))
         XCTAssertTrue(show.globals.json)
+    }
+
+    /// `GlobalOptions` lists its children for ArgumentParser's reflection by hand (its `customMirror`):
+    /// they must be exactly its stored properties, as the runtime lays them out, with their own values —
+    /// an option declared and not listed would be silently ignored. And every global option parses.
+    func testGlobalOptionsMirrorIsTheirStoredProperties() throws {
+        var stored: [String] = []
+        _ = _forEachField(of: GlobalOptions.self) { name, _, _, _ in
+            stored.append(String(cString: name))
+            return true
+        }
+        let listed = GlobalOptions().customMirror.children.map { $0.label ?? "" }
+        XCTAssertEqual(listed, stored)
+        XCTAssertGreaterThanOrEqual(stored.count, 7)
+        for child in GlobalOptions().customMirror.children {
+            let wrapper = "\(type(of: child.value))"
+            XCTAssertTrue(
+                wrapper.hasPrefix("Option<") || wrapper.hasPrefix("Flag<"),
+                "\(child.label ?? ""): \(wrapper)"
+            )
+        }
+        let words = [
+            "--db", "x.sqlite", "--as", "a@contoso.com", "--json", "--format", "csv", "--dry-run", "--explain",
+            "--idempotency-key", "k1",
+        ]
+        let show = try XCTUnwrap(CommandParser.leafParse(["subscription", "show", "sub_1"] + words))
+        let g = show.globals
+        XCTAssertEqual(g.db, "x.sqlite")
+        XCTAssertEqual(g.actingUser, "a@contoso.com")
+        XCTAssertTrue(g.json)
+        XCTAssertEqual(g.format, .csv)
+        XCTAssertTrue(g.dryRun)
+        XCTAssertTrue(g.explain)
+        XCTAssertEqual(g.idempotencyKey, "k1")
+        XCTAssertTrue(try CommandParser.helpText(["subscription", "show"]).contains("--idempotency-key <key>"))
     }
 
     /// What Tab offers comes from the arguments' declarations: every leaf offers its real flags, enum
