@@ -135,20 +135,59 @@ final class TextFormattingTests: XCTestCase {
     func testJSONStringsAreEscapedOnlyWhenNeeded() {
         XCTAssertEqual(JSON.write(.string("plain@contoso.com")), #""plain@contoso.com""#)
         XCTAssertEqual(JSON.write(.string("a\"b\\c\u{1}\u{85}é")), #""a\"b\\c\u0001\u0085é""#)
-        // Whatever the mix, a string reads back as it was and its JSON holds no raw control character.
+        // Whatever the mix, a string is written as a plain per-character escaper writes it (the writer
+        // tests eight bytes at a time, so lengths and positions vary), reads back as it was, and its JSON
+        // holds no raw control character.
         let pieces = [
-            "a", "plain text ", "\"", "\\", "\n", "\u{0}", "\u{1F}", "\u{7F}", "\u{80}", "\u{9F}", "\u{A0}", "é", "Â",
-            "山", "👍",
+            "a", "~", " ", "plain text ", "user000123@contoso.com", "\"", "\\", "\n", "\r", "\t", "\u{0}", "\u{1F}",
+            "\u{7F}", "\u{80}", "\u{9F}", "\u{A0}", "é", "Â", "山", "👍", String(repeating: "long ascii ", count: 30),
         ]
         var generator = SystemRandomNumberGenerator()
-        for _ in 0..<2_000 {
-            let text = (0..<Int.random(in: 0...8, using: &generator)).map { _ in
+        for _ in 0..<4_000 {
+            let text = (0..<Int.random(in: 0...12, using: &generator)).map { _ in
                 pieces.randomElement(using: &generator)!
             }
             .joined()
             let json = JSON.write(.string(text))
+            XCTAssertEqual(json, Self.escapedOneCharacterAtATime(text))
             XCTAssertEqual(try JSON.parse(json), .string(text), json)
             XCTAssertFalse(json.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }, json)
         }
+    }
+
+    /// JSON string escaping as the grammar says it, one scalar at a time: the reference the writer's
+    /// faster loop must match.
+    private static func escapedOneCharacterAtATime(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value):
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    func testJSONWritesNestedValuesAndLargeStrings() throws {
+        let large = String(repeating: "0123456789abcdef", count: 8_192) + "\u{1}"
+        let value: PlainValue = .object([
+            ("s", .string(large)), ("list", .array([1, .null, true, .double(2.5), .double(.infinity), .object([])])),
+            ("nested", .object([("a", .array([]))])),
+        ])
+        let json = JSON.write(value)
+        XCTAssertTrue(json.hasPrefix(#"{"s":"0123456789abcdef"#))
+        XCTAssertTrue(json.hasSuffix(#"\u0001","list":[1,null,true,2.5,null,{}],"nested":{"a":[]}}"#))
+        XCTAssertEqual(json.utf8.count, #"{"s":""#.count + 16 * 8_192 + #"\u0001""#.count + 52)
+        XCTAssertEqual(
+            JSON.write(.object([("a", .array([1, 2]))]), pretty: true),
+            "{\n  \"a\": [\n    1,\n    2\n  ]\n}"
+        )
     }
 }
