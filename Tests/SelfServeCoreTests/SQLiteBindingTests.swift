@@ -65,4 +65,33 @@ final class SQLiteBindingTests: XCTestCase {
             }
         }
     }
+
+    /// A column's text equal to the row before's is that same string again (GRDBSession reuses it): every
+    /// row still reads its own value, whatever the sequence — repeats, changes of one byte, prefixes, empty text, text
+    /// cut at a NUL, invalid UTF-8 and its repaired form, NULL and numbers in between.
+    func testRepeatedTextReadsEachRowsOwnValue() throws {
+        let db = try SQLiteDatabase(path: path, create: true)
+        let sequence: [(String, SQLValue)] = [
+            ("'user000001@contoso.com'", .text("user000001@contoso.com")),
+            ("'user000001@contoso.com'", .text("user000001@contoso.com")),
+            ("'user000002@contoso.com'", .text("user000002@contoso.com")),
+            ("'user000002@contoso.con'", .text("user000002@contoso.con")),
+            ("'user000001@contoso.co'", .text("user000001@contoso.co")),
+            ("'user000001@contoso.comm'", .text("user000001@contoso.comm")), ("''", .text("")), ("''", .text("")),
+            ("'a'", .text("a")), ("'a' || char(0) || 'b'", .text("a")), ("'ab'", .text("ab")), ("'ac'", .text("ac")),
+            ("CAST(X'61FF62' AS TEXT)", .text("a\u{FFFD}b")), ("CAST(X'61FF62' AS TEXT)", .text("a\u{FFFD}b")),
+            ("'a\u{FFFD}b'", .text("a\u{FFFD}b")), ("NULL", .null), ("'a\u{FFFD}b'", .text("a\u{FFFD}b")),
+            ("7", .integer(7)), ("'7'", .text("7")), ("X'C3A9'", .text("é")), ("'é'", .text("é")),
+        ]
+        try db.withSession { session in
+            try session.execute("CREATE TEMP TABLE seq (n INTEGER PRIMARY KEY, v, w)", [])
+            // The same values in a second column, in the opposite order, read in the same rows.
+            for (n, (sql, _)) in sequence.enumerated() {
+                let other = sequence[sequence.count - 1 - n].0
+                try session.execute("INSERT INTO seq (n, v, w) VALUES (?, \(sql), \(other))", [n])
+            }
+            let rows = try session.rows("SELECT v, w FROM seq ORDER BY n", []).map(\.values)
+            XCTAssertEqual(rows, sequence.indices.map { [sequence[$0].1, sequence[sequence.count - 1 - $0].1] })
+        }
+    }
 }
