@@ -93,6 +93,15 @@ public enum JSON {
     private static func writeEscaped(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout JSONBytes) {
         guard let base = bytes.baseAddress else { return }
         let count = bytes.count
+        // A string shorter than a word (most keys), padded with spaces: one test instead of a test a byte.
+        if count < 8 {
+            var word: UInt64 = 0x2020_2020_2020_2020
+            withUnsafeMutableBytes(of: &word) { $0.baseAddress!.copyMemory(from: base, byteCount: count) }
+            if isPlainASCII(word) {
+                out.append(bytes)
+                return
+            }
+        }
         var plain = 0  // the first byte not yet copied
         var i = 0
         while i < count {
