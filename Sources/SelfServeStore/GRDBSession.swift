@@ -49,8 +49,8 @@ final class GRDBSession: SQLSession {
     /// A text column's value, up to its first NUL and with invalid UTF-8 repaired, as GRDB reads it.
     /// When it is the same text as this column's in the row before, that string is returned again: the
     /// rows of one query often repeat a value (the subscription and the assigning admin of each of a
-    /// subscription's 100 assignments), and making a string is an allocation and a copy (a fifth of a
-    /// `subscription show --json` of 100 users, callgrind) where comparing is a `memcmp`.
+    /// subscription's 100 assignments), and making a string is an allocation and a copy (8% of the
+    /// instructions of a `subscription show --json` of 100 users, callgrind) where comparing is a `memcmp`.
     private static func text(
         _ sqlite: OpaquePointer?,
         _ i: CInt,

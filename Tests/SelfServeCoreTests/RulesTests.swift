@@ -177,8 +177,9 @@ final class RulesTests: XCTestCase {
     }
 
     /// `GlobalOptions` lists its children for ArgumentParser's reflection by hand (its `customMirror`):
-    /// they must be exactly its stored properties, as the runtime lays them out, with their own values —
-    /// an option declared and not listed would be silently ignored. And every global option parses.
+    /// they must be exactly its stored properties, as the runtime lays them out, each a property wrapper
+    /// of ArgumentParser's — an option declared and not listed would be silently ignored. And every global
+    /// option parses.
     func testGlobalOptionsMirrorIsTheirStoredProperties() throws {
         var stored: [String] = []
         _ = _forEachField(of: GlobalOptions.self) { name, _, _, _ in

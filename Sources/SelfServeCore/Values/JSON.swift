@@ -330,7 +330,7 @@ private struct JSONParser {
 
 /// The bytes of JSON text being written. Writing appends a byte or a few at a time, hundreds of thousands
 /// of times in a batch of `subscription show --json`; an `[UInt8]` checks its uniqueness and its capacity
-/// through the standard library on each append (a third of writing, callgrind), this buffer, which is
+/// through the standard library on each append (a quarter of writing, callgrind), this buffer, which is
 /// never shared, only its capacity.
 struct JSONBytes: ~Copyable {
     private var start: UnsafeMutablePointer<UInt8>
