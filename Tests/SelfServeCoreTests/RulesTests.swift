@@ -212,6 +212,79 @@ final class RulesTests: XCTestCase {
         XCTAssertTrue(try CommandParser.helpText(["subscription", "show"]).contains("--idempotency-key <key>"))
     }
 
+    /// Every command answers `customMirror` from its table of stored properties: the children must be
+    /// what the runtime's reflection finds — every stored property, in order, under its name, with a
+    /// value of the property's type — or ArgumentParser would miss (or misread) an argument.
+    func testEveryCommandMirrorsItsStoredProperties() throws {
+        var leaves: [any SelfServeCommand.Type] = []
+        func visit(_ type: ParsableCommand.Type) {
+            let children = CommandParser.subcommands(of: type)
+            if let leaf = type as? any SelfServeCommand.Type { leaves.append(leaf) }
+            children.forEach(visit)
+        }
+        visit(SelfServeRoot.self)
+        XCTAssertGreaterThan(leaves.count, 50)
+        for leaf in leaves {
+            var stored: [(String, Any.Type)] = []
+            _ = _forEachField(of: leaf) { name, _, type, _ in
+                stored.append((String(cString: name), type))
+                return true
+            }
+            let children = Array(leaf.init().customMirror.children)
+            XCTAssertEqual(children.map { $0.label ?? "" }, stored.map(\.0), "\(leaf)")
+            XCTAssertGreaterThanOrEqual(children.count, 1, "\(leaf): at least the global options")
+            for (child, (name, type)) in zip(children, stored) {
+                XCTAssertTrue(Swift.type(of: child.value) == type, "\(leaf).\(name): \(Swift.type(of: child.value))")
+            }
+            XCTAssertEqual(leaf.init().customMirror.displayStyle, .struct, "\(leaf)")
+        }
+        // The values are the instance's own, not a fresh one's: a parsed command reads back its arguments.
+        let assign = try XCTUnwrap(
+            CommandParser.leafParse(["license", "assign", "sub_1", "a@x.com", "b@x.com", "--json"])
+        )
+        let described = assign.customMirror.children.map { String(describing: $0.value) }.joined(separator: " ")
+        XCTAssertTrue(described.contains("sub_1") && described.contains("b@x.com"), described)
+    }
+
+    /// The leaf parse drops the help flags (it has looked for them first); everything else sees them, so
+    /// help still lists `-h, --help`, and `-h`/`--help` anywhere still print help.
+    func testHelpFlagsOutsideTheLeafParse() throws {
+        let whoami = CommandParser.walk(["whoami"]).type
+        XCTAssertNil(whoami.configuration.helpNames)
+        let lean = LeafParse.$omitsHelpFlags.withValue(true) { SelfServeRoot.helpMessage(for: whoami) }
+        XCTAssertTrue(lean.contains("USAGE:") && !lean.contains("--help"), lean)
+        XCTAssertTrue(try CommandParser.helpText(["whoami"]).contains("-h, --help"))
+        for words in [
+            ["whoami", "--help"], ["whoami", "-h"], ["license", "assign", "sub_1", "--help"], ["-h", "user", "add"],
+        ] {
+            guard case .help(let text) = try CommandParser.parse(words) else {
+                XCTFail("\(words): not help")
+                continue
+            }
+            XCTAssertTrue(text.contains("USAGE:"), "\(words)")
+        }
+        guard case .command(let command) = try CommandParser.parse(["whoami", "--json"]) else {
+            return XCTFail("whoami did not parse")
+        }
+        XCTAssertTrue(command.globals.json)
+        XCTAssertFalse(LeafParse.omitsHelpFlags)
+    }
+
+    /// The enums of options declare no value descriptions, as ArgumentParser's default would find none:
+    /// each value's description is its raw value.
+    func testOptionEnumsDescribeThemselvesByTheirRawValues() {
+        func check<E: ExpressibleByArgument & CaseIterable & RawRepresentable>(_: E.Type) where E.RawValue == String {
+            XCTAssertTrue(E.allValueDescriptions.isEmpty, "\(E.self)")
+            for value in E.allCases {
+                XCTAssertEqual(value.defaultValueDescription, value.rawValue.defaultValueDescription, "\(E.self)")
+            }
+        }
+        check(OutputFormat.self)
+        check(Term.self)
+        check(Organization.Cloud.self)
+        check(Subscription.Status.self)
+    }
+
     /// What Tab offers comes from the arguments' declarations: every leaf offers its real flags, enum
     /// options their values, and an option's value never counts as a positional.
     func testCompletionComesFromTheDeclarations() throws {

@@ -19,7 +19,10 @@ struct BillingAccountCommand: ParsableCommand {
 }
 
 struct BillingAccountList: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(commandName: "list", abstract: "List your billing accounts.")
+    static let leafConfiguration = CommandConfiguration.leaf(
+        commandName: "list",
+        abstract: "List your billing accounts."
+    )
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
@@ -36,7 +39,10 @@ struct BillingProfileCommand: ParsableCommand {
 }
 
 struct BillingProfileList: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(commandName: "list", abstract: "List your billing profiles.")
+    static let leafConfiguration = CommandConfiguration.leaf(
+        commandName: "list",
+        abstract: "List your billing profiles."
+    )
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
     @Option(help: ArgumentHelp("Only this billing account's.", valueName: "ba")) var account: String?
@@ -46,7 +52,7 @@ struct BillingProfileList: SelfServeCommand {
 }
 
 struct BillingProfileShow: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "show",
         abstract: "Show a billing profile and the subscriptions it pays for."
     )
@@ -59,7 +65,7 @@ struct BillingProfileShow: SelfServeCommand {
 }
 
 struct BillingProfileSetPaymentMethod: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "set-payment-method",
         abstract: "Set the card that pays for a profile (edit: the same card; replace: another)."
     )
@@ -74,7 +80,7 @@ struct BillingProfileSetPaymentMethod: SelfServeCommand {
 }
 
 struct BillingRun: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "run",
         abstract: "Process everything due up to now: renewals, prorations, trial ends, expiry.",
         discussion:
@@ -119,7 +125,7 @@ struct BillingRun: SelfServeCommand {
 }
 
 struct BillingForecast: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "forecast",
         abstract: "Your coming charges, per subscription and day.",
         discussion:
@@ -149,7 +155,7 @@ struct InvoiceCommand: ParsableCommand {
 }
 
 struct InvoicePay: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "pay",
         abstract: "Pay a past_due invoice; its subscriptions are active again.",
         discussion:
@@ -170,7 +176,10 @@ struct InvoicePay: SelfServeCommand {
 }
 
 struct InvoiceList: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(commandName: "list", abstract: "List invoices, newest first.")
+    static let leafConfiguration = CommandConfiguration.leaf(
+        commandName: "list",
+        abstract: "List invoices, newest first."
+    )
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
     @Option(help: "3m or 6m: the last 3 or 6 months.") var last: String?
@@ -192,7 +201,7 @@ struct InvoiceList: SelfServeCommand {
 }
 
 struct InvoiceShow: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "show",
         abstract: "Show an invoice with its lines."
     )
@@ -205,7 +214,7 @@ struct InvoiceShow: SelfServeCommand {
 }
 
 struct InvoiceExport: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "export",
         abstract: "Export an invoice as CSV, JSON or printable HTML.",
         discussion:

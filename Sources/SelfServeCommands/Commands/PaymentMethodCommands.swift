@@ -30,7 +30,7 @@ struct AddressOptions: ParsableArguments {
 }
 
 struct PaymentMethodAdd: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "add",
         abstract: "Add a card.",
         discussion:
@@ -77,7 +77,7 @@ struct PaymentMethodAdd: SelfServeCommand {
 }
 
 struct PaymentMethodList: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(commandName: "list", abstract: "List your cards.")
+    static let leafConfiguration = CommandConfiguration.leaf(commandName: "list", abstract: "List your cards.")
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
@@ -86,7 +86,7 @@ struct PaymentMethodList: SelfServeCommand {
 }
 
 struct PaymentMethodShow: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(commandName: "show", abstract: "Show one card.")
+    static let leafConfiguration = CommandConfiguration.leaf(commandName: "show", abstract: "Show one card.")
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "Payment method id.", completion: .paymentMethodIds) var paymentMethod: String
@@ -96,7 +96,7 @@ struct PaymentMethodShow: SelfServeCommand {
 }
 
 struct PaymentMethodEdit: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "edit",
         abstract: "Edit a card's expiry, holder or address.",
         discussion:
@@ -130,7 +130,7 @@ struct PaymentMethodEdit: SelfServeCommand {
 }
 
 struct PaymentMethodRemove: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "remove",
         abstract: "Remove a card no billing profile uses."
     )

@@ -37,7 +37,7 @@ extension CommandContext {
 }
 
 struct PluginInstall: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "install",
         abstract: "Validate a plugin file and store it in the database (admins).",
         discussion:
@@ -109,7 +109,7 @@ struct PluginInstall: SelfServeCommand {
 }
 
 struct PluginList: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(commandName: "list", abstract: "List installed plugins.")
+    static let leafConfiguration = CommandConfiguration.leaf(commandName: "list", abstract: "List installed plugins.")
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult {
@@ -122,7 +122,7 @@ struct PluginList: SelfServeCommand {
 }
 
 struct PluginShow: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "show",
         abstract: "Show a plugin with its source."
     )
@@ -165,7 +165,7 @@ extension PluginStateChange {
 }
 
 struct PluginEnable: PluginStateChange {
-    static let configuration = CommandConfiguration.leaf(commandName: "enable", abstract: "Enable a plugin.")
+    static let leafConfiguration = CommandConfiguration.leaf(commandName: "enable", abstract: "Enable a plugin.")
     static let access = DatabaseAccess.write
     static let verb = "enable"
     @OptionGroup var globals: GlobalOptions
@@ -173,7 +173,7 @@ struct PluginEnable: PluginStateChange {
 }
 
 struct PluginDisable: PluginStateChange {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "disable",
         abstract: "Disable a plugin (kept, not asked)."
     )
@@ -184,7 +184,7 @@ struct PluginDisable: PluginStateChange {
 }
 
 struct PluginRemove: PluginStateChange {
-    static let configuration = CommandConfiguration.leaf(commandName: "remove", abstract: "Remove a plugin.")
+    static let leafConfiguration = CommandConfiguration.leaf(commandName: "remove", abstract: "Remove a plugin.")
     static let access = DatabaseAccess.write
     static let verb = "remove"
     @OptionGroup var globals: GlobalOptions
@@ -192,7 +192,7 @@ struct PluginRemove: PluginStateChange {
 }
 
 struct PluginTest: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "test",
         abstract: "Load a plugin file and run its tests; installs nothing."
     )

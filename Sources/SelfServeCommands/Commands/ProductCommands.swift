@@ -10,7 +10,7 @@ struct ProductCommand: ParsableCommand {
 }
 
 struct ProductList: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(commandName: "list", abstract: "List products.")
+    static let leafConfiguration = CommandConfiguration.leaf(commandName: "list", abstract: "List products.")
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
     @Flag(name: .customLong("self-service"), help: "Only products people can buy or try themselves.") var selfService =
@@ -22,7 +22,7 @@ struct ProductList: SelfServeCommand {
 }
 
 struct ProductShow: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "show",
         abstract: "Show a product (by id or exact name)."
     )
@@ -35,7 +35,7 @@ struct ProductShow: SelfServeCommand {
 }
 
 struct ProductImport: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "import",
         abstract: "Add or update products from a JSON file (admins).",
         discussion: "A JSON array of {id, name, unit_price, currency, term, trial_days, trial_licenses, self_service}."
@@ -51,7 +51,7 @@ struct ProductImport: SelfServeCommand {
 }
 
 struct ProductPolicy: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "policy",
         abstract: "Set whether people may buy a product themselves (admins).",
         discussion: "enabled: buy and try; trials-only: only trials without a payment method; disabled: neither."
@@ -75,7 +75,7 @@ struct AuditCommand: ParsableCommand {
 }
 
 struct AuditList: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "list",
         abstract: "List audit entries, oldest first."
     )

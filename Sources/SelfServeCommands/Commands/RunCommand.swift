@@ -2,7 +2,7 @@ import ArgumentParser
 import SelfServeCore
 
 struct RunCommand: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "run",
         abstract: "Run a Lua automation script as the acting user.",
         discussion:

@@ -4,7 +4,7 @@ import SelfServeCore
 
 /// `init`: creates the database, the organization, its first admin and the built-in catalog.
 struct InitCommand: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "init",
         abstract: "Create the database for an organization.",
         discussion:
@@ -59,7 +59,7 @@ struct OrgCommand: ParsableCommand {
 }
 
 struct OrgShow: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "show",
         abstract: "Show the organization: name, cloud, admin portal, counts."
     )
@@ -71,7 +71,7 @@ struct OrgShow: SelfServeCommand {
 }
 
 struct LoginCommand: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "login",
         abstract: "Remember who you act as for this database.",
         discussion: "This asserts an identity; it is not authentication. --as and SELFSERVE_USER still take precedence."
@@ -102,7 +102,7 @@ struct LoginCommand: SelfServeCommand {
 }
 
 struct LogoutCommand: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "logout",
         abstract: "Forget the user saved by login for this database."
     )
@@ -122,7 +122,7 @@ struct LogoutCommand: SelfServeCommand {
 }
 
 struct WhoamiCommand: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(commandName: "whoami", abstract: "Show the acting user.")
+    static let leafConfiguration = CommandConfiguration.leaf(commandName: "whoami", abstract: "Show the acting user.")
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
     func execute(_ ctx: CommandContext, _ env: CommandEnvironment) throws -> CommandResult { .object(try ctx.whoami()) }
@@ -131,7 +131,7 @@ struct WhoamiCommand: SelfServeCommand {
 /// `copy --to TARGET`: the whole organization into a new file or an empty PostgreSQL database — how a
 /// team moves up to a server (or back down to a file).
 struct CopyCommand: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "copy",
         abstract: "Copy the whole organization to another database.",
         discussion: """

@@ -13,7 +13,7 @@ struct SubscriptionCommand: ParsableCommand {
 }
 
 struct SubscriptionBuy: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "buy",
         abstract: "Buy a subscription and pay with a card.",
         discussion:
@@ -43,7 +43,7 @@ struct SubscriptionBuy: SelfServeCommand {
 }
 
 struct SubscriptionList: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(commandName: "list", abstract: "List your subscriptions.")
+    static let leafConfiguration = CommandConfiguration.leaf(commandName: "list", abstract: "List your subscriptions.")
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
     @Flag(name: .customLong("self-service"), help: "Only self-service purchases (all of selfserve's are).")
@@ -55,7 +55,7 @@ struct SubscriptionList: SelfServeCommand {
 }
 
 struct SubscriptionShow: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "show",
         abstract: "Show a subscription with its assigned users."
     )
@@ -68,7 +68,7 @@ struct SubscriptionShow: SelfServeCommand {
 }
 
 struct SubscriptionSetLicenses: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "set-licenses",
         abstract: "Set the total number of licenses (e.g. 100 → 105).",
         discussion: "The new total, not a difference. It cannot go below the number assigned."
@@ -84,7 +84,7 @@ struct SubscriptionSetLicenses: SelfServeCommand {
 }
 
 struct SubscriptionCancel: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "cancel",
         abstract: "Cancel a subscription with a reason.",
         discussion:
@@ -102,7 +102,7 @@ struct SubscriptionCancel: SelfServeCommand {
 }
 
 struct SubscriptionReasons: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "reasons",
         abstract: "List the cancellation reasons (built-in and plugins')."
     )
@@ -122,7 +122,7 @@ struct TrialCommand: ParsableCommand {
 }
 
 struct TrialStart: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "start",
         abstract: "Start a trial of a product (one per product per person).",
         discussion:
@@ -149,7 +149,7 @@ struct TrialStart: SelfServeCommand {
 }
 
 struct TrialConvert: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "convert",
         abstract: "Convert a trial to a paid subscription now."
     )
@@ -177,7 +177,7 @@ struct LicenseCommand: ParsableCommand {
 }
 
 struct LicenseAssign: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "assign",
         abstract: "Give licenses to up to 20 members at a time.",
         discussion:
@@ -200,7 +200,7 @@ struct LicenseAssign: SelfServeCommand {
 }
 
 struct LicenseUnassign: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "unassign",
         abstract: "Take licenses back.",
         discussion: "Asks for confirmation on a terminal; without one, --yes is required."
@@ -225,7 +225,7 @@ struct LicenseUnassign: SelfServeCommand {
 }
 
 struct LicenseList: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "list",
         abstract: "List who holds a license of a subscription."
     )
@@ -246,7 +246,7 @@ struct AdminCommand: ParsableCommand {
 }
 
 struct AdminPurchases: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "purchases",
         abstract: "List every self-service purchase (admins)."
     )
@@ -266,7 +266,7 @@ struct AdminPurchases: SelfServeCommand {
 }
 
 struct AdminTakeOver: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "take-over",
         abstract: "Take over someone's subscription: move its users to one of yours, or cancel it (admins).",
         discussion:
@@ -316,7 +316,7 @@ struct AdminTakeOver: SelfServeCommand {
 }
 
 struct AdminPurchase: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "purchase",
         abstract: "Show one purchase with its assigned users (admins)."
     )

@@ -12,7 +12,7 @@ struct UserCommand: ParsableCommand {
 }
 
 struct UserAdd: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(commandName: "add", abstract: "Add a user (admins).")
+    static let leafConfiguration = CommandConfiguration.leaf(commandName: "add", abstract: "Add a user (admins).")
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "The user's e-mail.") var email: String
@@ -35,7 +35,7 @@ struct UserAdd: SelfServeCommand {
 /// `user map EMAIL --db-role ROLE`: who a login role is, for users added before (or copied with
 /// `copy --to`).
 struct UserMap: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "map",
         abstract: "Map a user to their PostgreSQL login role (admins).",
         discussion:
@@ -58,7 +58,7 @@ struct UserMap: SelfServeCommand {
 }
 
 struct UserImport: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "import",
         abstract: "Add users from a CSV file (admins).",
         discussion:
@@ -80,7 +80,7 @@ struct UserImport: SelfServeCommand {
 }
 
 struct UserList: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(commandName: "list", abstract: "List users.")
+    static let leafConfiguration = CommandConfiguration.leaf(commandName: "list", abstract: "List users.")
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
     @Flag(help: "Guests only.") var guests = false
@@ -95,7 +95,7 @@ struct UserList: SelfServeCommand {
 }
 
 struct UserShow: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(commandName: "show", abstract: "Show one user.")
+    static let leafConfiguration = CommandConfiguration.leaf(commandName: "show", abstract: "Show one user.")
     static let access = DatabaseAccess.read
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "E-mail.", completion: .emails) var email: String
@@ -105,7 +105,7 @@ struct UserShow: SelfServeCommand {
 }
 
 struct UserBlock: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(
+    static let leafConfiguration = CommandConfiguration.leaf(
         commandName: "block",
         abstract: "Block a user (admins): no more acting, buying or receiving licenses."
     )
@@ -119,7 +119,10 @@ struct UserBlock: SelfServeCommand {
 }
 
 struct UserUnblock: SelfServeCommand {
-    static let configuration = CommandConfiguration.leaf(commandName: "unblock", abstract: "Unblock a user (admins).")
+    static let leafConfiguration = CommandConfiguration.leaf(
+        commandName: "unblock",
+        abstract: "Unblock a user (admins)."
+    )
     static let access = DatabaseAccess.write
     @OptionGroup var globals: GlobalOptions
     @Argument(help: "E-mail.", completion: .emails) var email: String

@@ -65,7 +65,14 @@ public enum CommandParser {
         if rest.contains(where: { $0 == "-f" || $0 == "--bail" || ($0 == "--atomic" && leaf != RunCommand.self) }) {
             return nil
         }
-        return try? leaf.parse(rest)
+        return LeafParse.$omitsHelpFlags.withValue(true) { parseLeaf(leaf, rest) }
+    }
+
+    /// `parseAsRoot`, not `parse`, which validates the command a second time; and the result cast to
+    /// the command's own type: a cast to `any SelfServeCommand` would first ask whether the existential
+    /// `ParsableCommand` itself conforms (a first-time scan of every conformance in the binary).
+    private static func parseLeaf<Leaf: SelfServeCommand>(_ leaf: Leaf.Type, _ words: [String]) -> Leaf? {
+        try? Leaf.parseAsRoot(words) as? Leaf
     }
 
     /// `… --help` or `-h` anywhere: the help of the deepest command named before it.

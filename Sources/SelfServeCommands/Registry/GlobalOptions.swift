@@ -79,30 +79,20 @@ public enum OutputFormat: String, CaseIterable, Sendable {
 }
 
 // ArgumentParser finds a type's options by reflecting a fresh instance, twice per parse of every command
-// (the global options are part of each). The runtime's reflection decodes each field's generic type
-// from its mangled name (`Option<String?>`): 12,000 instructions a field, a fifth of parsing a batch
-// line (callgrind). The children listed here are what reflection finds — the property wrappers' storage,
-// under its names — without decoding a type; a test checks they are the stored properties, all of them
-// and in order, so that an option added above and not here fails the tests instead of vanishing.
+// (the global options are part of each). The children listed here are what the runtime's reflection
+// finds — the property wrappers' storage, under its names — without decoding a type (commands use a
+// table of their properties built once per type, `StoredProperties.swift`; these seven are in every
+// command, so not even a one-shot command decodes their types). A test checks they are the stored
+// properties, all of them and in order, so that an option added above and not here fails the tests
+// instead of vanishing.
 extension GlobalOptions: CustomReflectable {
     public var customMirror: Mirror {
-        // The children as the same collection type the runtime's own reflection makes (a lazy map over
-        // the field indices), which the command's reflection has already set up in this process: any
-        // other type costs a one-shot command its first-time generic set-up (+6% of `whoami`, callgrind).
-        let fields = self
-        return Mirror(
+        Mirror(
             self,
-            children: (0..<7).lazy.map { (i: Int) -> Mirror.Child in
-                switch i {
-                case 0: return ("_db", fields._db)
-                case 1: return ("_actingUser", fields._actingUser)
-                case 2: return ("_json", fields._json)
-                case 3: return ("_format", fields._format)
-                case 4: return ("_dryRun", fields._dryRun)
-                case 5: return ("_explain", fields._explain)
-                default: return ("_idempotencyKey", fields._idempotencyKey)
-                }
-            },
+            children: MirrorChildren([
+                ("_db", _db), ("_actingUser", _actingUser), ("_json", _json), ("_format", _format),
+                ("_dryRun", _dryRun), ("_explain", _explain), ("_idempotencyKey", _idempotencyKey),
+            ]),
             displayStyle: .struct
         )
     }
@@ -111,17 +101,24 @@ extension GlobalOptions: CustomReflectable {
 // The values of an option's enum, for its help and completion, are listed once: ArgumentParser asks for
 // them each time it builds the option's definition — on every parse of every command, as `--format` is
 // a global option — and its default builds a key path at run time for each (perf: 2% of a batch line).
+// Their descriptions are none (a value describes itself by its raw value, so ArgumentParser's default
+// finds none either, a test checks): its default reduces `allCases` through a generic function, which
+// costs a one-shot command a first-time conformance scan (~270,000 instructions, 3% of `whoami`).
 extension OutputFormat: ExpressibleByArgument {
     public static let allValueStrings = allCases.map(\.rawValue)
+    public static let allValueDescriptions: [String: String] = [:]
 }
 extension Term: ExpressibleByArgument {
     public static let allValueStrings = allCases.map(\.rawValue)
+    public static let allValueDescriptions: [String: String] = [:]
 }
 extension Organization.Cloud: ExpressibleByArgument {
     public static let allValueStrings = allCases.map(\.rawValue)
+    public static let allValueDescriptions: [String: String] = [:]
 }
 extension Subscription.Status: ExpressibleByArgument {
     public static let allValueStrings = allCases.map(\.rawValue)
+    public static let allValueDescriptions: [String: String] = [:]
 }
 
 extension SelfServicePolicy: ExpressibleByArgument {

@@ -18,7 +18,10 @@ public enum DatabaseAccess: Sendable {
 /// A leaf of the command tree. It parses from words (the CLI, the shell, batch files and Lua's
 /// `ss.exec` all give it words) and returns a value; it never opens or commits a transaction (the
 /// executor does) and never writes to stdout (the renderer does).
-public protocol SelfServeCommand: ParsableCommand {
+public protocol SelfServeCommand: ParsableCommand, CustomReflectable {
+    /// Its name, abstract and discussion (`CommandConfiguration.leaf`); ArgumentParser reads them as
+    /// `configuration`, which drops the help flags while `CommandParser.leafParse` parses.
+    static var leafConfiguration: CommandConfiguration { get }
     var globals: GlobalOptions { get }
     static var access: DatabaseAccess { get }
     /// The audit action and target recorded when this (mutating) command is refused or fails.
@@ -44,6 +47,13 @@ public protocol SelfServeCommand: ParsableCommand {
 }
 
 extension SelfServeCommand {
+    public static var configuration: CommandConfiguration {
+        LeafParse.omitsHelpFlags ? leafConfiguration.withoutHelpFlags : leafConfiguration
+    }
+
+    /// The runtime's reflection, from a table built once per command type (`StoredProperties.swift`).
+    public var customMirror: Mirror { Mirror(storedPropertiesOf: self) }
+
     public var auditSubject: (action: String, target: String)? { nil }
     public var createsTestClock: Bool { false }
     public static var changesActingUser: Bool { false }
@@ -224,4 +234,22 @@ extension CommandConfiguration {
             discussion: discussion
         )
     }
+
+    /// No `-h`/`--help` (nor the `--help-hidden` ArgumentParser derives from `--help`).
+    var withoutHelpFlags: CommandConfiguration {
+        var c = self
+        c.helpNames = []
+        return c
+    }
+}
+
+/// While `CommandParser.leafParse` parses a leaf: it has already looked for `--help` and `-h` in the
+/// words (they never reach the parse), and the leaf's configuration then names no help flag.
+/// ArgumentParser looks for the help flags after every parse, and derives `--help-hidden` from `--help`
+/// by printing an enum value into a string: the first print of that type in a process costs thirteen
+/// scans of every protocol conformance in the binary (3.4 M of the 12.1 M instructions of `selfserve
+/// whoami`, callgrind), and every later one a generic print (a reflection) per parsed line. A word
+/// such as `--help-hidden` then fails the leaf parse, and the full parse, with every flag, answers it.
+public enum LeafParse {
+    @TaskLocal public static var omitsHelpFlags = false
 }
