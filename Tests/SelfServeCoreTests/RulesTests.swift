@@ -256,6 +256,7 @@ final class RulesTests: XCTestCase {
         XCTAssertTrue(try CommandParser.helpText(["whoami"]).contains("-h, --help"))
         for words in [
             ["whoami", "--help"], ["whoami", "-h"], ["license", "assign", "sub_1", "--help"], ["-h", "user", "add"],
+            ["whoami", "--help-hidden"], ["--help-hidden"],
         ] {
             guard case .help(let text) = try CommandParser.parse(words) else {
                 XCTFail("\(words): not help")

@@ -75,14 +75,17 @@ public enum CommandParser {
         try? Leaf.parseAsRoot(words) as? Leaf
     }
 
-    /// `… --help` or `-h` anywhere: the help of the deepest command named before it.
+    /// `… --help` or `-h` anywhere: the help of the deepest command named before it; `--help-hidden`
+    /// (ArgumentParser's) the same with the hidden options.
     public static func helpRequest(_ words: [String]) throws -> String? {
-        guard let i = words.firstIndex(where: { $0 == "--help" || $0 == "-h" }) else { return nil }
-        return try helpText(walk(Array(words[..<i])).path)
+        guard let i = words.firstIndex(where: { $0 == "--help" || $0 == "-h" || $0 == "--help-hidden" }) else {
+            return nil
+        }
+        return try helpText(walk(Array(words[..<i])).path, includeHidden: words[i] == "--help-hidden")
     }
 
     /// `help user add`: the help of that command, as `--help` prints it.
-    public static func helpText(_ path: [String]) throws -> String {
+    public static func helpText(_ path: [String], includeHidden: Bool = false) throws -> String {
         let walk = walk(path)
         let words = bareWords(path)
         if walk.path.count < words.count {
@@ -93,7 +96,7 @@ public enum CommandParser {
                 "no command '" + shown + "'" + suggestion(word, among: walk.unknown?.children ?? [])
             )
         }
-        return SelfServeRoot.helpMessage(for: walk.type)
+        return SelfServeRoot.helpMessage(for: walk.type, includeHidden: includeHidden)
     }
 
     public static func subcommands(of type: ParsableCommand.Type) -> [ParsableCommand.Type] {
