@@ -5,6 +5,28 @@ import SelfServeCore
 import XCTest
 
 final class RulesTests: XCTestCase {
+    /// Every leaf of the command tree with its command words.
+    static func leafCommands() -> [(path: [String], type: ParsableCommand.Type)] {
+        var groups: [(ParsableCommand.Type, [String])] = [(SelfServeRoot.self, [])]
+        var leaves: [(path: [String], type: ParsableCommand.Type)] = []
+        while let (type, path) = groups.popLast() {
+            let children = CommandParser.subcommands(of: type)
+            groups += children.map { ($0, path + [$0._commandName]) }
+            if children.isEmpty { leaves.append((path, type)) }
+        }
+        return leaves
+    }
+
+    /// A type's stored properties as the runtime's field records give them, the reference for mirrors.
+    static func storedFields(of type: Any.Type) -> [(name: String, type: Any.Type)] {
+        var fields: [(name: String, type: Any.Type)] = []
+        _ = _forEachField(of: type) { name, _, fieldType, _ in
+            fields.append((String(cString: name), fieldType))
+            return true
+        }
+        return fields
+    }
+
     func testDays() {
         XCTAssertNil(Day("2026-02-30"))
         XCTAssertNil(Day("2026-13-01"))
@@ -160,18 +182,13 @@ final class RulesTests: XCTestCase {
     /// parses a batch line with its leaf alone, and ArgumentParser makes two more parses of the words,
     /// looking for a root's `--generate-completion-script`, in a command that has no super-command.
     func testEveryLeafParsesOnItsOwnAsPartOfSelfserve() throws {
-        var groups: [(ParsableCommand.Type, [String])] = [(SelfServeRoot.self, [])]
-        var leaves = 0
-        while let (type, path) = groups.popLast() {
-            let children = CommandParser.subcommands(of: type)
-            groups += children.map { ($0, path + [$0._commandName]) }
-            guard children.isEmpty else { continue }
-            leaves += 1
+        let leaves = Self.leafCommands()
+        for (path, type) in leaves {
             XCTAssertEqual(type.configuration._superCommandName, "selfserve", "\(path)")
             // Words a leaf refuses are left to the whole tree's parse, which words the message.
             XCTAssertNil(CommandParser.leafParse(path + ["--no-such-option"]), "\(path)")
         }
-        XCTAssertGreaterThan(leaves, 40)
+        XCTAssertGreaterThan(leaves.count, 40)
         let show = try XCTUnwrap(CommandParser.leafParse(["subscription", "show", "sub_1", "--json"]))
         XCTAssertTrue(show.globals.json)
     }
@@ -181,11 +198,7 @@ final class RulesTests: XCTestCase {
     /// of ArgumentParser's — an option declared and not listed would be silently ignored. And every global
     /// option parses.
     func testGlobalOptionsMirrorIsTheirStoredProperties() throws {
-        var stored: [String] = []
-        _ = _forEachField(of: GlobalOptions.self) { name, _, _, _ in
-            stored.append(String(cString: name))
-            return true
-        }
+        let stored = Self.storedFields(of: GlobalOptions.self).map(\.name)
         let listed = GlobalOptions().customMirror.children.map { $0.label ?? "" }
         XCTAssertEqual(listed, stored)
         XCTAssertGreaterThanOrEqual(stored.count, 7)
@@ -216,22 +229,12 @@ final class RulesTests: XCTestCase {
     /// what the runtime's reflection finds — every stored property, in order, under its name, with a
     /// value of the property's type — or ArgumentParser would miss (or misread) an argument.
     func testEveryCommandMirrorsItsStoredProperties() throws {
-        var leaves: [any SelfServeCommand.Type] = []
-        func visit(_ type: ParsableCommand.Type) {
-            let children = CommandParser.subcommands(of: type)
-            if let leaf = type as? any SelfServeCommand.Type { leaves.append(leaf) }
-            children.forEach(visit)
-        }
-        visit(SelfServeRoot.self)
+        let leaves = Self.leafCommands().compactMap { $0.type as? any SelfServeCommand.Type }
         XCTAssertGreaterThan(leaves.count, 50)
         for leaf in leaves {
-            var stored: [(String, Any.Type)] = []
-            _ = _forEachField(of: leaf) { name, _, type, _ in
-                stored.append((String(cString: name), type))
-                return true
-            }
+            let stored = Self.storedFields(of: leaf)
             let children = Array(leaf.init().customMirror.children)
-            XCTAssertEqual(children.map { $0.label ?? "" }, stored.map(\.0), "\(leaf)")
+            XCTAssertEqual(children.map { $0.label ?? "" }, stored.map(\.name), "\(leaf)")
             XCTAssertGreaterThanOrEqual(children.count, 1, "\(leaf): at least the global options")
             for (child, (name, type)) in zip(children, stored) {
                 XCTAssertTrue(Swift.type(of: child.value) == type, "\(leaf).\(name): \(Swift.type(of: child.value))")

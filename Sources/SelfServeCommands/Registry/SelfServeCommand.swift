@@ -243,13 +243,13 @@ extension CommandConfiguration {
     }
 }
 
-/// While `CommandParser.leafParse` parses a leaf: it has already looked for `--help` and `-h` in the
-/// words (they never reach the parse), and the leaf's configuration then names no help flag.
+/// While `CommandParser.leafParse` parses a leaf: `CommandParser.parse` has already answered `--help`,
+/// `-h` and `--help-hidden` (they never reach the parse), and the leaf's configuration then names no
+/// help flag.
 /// ArgumentParser looks for the help flags after every parse, and derives `--help-hidden` from `--help`
 /// by printing an enum value into a string: the first print of that type in a process costs thirteen
 /// scans of every protocol conformance in the binary (3.4 M of the 12.1 M instructions of `selfserve
-/// whoami`, callgrind), and every later one a generic print (a reflection) per parsed line. A word
-/// such as `--help-hidden` then fails the leaf parse, and the full parse, with every flag, answers it.
+/// whoami`, callgrind), and every later one a generic print (a reflection) per parsed line.
 public enum LeafParse {
     @TaskLocal public static var omitsHelpFlags = false
 }
